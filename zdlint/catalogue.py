@@ -1,0 +1,302 @@
+"""The rule catalogue: one TOML file per rule in `rules/`, loaded and validated here.
+
+The engine, the docs generator and the tests all read rules from here; nothing about a
+rule is written twice.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from zdlint.findings import Severity
+from zdlint.locks import LOCK_MODES, lock_mode
+
+CODE_RE = re.compile(r"^Z[DK]\d{3}$")
+NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+CATEGORIES = ("syntax", "locking", "rewrite", "compatibility", "transactions", "data", "k8s")
+LANGUAGES = ("sql", "yaml")
+
+
+class CatalogueError(Exception):
+    """A rule file is malformed; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a rule's bad example does on a real server."""
+
+    lock: str | None = None  # strongest lock mode (pg_locks name) on the target table
+    rewrite: bool = False
+    scan: bool = False
+    good_lock: str | None = None  # strongest lock a good example may take
+
+
+@dataclass(frozen=True)
+class Example:
+    kind: str  # "bad" or "good"
+    source: str  # SQL (or YAML) text
+    setup: str = ""  # SQL run and committed first: the schema the example assumes
+    path: str = ""  # virtual file name, for migration-tool detection
+    pg_version: int | None = None
+    encoding: str = "utf-8"
+    fixed: str | None = None  # expected `zdlint fix` output, where fixable
+    options: dict[str, object] = field(default_factory=dict)  # config overrides
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    category: str
+    language: str
+    summary: str
+    message: str  # str.format template; see zdlint.sql.engine for the fields
+    help: str
+    what: str
+    why: str
+    instead: str
+    claim: Claim
+    pg_min: int | None
+    pg_max: int | None
+    enabled: bool
+    fixable: bool
+    fix_safety: str
+    references: tuple[str, ...]
+    examples: tuple[Example, ...]
+    file: Path
+
+    def applies_to(self, pg_version: int) -> bool:
+        return (self.pg_min is None or pg_version >= self.pg_min) and (
+            self.pg_max is None or pg_version <= self.pg_max
+        )
+
+    @property
+    def bad_examples(self) -> tuple[Example, ...]:
+        return tuple(e for e in self.examples if e.kind == "bad")
+
+    @property
+    def good_examples(self) -> tuple[Example, ...]:
+        return tuple(e for e in self.examples if e.kind == "good")
+
+
+def rules_dir() -> Path:
+    """Where the catalogue lives: inside the wheel, or at the top of a source checkout."""
+    packaged = Path(__file__).parent / "_rules"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "rules"
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    rules: tuple[Rule, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_key", _index(self.rules))
+
+    def get(self, key: str) -> Rule | None:
+        """A rule by code or kebab-case name, in any case."""
+        return self._by_key.get(key.strip().lower())  # type: ignore[attr-defined]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.rules)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+
+def _index(rules: tuple[Rule, ...]) -> dict[str, Rule]:
+    index: dict[str, Rule] = {}
+    for rule in rules:
+        index[rule.code.lower()] = rule
+        index[rule.name] = rule
+    return index
+
+
+@cache
+def load_catalogue(directory: Path | None = None) -> Catalogue:
+    """Load and validate every `*.toml` in the rules folder; raise CatalogueError."""
+    folder = directory or rules_dir()
+    rules = [load_rule(path) for path in sorted(folder.glob("*.toml"))]
+    if not rules:
+        raise CatalogueError(f"{folder}: no rule files found")
+    seen: dict[str, Path] = {}
+    for rule in rules:
+        for key in (rule.code, rule.name):
+            if key in seen:
+                raise CatalogueError(f"{rule.file}: {key!r} is already used by {seen[key]}")
+            seen[key] = rule.file
+    return Catalogue(tuple(sorted(rules, key=lambda r: r.code)))
+
+
+def load_rule(path: Path) -> Rule:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise CatalogueError(f"{path}: {exc}") from None
+    r = _Reader(path, data)
+    code = r.string("code", pattern=CODE_RE)
+    name = r.string("name", pattern=NAME_RE)
+    if path.stem not in (code, name, f"{code}-{name}"):
+        raise CatalogueError(f"{path}: file name should be {code}-{name}.toml")
+    try:
+        severity = Severity.parse(r.string("severity"))
+    except ValueError as exc:
+        raise CatalogueError(f"{path}: severity: {exc}") from None
+    category = r.string("category", choices=CATEGORIES)
+    language = r.string("language", choices=LANGUAGES, default="sql")
+    claim_data = r.table("claim", default={})
+    c = _Reader(path, claim_data, prefix="claim.")
+    claim = Claim(
+        lock=c.lock("lock"),
+        rewrite=c.boolean("rewrite", default=False),
+        scan=c.boolean("scan", default=False),
+        good_lock=c.lock("good_lock"),
+    )
+    c.done()
+    doc = _Reader(path, r.table("doc"), prefix="doc.")
+    what, why, instead = doc.string("what"), doc.string("why"), doc.string("instead")
+    fix_safety = doc.string("fix_safety", default="")
+    references = tuple(doc.string_list("references", default=[]))
+    doc.done()
+    examples = tuple(
+        _example(path, kind, i, item)
+        for kind in ("bad", "good")
+        for i, item in enumerate(r.table_list(kind))
+    )
+    if not any(e.kind == "bad" for e in examples) or not any(e.kind == "good" for e in examples):
+        raise CatalogueError(f"{path}: a rule needs at least one [[bad]] and one [[good]] example")
+    rule = Rule(
+        code=code,
+        name=name,
+        severity=severity,
+        category=category,
+        language=language,
+        summary=r.string("summary", max_length=1024),
+        message=r.string("message"),
+        help=r.string("help"),
+        what=what,
+        why=why,
+        instead=instead,
+        claim=claim,
+        pg_min=r.integer("pg_min", default=None),
+        pg_max=r.integer("pg_max", default=None),
+        enabled=r.boolean("enabled", default=True),
+        fixable=r.boolean("fixable", default=False),
+        fix_safety=fix_safety,
+        references=references,
+        examples=examples,
+        file=path,
+    )
+    r.done()
+    return rule
+
+
+def _example(path: Path, kind: str, index: int, data: object) -> Example:
+    e = _Reader(path, data, prefix=f"{kind}[{index}].")
+    source = e.string("sql") if "yaml" not in e.data else e.string("yaml")
+    example = Example(
+        kind=kind,
+        source=source or "",
+        setup=e.string("setup", default=""),
+        path=e.string("path", default=""),
+        pg_version=e.integer("pg_version", default=None),
+        encoding=e.string("encoding", default="utf-8"),
+        fixed=e.string("fixed", default=None),
+        options=e.table("options", default={}),
+    )
+    e.done()
+    return example
+
+
+_REQUIRED: object = object()
+
+
+class _Reader:
+    """Typed access to one TOML table that remembers which keys were read."""
+
+    def __init__(self, path: Path, data: object, prefix: str = "") -> None:
+        if not isinstance(data, dict):
+            raise CatalogueError(f"{path}: {prefix.rstrip('.') or 'file'} must be a table")
+        self.path, self.data, self.prefix = path, data, prefix
+        self.used: set[str] = set()
+
+    def _get(self, key: str, kind: type, default: object) -> object:
+        self.used.add(key)
+        if key not in self.data:
+            if default is _REQUIRED:
+                raise CatalogueError(f"{self.path}: missing key {self.prefix}{key}")
+            return default
+        value = self.data[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise CatalogueError(
+                f"{self.path}: {self.prefix}{key} must be of type {kind.__name__}"
+            )
+        return value
+
+    def string(
+        self,
+        key: str,
+        default: object = _REQUIRED,
+        pattern: re.Pattern[str] | None = None,
+        choices: tuple[str, ...] | None = None,
+        max_length: int | None = None,
+    ) -> Any:
+        value = self._get(key, str, default)
+        if not isinstance(value, str):
+            return value
+        if pattern is not None and not pattern.match(value):
+            raise CatalogueError(f"{self.path}: {self.prefix}{key} = {value!r} is malformed")
+        if choices is not None and value not in choices:
+            raise CatalogueError(
+                f"{self.path}: {self.prefix}{key} = {value!r}; expected one of {', '.join(choices)}"
+            )
+        if max_length is not None and len(value) > max_length:
+            raise CatalogueError(f"{self.path}: {self.prefix}{key} is over {max_length} characters")
+        return value
+
+    def integer(self, key: str, default: object = _REQUIRED) -> Any:
+        return self._get(key, int, default)
+
+    def boolean(self, key: str, default: bool) -> bool:
+        return bool(self._get(key, bool, default))
+
+    def lock(self, key: str) -> str | None:
+        value = self._get(key, str, None)
+        if value is None:
+            return None
+        try:
+            return lock_mode(str(value)).name
+        except KeyError:
+            raise CatalogueError(
+                f"{self.path}: {self.prefix}{key} = {value!r}; expected one of "
+                + ", ".join(LOCK_MODES)
+            ) from None
+
+    def table(self, key: str, default: object = _REQUIRED) -> Any:
+        return self._get(key, dict, default)
+
+    def table_list(self, key: str) -> list[Any]:
+        return self._get(key, list, [])  # type: ignore[return-value]
+
+    def string_list(self, key: str, default: list[str]) -> list[str]:
+        value = self._get(key, list, default)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise CatalogueError(f"{self.path}: {self.prefix}{key} must be a list of strings")
+        return value
+
+    def done(self) -> None:
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            raise CatalogueError(f"{self.path}: unknown key {self.prefix}{unknown[0]}")

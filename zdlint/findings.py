@@ -1,0 +1,67 @@
+"""The shared currency of zdlint: positions, severities and findings."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Severity(enum.IntEnum):
+    """How bad a finding is; ordered so that `--fail-on` can compare."""
+
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @classmethod
+    def parse(cls, value: str) -> Severity:
+        try:
+            return cls[value.strip().upper()]
+        except KeyError:
+            names = ", ".join(s.name.lower() for s in cls)
+            raise ValueError(f"unknown severity {value!r} (expected one of: {names})") from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A region of a file: 1-based lines and columns (characters), end column exclusive."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in one file."""
+
+    code: str
+    rule: str
+    severity: Severity
+    path: str
+    span: Span
+    message: str
+    help: str = ""
+    lock: str | None = None
+    fixable: bool = False
+    # Opaque plan for `zdlint fix`; the reporters only look at `fixable`.
+    fix: object | None = field(default=None, compare=False)
+
+    @property
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.span.line, self.span.column, self.code)
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """Everything the reporters need about one checked file."""
+
+    path: str  # as given by the user (or "-" for stdin), with forward slashes
+    findings: tuple[Finding, ...]
+    # The decoded text, for code frames; None when the file could not be decoded.
+    text: str | None = None

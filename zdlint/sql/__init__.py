@@ -1,0 +1,1 @@
+"""The SQL side of zdlint: parsing, migration state and the checks."""
