@@ -1,0 +1,54 @@
+"""The default format: a header per finding, a code frame, help and lock, then a summary."""
+
+from __future__ import annotations
+
+from zdlint.catalogue import Catalogue
+from zdlint.findings import FileReport, Finding
+from zdlint.report.ansi import BOLD, CYAN, paint, severity_color
+from zdlint.report.code_frame import code_frame, gutter_width, visible_text
+from zdlint.report.lock_text import lock_description
+from zdlint.report.summary import Summary, sorted_findings, summary_line
+from zdlint.source import SourceText
+
+
+def render(reports: list[FileReport], catalogue: Catalogue, *, color: bool = False) -> str:
+    texts = {report.path: report.text for report in reports}
+    sources: dict[str, SourceText] = {}
+    blocks = []
+    for finding in sorted_findings(reports):
+        text = texts.get(finding.path)
+        if text is not None and finding.path not in sources:
+            sources[finding.path] = SourceText(text)
+        blocks.append(_finding_block(finding, sources.get(finding.path), color))
+    tail = [summary_line(reports)]
+    fixable = Summary.of(reports).fixable
+    if fixable:
+        tail.append(f"{fixable} fixable with `zdlint fix`.")
+    return "".join(block + "\n\n" for block in blocks) + "\n".join(tail) + "\n"
+
+
+def _finding_block(finding: Finding, source: SourceText | None, color: bool) -> str:
+    hue = severity_color(finding.severity)
+    span = finding.span
+    header = (
+        paint(f"{finding.path}:{span.line}:{span.column}:", BOLD, color=color)
+        + " "
+        + paint(finding.code, hue, BOLD, color=color)
+        + " "
+        + paint(f"[{finding.severity.label}]", hue, color=color)
+        + " "
+        + visible_text(finding.message)
+    )
+    lines = [header]
+    if source is not None:
+        lines += code_frame(source, span, caret_color=hue, color=color)
+    notes = []
+    if finding.help:
+        notes.append(("help", finding.help))
+    if finding.lock:
+        notes.append(("lock", lock_description(finding.lock)))
+    if notes:
+        indent = " " * max(gutter_width(source, span) if source else 0, 1)
+        for label, value in notes:
+            lines.append(f"{indent} = {paint(label + ':', CYAN, BOLD, color=color)} " + value)
+    return "\n".join(lines)
