@@ -1,0 +1,1 @@
+"""The Postgres engine: a throwaway server, scratch databases, and per-statement traces."""
