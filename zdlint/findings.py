@@ -65,3 +65,17 @@ class FileReport:
     findings: tuple[Finding, ...]
     # The decoded text, for code frames; None when the file could not be decoded.
     text: str | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a check returns: the facts for its rule's message, and where.
+
+    `start`/`end` are character offsets into the file; None means the whole statement
+    (or object). `lock` overrides the lock mode the rule's catalogue entry claims.
+    """
+
+    fields: dict[str, object] = field(default_factory=dict)
+    start: int | None = None
+    end: int | None = None
+    lock: str | None = None

@@ -47,6 +47,7 @@ class Statement:
     """One SQL statement of a file, with its exact place in it."""
 
     index: int
+    base: int  # node `location`s count from here (0 unless parsed alone after an error)
     start: int  # offset of its first character (after leading comments)
     end: int  # offset just past its last character (before the `;`)
     comment_start: int  # where the comments that belong to it begin
@@ -87,6 +88,7 @@ def parse_statements(source: SourceText) -> list[Statement]:
         statements.append(
             Statement(
                 index=len(statements),
+                base=base,
                 start=start,
                 end=end,
                 comment_start=_comment_start(text, previous_end, start),

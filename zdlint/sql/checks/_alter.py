@@ -1,0 +1,30 @@
+"""Walking the subcommands of ALTER TABLE on tables that existed before this file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import AlterTableType, ObjectType
+
+from zdlint.sql.names import qualified_name, relation_name
+from zdlint.sql.state import MigrationState
+
+
+def existing_table_commands(
+    node: ast.AlterTableStmt, state: MigrationState, *subtypes: AlterTableType
+) -> Iterator[tuple[str, str, ast.AlterTableCmd]]:
+    """(table, display name, command) for each matching subcommand on an existing table."""
+    if node.objtype != ObjectType.OBJECT_TABLE:
+        return
+    table = relation_name(node.relation)
+    if state.is_new_table(table):
+        return
+    display = qualified_name(node.relation)
+    for cmd in node.cmds or ():
+        if cmd.subtype in subtypes:
+            yield table, display, cmd
+
+
+def column_constraints(column: ast.ColumnDef) -> list[ast.Constraint]:
+    return [c for c in column.constraints or () if isinstance(c, ast.Constraint)]

@@ -1,0 +1,29 @@
+"""ZD102: CREATE INDEX without CONCURRENTLY blocks writes for the whole build."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+
+from zdlint.findings import Hit
+from zdlint.sql.names import qualified_name, relation_name
+from zdlint.sql.parse import Statement
+from zdlint.sql.state import MigrationState
+
+
+def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
+    node = stmt.node
+    assert isinstance(node, ast.IndexStmt)
+    if node.concurrent or state.is_new_table(relation_name(node.relation)):
+        return
+    yield Hit(
+        {
+            "table": qualified_name(node.relation),
+            "index": node.idxname or "(unnamed)",
+            "unique": "UNIQUE " if node.unique else "",
+        }
+    )
+
+
+CHECKS = [("ZD102", [ast.IndexStmt], check)]

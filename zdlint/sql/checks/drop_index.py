@@ -1,0 +1,27 @@
+"""ZD103: DROP INDEX without CONCURRENTLY takes ACCESS EXCLUSIVE on the table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import ObjectType
+
+from zdlint.findings import Hit
+from zdlint.sql.names import strings
+from zdlint.sql.parse import Statement
+from zdlint.sql.state import MigrationState
+
+
+def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
+    node = stmt.node
+    assert isinstance(node, ast.DropStmt)
+    if node.removeType != ObjectType.OBJECT_INDEX or node.concurrent:
+        return
+    names = [".".join(strings(obj)) for obj in node.objects or ()]
+    existing = [n for n in names if n.split(".")[-1] not in state.created_indexes]
+    if existing:
+        yield Hit({"index": ", ".join(existing)})
+
+
+CHECKS = [("ZD103", [ast.DropStmt], check)]

@@ -1,0 +1,97 @@
+"""Lint one SQL migration file: parse, replay the migration state, run the checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from zdlint.catalogue import Catalogue, Rule
+from zdlint.findings import Finding, Hit
+from zdlint.locks import lock_mode
+from zdlint.source import SourceText
+from zdlint.sql.checks import checks_by_node_type
+from zdlint.sql.parse import Statement, parse_statements
+from zdlint.sql.state import advance, enter_region, new_state
+from zdlint.sql.tools import ToolLayout, apply_transaction_mode, detect_tool
+
+SYNTAX_ERROR = "ZD001"
+
+
+@dataclass(frozen=True)
+class SqlOptions:
+    """The effective configuration for one file."""
+
+    pg_version: int
+    transaction: str  # auto | always | never
+    enabled: frozenset[str]  # rule codes to report
+    max_lock_timeout_ms: float
+
+
+@dataclass(frozen=True)
+class SqlResult:
+    source: SourceText
+    statements: list[Statement]
+    layout: ToolLayout
+    # Each finding with the index of the statement it belongs to.
+    findings: list[tuple[Finding, int]]
+
+
+def make_finding(
+    rule: Rule, path: str, source: SourceText, stmt_start: int, stmt_end: int, hit: Hit
+) -> Finding:
+    """Format a rule's message with a hit's facts and the lock it takes."""
+    lock = hit.lock or rule.claim.lock
+    fields: dict[str, object] = dict(hit.fields)
+    if lock:
+        mode = lock_mode(lock)
+        fields.setdefault("lock", mode.sql_name)
+        fields.setdefault("blocks", mode.blocks)
+    start = stmt_start if hit.start is None else hit.start
+    end = stmt_end if hit.end is None else hit.end
+    return Finding(
+        code=rule.code,
+        rule=rule.name,
+        severity=rule.severity,
+        path=path,
+        span=source.span(start, end),
+        message=rule.message.format(**fields),
+        help=rule.help.format(**fields),
+        lock=lock,
+        fixable=rule.fixable,
+    )
+
+
+def lint_sql(
+    path: str, text: str, options: SqlOptions, catalogue: Catalogue, file_path: Path | None
+) -> SqlResult:
+    source = SourceText(text)
+    layout = apply_transaction_mode(detect_tool(file_path, text), options.transaction)
+    statements = parse_statements(source)
+    state = new_state(options.pg_version, layout, options.max_lock_timeout_ms)
+    dispatch = checks_by_node_type()
+    active: dict[str, Rule] = {}
+    for rule in catalogue:
+        if rule.code in options.enabled and rule.applies_to(options.pg_version):
+            active[rule.code] = rule
+    findings: list[tuple[Finding, int]] = []
+    for stmt in statements:
+        region = layout.region_at(stmt.start)
+        enter_region(state, region)
+        if not region.deploy:
+            continue
+        if stmt.node is None:
+            rule = active.get(SYNTAX_ERROR)
+            if rule is not None:
+                offset = stmt.error_offset if stmt.error_offset is not None else stmt.start
+                hit = Hit({"error": stmt.error}, start=offset, end=offset + 1)
+                findings.append((make_finding(rule, path, source, stmt.start, stmt.end, hit), stmt.index))
+            continue
+        for check in dispatch.get(type(stmt.node), ()):
+            rule = active.get(check.rule)
+            if rule is None:
+                continue
+            for hit in check.function(stmt, state):
+                finding = make_finding(rule, path, source, stmt.start, stmt.end, hit)
+                findings.append((finding, stmt.index))
+        advance(state, stmt)
+    return SqlResult(source, statements, layout, findings)
