@@ -1,0 +1,211 @@
+"""The `zdlint` command line (ruff is the model)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from zdlint import __version__
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _fail(message: str) -> None:
+    click.echo(f"zdlint: error: {message}", err=True)
+
+
+def _use_color(output_file: str | None) -> bool:
+    if output_file:
+        return False
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="zdlint")
+def main() -> None:
+    """Zero-downtime checks for PostgreSQL migrations and Kubernetes rollouts."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--output-format",
+    "-f",
+    default="full",
+    show_default=True,
+    type=click.Choice(
+        ["full", "concise", "json", "json-lines", "sarif", "github", "gitlab", "junit"]
+    ),
+    help="How to print the findings.",
+)
+@click.option("--output-file", "-o", type=click.Path(dir_okay=False), help="Write the report here.")
+@click.option("--select", help="Comma-separated rules to check (codes, names, prefixes or ALL).")
+@click.option("--extend-select", help="Rules to check in addition to the selection.")
+@click.option("--ignore", help="Comma-separated rules not to check.")
+@click.option("--pg-version", help="PostgreSQL major version the migrations run on (11–18).")
+@click.option(
+    "--transaction",
+    type=click.Choice(["auto", "always", "never"]),
+    help="Whether the migration tool wraps each file in a transaction (auto: detect).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info"]),
+    help="Lowest severity that makes the exit code 1 [default: warning].",
+)
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option(
+    "--templates/--no-templates",
+    default=None,
+    help="Read {{ … }}, @name@ and $%NAME%$ placeholders as identifiers.",
+)
+@click.option("--stdin-filename", help="The name to report for `-` (standard input).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Use this config file instead of searching for one.",
+)
+@click.option("--isolated", is_flag=True, help="Ignore every config file.")
+def check(
+    paths: tuple[str, ...],
+    output_format: str,
+    output_file: str | None,
+    select: str | None,
+    extend_select: str | None,
+    ignore: str | None,
+    pg_version: str | None,
+    transaction: str | None,
+    fail_on: str | None,
+    exit_zero: bool,
+    templates: bool | None,
+    stdin_filename: str | None,
+    config_path: str | None,
+    isolated: bool,
+) -> None:
+    """Check SQL migrations and Kubernetes manifests (files, folders, or - for stdin)."""
+    from zdlint import config as cfg
+    from zdlint.catalogue import load_catalogue
+    from zdlint.lint import fails, lint_paths
+    from zdlint.report import render
+
+    catalogue = load_catalogue()
+    try:
+        source = None if isolated else (
+            Path(config_path) if config_path else cfg.find_config(Path.cwd())
+        )
+        settings = cfg.load_settings(source, catalogue)
+        settings = settings.with_overrides(
+            select=_selectors(select, catalogue, "--select"),
+            extend_select=_selectors(extend_select, catalogue, "--extend-select"),
+            ignore=(
+                tuple(settings.ignore) + _selectors(ignore, catalogue, "--ignore")
+                if ignore
+                else None
+            ),
+            pg_version=cfg.pg_version(pg_version, "--pg-version") if pg_version else None,
+            transaction=transaction,
+            fail_on=cfg.severity(fail_on, "--fail-on") if fail_on else None,
+            templates=templates,
+        )
+    except cfg.ConfigError as exc:
+        _fail(str(exc))
+        sys.exit(EXIT_ERROR)
+
+    run = lint_paths(list(paths), settings, catalogue, stdin_name=stdin_filename)
+    output = render(output_format, run.reports, catalogue, color=_use_color(output_file))
+    if output_file:
+        from zdlint.atomic import write_atomic
+
+        try:
+            write_atomic(Path(output_file), output)
+        except OSError as exc:
+            run.errors.append(f"{output_file}: cannot write the report: {exc.strerror or exc}")
+    else:
+        sys.stdout.write(output)
+        sys.stdout.flush()
+    for error in run.errors:
+        _fail(error)
+    if run.errors:
+        sys.exit(EXIT_ERROR)
+    findings = [f for report in run.reports for f in report.findings]
+    if not exit_zero and fails(findings, settings):
+        sys.exit(EXIT_FINDINGS)
+    sys.exit(EXIT_CLEAN)
+
+
+def _selectors(value: str | None, catalogue, option: str) -> tuple[str, ...] | None:  # type: ignore[no-untyped-def]
+    from zdlint.config import rule_selectors
+
+    if not value:
+        return None
+    tokens = [t for t in value.split(",") if t.strip()]
+    return tuple(rule_selectors(tokens, catalogue, option))
+
+
+@main.command("rules")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def rules_command(fmt: str) -> None:
+    """List every rule."""
+    from zdlint.catalogue import load_catalogue
+
+    catalogue = load_catalogue()
+    if fmt == "json":
+        import json
+
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "code": r.code,
+                        "name": r.name,
+                        "severity": r.severity.label,
+                        "category": r.category,
+                        "enabled": r.enabled,
+                        "fixable": r.fixable,
+                        "summary": r.summary,
+                    }
+                    for r in catalogue
+                ],
+                indent=2,
+            )
+        )
+        return
+    for rule in catalogue:
+        flags = ("fix" if rule.fixable else "   ") + (" " if rule.enabled else " (off)")
+        click.echo(f"{rule.code}  {rule.name:<40} {rule.severity.label:<8} {flags} {rule.summary}")
+
+
+@main.command("rule")
+@click.argument("key")
+def rule_command(key: str) -> None:
+    """Explain one rule, by code or name."""
+    from zdlint.catalogue import load_catalogue
+    from zdlint.docs import rule_markdown
+
+    rule = load_catalogue().get(key)
+    if rule is None:
+        _fail(f"no rule is called {key!r}; `zdlint rules` lists them")
+        sys.exit(EXIT_ERROR)
+    click.echo(rule_markdown(rule), nl=False)
+
+
+def run() -> None:
+    """Entry point that turns unexpected exceptions into one clear line (exit 2)."""
+    try:
+        main(standalone_mode=True)
+    except KeyboardInterrupt:
+        _fail("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the user must never see a traceback
+        if os.environ.get("ZDLINT_DEBUG"):
+            raise
+        _fail(f"internal error: {type(exc).__name__}: {exc} (set ZDLINT_DEBUG=1 for details)")
+        sys.exit(EXIT_ERROR)

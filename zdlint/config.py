@@ -1,0 +1,259 @@
+"""Configuration: `.zdlint.toml`, `zdlint.toml` or `[tool.zdlint]` in `pyproject.toml`.
+
+The nearest folder (from the working directory upwards) that holds one of them wins;
+within a folder the order above decides. Keys are kebab-case; an unknown key or a bad
+value is an error that names it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from zdlint.catalogue import Catalogue
+from zdlint.findings import Severity
+from zdlint.sql.state import DEFAULT_PG_VERSION, SUPPORTED_PG_VERSIONS
+from zdlint.sql.timeouts import parse_duration_ms
+from zdlint.sql.tools import TRANSACTION_MODES
+
+CONFIG_FILES = (".zdlint.toml", "zdlint.toml", "pyproject.toml")
+DEFAULT_MAX_LOCK_TIMEOUT = "10s"
+
+
+class ConfigError(Exception):
+    """A configuration problem; the message says where and what to do."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    select: tuple[str, ...] | None = None  # None: the catalogue's default rules
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    pg_version: int = DEFAULT_PG_VERSION
+    transaction: str = "auto"
+    max_lock_timeout_ms: float = parse_duration_ms(DEFAULT_MAX_LOCK_TIMEOUT)
+    fail_on: Severity = Severity.WARNING
+    templates: bool = False
+    exclude: tuple[str, ...] = ()
+    k8s: dict[str, Any] = field(default_factory=dict)  # read by the Kubernetes checker
+    root: Path = field(default_factory=Path.cwd)  # where per-file-ignores globs start
+    source: Path | None = None  # the config file, when there is one
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest config file from `start` upwards."""
+    for folder in (start, *start.parents):
+        for name in CONFIG_FILES:
+            candidate = folder / name
+            if not candidate.is_file():
+                continue
+            if name != "pyproject.toml" or _has_tool_table(candidate):
+                return candidate
+    return None
+
+
+def _has_tool_table(path: Path) -> bool:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    return isinstance(data.get("tool"), dict) and "zdlint" in data["tool"]
+
+
+def load_settings(path: Path | None, catalogue: Catalogue) -> Settings:
+    """Settings from a config file (or the defaults when `path` is None)."""
+    if path is None:
+        return Settings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    if path.name == "pyproject.toml":
+        data = data.get("tool", {}).get("zdlint", {})
+        where = f"{path} [tool.zdlint]"
+    else:
+        where = str(path)
+    return parse_settings(data, catalogue, where, root=path.parent.resolve(), source=path)
+
+
+_KEYS = (
+    "select",
+    "extend-select",
+    "ignore",
+    "per-file-ignores",
+    "pg-version",
+    "transaction",
+    "max-lock-timeout",
+    "fail-on",
+    "templates",
+    "exclude",
+    "k8s",
+)
+
+
+def parse_settings(
+    data: dict[str, Any], catalogue: Catalogue, where: str, root: Path, source: Path | None
+) -> Settings:
+    for key in data:
+        if key not in _KEYS:
+            close = difflib.get_close_matches(key.replace("_", "-"), _KEYS, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(f"{where}: unknown key {key!r}{hint}")
+    settings = Settings(root=root, source=source)
+    changes: dict[str, Any] = {}
+    if "select" in data:
+        changes["select"] = tuple(rule_selectors(data["select"], catalogue, f"{where}: select"))
+    if "extend-select" in data:
+        changes["extend_select"] = tuple(
+            rule_selectors(data["extend-select"], catalogue, f"{where}: extend-select")
+        )
+    if "ignore" in data:
+        changes["ignore"] = tuple(rule_selectors(data["ignore"], catalogue, f"{where}: ignore"))
+    if "per-file-ignores" in data:
+        table = data["per-file-ignores"]
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: per-file-ignores must be a table of glob = [rules]")
+        changes["per_file_ignores"] = {
+            glob: tuple(rule_selectors(codes, catalogue, f"{where}: per-file-ignores.{glob}"))
+            for glob, codes in table.items()
+        }
+    if "pg-version" in data:
+        changes["pg_version"] = pg_version(data["pg-version"], f"{where}: pg-version")
+    if "transaction" in data:
+        changes["transaction"] = transaction_mode(data["transaction"], f"{where}: transaction")
+    if "max-lock-timeout" in data:
+        changes["max_lock_timeout_ms"] = duration(
+            data["max-lock-timeout"], f"{where}: max-lock-timeout"
+        )
+    if "fail-on" in data:
+        changes["fail_on"] = severity(data["fail-on"], f"{where}: fail-on")
+    if "templates" in data:
+        if not isinstance(data["templates"], bool):
+            raise ConfigError(f"{where}: templates must be true or false")
+        changes["templates"] = data["templates"]
+    if "exclude" in data:
+        changes["exclude"] = tuple(_string_list(data["exclude"], f"{where}: exclude"))
+    if "k8s" in data:
+        if not isinstance(data["k8s"], dict):
+            raise ConfigError(f"{where}: k8s must be a table")
+        changes["k8s"] = data["k8s"]
+    return replace(settings, **changes)
+
+
+def _string_list(value: Any, where: str) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where} must be a list of strings")
+    return value
+
+
+def rule_selectors(value: Any, catalogue: Catalogue, where: str) -> list[str]:
+    """Rule codes from codes, names, code prefixes (`ZD1`) or `ALL`."""
+    codes: list[str] = []
+    for token in _string_list(value, where):
+        matched = expand_selector(token, catalogue)
+        if not matched:
+            raise ConfigError(
+                f"{where}: {token!r} matches no rule (use a code like ZD101, a name like"
+                " set-not-null-scan, a prefix like ZD1, or ALL)"
+            )
+        codes.extend(matched)
+    return codes
+
+
+def expand_selector(token: str, catalogue: Catalogue) -> list[str]:
+    token = token.strip()
+    if token.upper() == "ALL":
+        return [r.code for r in catalogue]
+    rule = catalogue.get(token)
+    if rule is not None:
+        return [rule.code]
+    upper = token.upper()
+    if len(upper) >= 2 and upper.startswith("Z"):
+        return [r.code for r in catalogue if r.code.startswith(upper)]
+    return []
+
+
+def pg_version(value: Any, where: str) -> int:
+    try:
+        number = int(str(value).split(".")[0])
+    except ValueError:
+        number = -1
+    if number not in SUPPORTED_PG_VERSIONS:
+        raise ConfigError(
+            f"{where}: {value!r} is not a supported PostgreSQL version "
+            f"({SUPPORTED_PG_VERSIONS.start}–{SUPPORTED_PG_VERSIONS.stop - 1})"
+        )
+    return number
+
+
+def transaction_mode(value: Any, where: str) -> str:
+    if value not in TRANSACTION_MODES:
+        raise ConfigError(f"{where}: {value!r}; expected one of {', '.join(TRANSACTION_MODES)}")
+    return str(value)
+
+
+def duration(value: Any, where: str) -> float:
+    try:
+        ms = parse_duration_ms(value)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    if ms <= 0:
+        raise ConfigError(f"{where}: must be greater than zero")
+    return ms
+
+
+def severity(value: Any, where: str) -> Severity:
+    try:
+        return Severity.parse(str(value))
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def enabled_codes(settings: Settings, catalogue: Catalogue, path: str | None) -> frozenset[str]:
+    """The rule codes to report for one file."""
+    if settings.select is None:
+        codes = {r.code for r in catalogue if r.enabled}
+    else:
+        codes = set(settings.select)
+    codes |= set(settings.extend_select)
+    codes -= set(settings.ignore)
+    if path is not None and settings.per_file_ignores:
+        relative = _relative(path, settings.root)
+        for glob, ignored in settings.per_file_ignores.items():
+            if fnmatch.fnmatch(relative, glob) or fnmatch.fnmatch(Path(path).name, glob):
+                codes -= set(ignored)
+    return frozenset(codes)
+
+
+def _relative(path: str, root: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(root).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
+
+
+def is_excluded(path: Path, settings: Settings) -> bool:
+    relative = _relative(str(path), settings.root)
+    return any(
+        fnmatch.fnmatch(relative, glob) or fnmatch.fnmatch(path.name, glob)
+        for glob in settings.exclude
+    )

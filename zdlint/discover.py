@@ -1,0 +1,89 @@
+"""Which files to check, and which kind each one is."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+SQL = "sql"
+K8S = "k8s"
+STDIN = "-"
+
+SQL_SUFFIXES = {".sql"}
+YAML_SUFFIXES = {".yaml", ".yml"}
+SKIPPED_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox"}
+# Rollback scripts are not part of a deploy: skipped when walking a folder.
+_DOWN_FILE = re.compile(r"(^|[._-])down\.sql$|^U\d+.*__.*\.sql$", re.I)
+_K8S_CONTENT = re.compile(r"^apiVersion\s*:", re.M)
+_K8S_KIND = re.compile(r"^kind\s*:", re.M)
+
+
+@dataclass(frozen=True)
+class Target:
+    display: str  # the path as the user will see it
+    path: Path | None  # None for stdin
+    kind: str | None  # SQL, K8S, or None to decide from the content
+
+
+class DiscoveryError(Exception):
+    """A path given on the command line cannot be used."""
+
+
+def kind_of_name(path: Path) -> str | None:
+    suffix = path.suffix.lower()
+    if suffix in SQL_SUFFIXES:
+        return SQL
+    if suffix in YAML_SUFFIXES:
+        return K8S
+    return None
+
+
+def kind_of_text(text: str) -> str:
+    """Decide from the content: Kubernetes YAML has top-level apiVersion and kind."""
+    if _K8S_CONTENT.search(text) and _K8S_KIND.search(text):
+        return K8S
+    return SQL
+
+
+def discover(arguments: list[str], excluded) -> Iterator[Target | DiscoveryError]:  # type: ignore[no-untyped-def]
+    """Targets for each argument, in order; errors are yielded, not raised, so the
+    other arguments are still checked."""
+    for argument in arguments:
+        if argument == STDIN:
+            yield Target(STDIN, None, None)
+            continue
+        path = Path(argument)
+        if path.is_dir():
+            yield from _walk(path, excluded)
+        elif path.exists() or path.is_symlink():
+            yield Target(_display(path), path, kind_of_name(path))
+        else:
+            yield DiscoveryError(f"{argument}: no such file or directory")
+
+
+def _walk(root: Path, excluded) -> Iterator[Target | DiscoveryError]:  # type: ignore[no-untyped-def]
+    found: list[Path] = []
+
+    def on_error(error: OSError) -> None:
+        found.append(Path(f"\0{error.filename}: {error.strerror}"))
+
+    for folder, dirs, files in os.walk(root, onerror=on_error, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.startswith("."))
+        for name in sorted(files):
+            path = Path(folder) / name
+            if kind_of_name(path) is None or _DOWN_FILE.search(name):
+                continue
+            found.append(path)
+    for path in found:
+        text = str(path)
+        if text.startswith("\0"):
+            yield DiscoveryError(f"{text[1:]} (the folder is skipped)")
+        elif not excluded(path):
+            yield Target(_display(path), path, kind_of_name(path))
+
+
+def _display(path: Path) -> str:
+    return path.as_posix()

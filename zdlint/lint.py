@@ -1,0 +1,139 @@
+"""Check files: read, decode, dispatch by kind, apply suppressions and config."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from zdlint.catalogue import Catalogue
+from zdlint.config import Settings, enabled_codes, is_excluded
+from zdlint.discover import K8S, STDIN, DiscoveryError, Target, discover, kind_of_text
+from zdlint.findings import FileReport, Finding, Hit
+from zdlint.source import SourceText, UndecodableFile, decode
+
+INVALID_ENCODING = "ZD003"
+UNUSED_SUPPRESSION = "ZD002"
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+@dataclass
+class LintRun:
+    reports: list[FileReport] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # usage / IO errors: exit code 2
+
+
+def lint_paths(
+    arguments: list[str],
+    settings: Settings,
+    catalogue: Catalogue,
+    stdin_name: str | None = None,
+    read_stdin: Callable[[], bytes] | None = None,
+) -> LintRun:
+    run = LintRun()
+    for target in discover(arguments, lambda p: is_excluded(p, settings)):
+        if isinstance(target, DiscoveryError):
+            run.errors.append(str(target))
+            continue
+        try:
+            data = _read(target, read_stdin)
+        except OSError as exc:
+            run.errors.append(f"{target.display}: cannot read the file: {exc.strerror or exc}")
+            continue
+        display = stdin_name or STDIN if target.path is None else target.display
+        run.reports.append(lint_bytes(display, target, data, settings, catalogue))
+    return run
+
+
+def _read(target: Target, read_stdin: Callable[[], bytes] | None) -> bytes:
+    if target.path is None:
+        return (read_stdin or sys.stdin.buffer.read)()
+    if target.path.is_dir():
+        raise IsADirectoryError(21, "it is a directory")
+    with open(target.path, "rb") as handle:
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise OSError(27, f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+    return data
+
+
+def lint_bytes(
+    display: str, target: Target, data: bytes, settings: Settings, catalogue: Catalogue
+) -> FileReport:
+    """Findings for one file's bytes; never raises for bad content."""
+    enabled = enabled_codes(settings, catalogue, str(target.path) if target.path else None)
+    try:
+        text = decode(data)
+    except UndecodableFile as exc:
+        rule = catalogue.get(INVALID_ENCODING)
+        if rule is None or rule.code not in enabled:
+            return FileReport(display, ())
+        position = data[: exc.offset].decode("utf-8", "replace")
+        source = SourceText(position)
+        end = len(position)
+        from zdlint.sql.engine import make_finding
+
+        finding = make_finding(rule, display, source, end, end + 1, Hit({"error": str(exc)}))
+        return FileReport(display, (finding,))
+    kind = target.kind or kind_of_text(text)
+    if kind == K8S:
+        findings = _lint_k8s(display, text, target, settings, catalogue, enabled)
+    else:
+        findings = _lint_sql(display, text, target, settings, catalogue, enabled)
+    findings.sort(key=lambda f: f.sort_key)
+    return FileReport(display, tuple(findings), text)
+
+
+def _lint_sql(
+    display: str,
+    text: str,
+    target: Target,
+    settings: Settings,
+    catalogue: Catalogue,
+    enabled: frozenset[str],
+) -> list[Finding]:
+    from zdlint.sql.engine import SqlOptions, lint_sql, make_finding
+    from zdlint.sql.placeholders import substitute_placeholders
+    from zdlint.suppressions import apply_suppressions
+
+    checked = substitute_placeholders(text) if settings.templates else text
+    options = SqlOptions(
+        pg_version=settings.pg_version,
+        transaction=settings.transaction,
+        enabled=enabled,
+        max_lock_timeout_ms=settings.max_lock_timeout_ms,
+    )
+    result = lint_sql(display, checked, options, catalogue, target.path)
+    unused_rule = catalogue.get(UNUSED_SUPPRESSION)
+
+    def make_unused(start: int, end: int, fields: dict[str, object]) -> Finding | None:
+        return make_finding(unused_rule, display, result.source, start, end, Hit(fields))  # type: ignore[arg-type]
+
+    kept = apply_suppressions(
+        result.findings,
+        [s.comment_start for s in result.statements],
+        text,
+        catalogue,
+        make_unused,
+    )
+    return [f for f in kept if f.code in enabled]
+
+
+def _lint_k8s(
+    display: str,
+    text: str,
+    target: Target,
+    settings: Settings,
+    catalogue: Catalogue,
+    enabled: frozenset[str],
+) -> list[Finding]:
+    try:
+        from zdlint.k8s.engine import lint_manifests
+    except ImportError:  # the Kubernetes checker is not part of this build
+        return []
+    return lint_manifests(display, text, settings, catalogue, enabled)
+
+
+def fails(findings: list[Finding], settings: Settings) -> bool:
+    return any(f.severity >= settings.fail_on for f in findings)
+
