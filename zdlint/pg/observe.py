@@ -22,7 +22,7 @@ class Relations:
 
     names: dict[int, str]
     filenodes: dict[int, int]  # only relations with storage (tables, indexes, matviews)
-    tables: frozenset[int]
+    tables: frozenset[int]  # ordinary and partitioned tables
 
     def name(self, oid: int, *others: Relations) -> str | None:
         for snapshot in (self, *others):
@@ -46,7 +46,7 @@ def relations(conn: psycopg.Connection) -> Relations:
         names[oid] = name
         if filenode and kind in ("r", "i", "m"):
             filenodes[oid] = filenode
-        if kind in ("r", "p", "m"):
+        if kind in ("r", "p"):
             tables.add(oid)
     return Relations(names, filenodes, frozenset(tables))
 

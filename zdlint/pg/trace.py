@@ -328,10 +328,7 @@ class _Tracer:
         with ExitStack() as stack:
             sampler = stack.enter_context(_connect(self.dsn))
             holder = stack.enter_context(_connect(self.dsn))
-            # An open snapshot makes CONCURRENTLY builds wait for it at their last phase,
-            # holding their lock: the sampler is sure to see it; then we let go.
-            holder.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
-            holder.execute("SELECT 1")
+            _hold(holder, before)
             worker = threading.Thread(target=run, name="zdlint-trace-statement")
             worker.start()
             samples: set[observe.LockKey] = set()
@@ -356,6 +353,8 @@ class _Tracer:
         scans_after = observe.shared_scans(conn) if scans_before is not None else None
         self.held = set()
         notes = []
+        if not samples and "error" not in outcome:
+            notes.append("No lock was seen: the statement finished between two samples.")
         if scans_before is None or scans_after is None:
             notes.append("Scans of statements outside a transaction need PostgreSQL 15+.")
         self.names.update(sample_names)
@@ -395,8 +394,11 @@ class _Tracer:
         def name(oid: int) -> str:
             return self.names.get(oid, str(oid))
 
+        # Relations this statement created (a new index, the transient heap of a rewrite)
+        # are left out: nobody else can be waiting for them.
+        existed = before.names if before is not None else {}
         taken = sorted(
-            {LockTaken(name(oid), mode) for oid, mode in locks},
+            {LockTaken(name(oid), mode) for oid, mode in locks if oid in existed},
             key=lambda lk: (lk.relation, -lk.lock.strength),
         )
         rewrites = observe.rewritten(before, after) if before and after else []
@@ -422,7 +424,23 @@ class _Tracer:
 _SAMPLE = """
 SELECT relation::int8, relation::regclass::text, mode FROM pg_locks
 WHERE locktype = 'relation' AND pid = %s AND relation >= %s
+  AND relation::regclass::text NOT LIKE 'pg\\_toast.%%'
 """
+
+
+def _hold(holder: psycopg.Connection, relations: observe.Relations) -> None:
+    """Make the statement pause where it waits for others, so a sample is sure to see it.
+
+    The holder keeps an open snapshot (CONCURRENTLY builds wait for older snapshots) and
+    ACCESS SHARE on every table (DROP INDEX CONCURRENTLY waits for lockers; an ACCESS
+    EXCLUSIVE request queues behind it). The statement holds its locks while it waits;
+    the sampler records them, then releases the holder.
+    """
+    holder.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+    holder.execute("SELECT 1")
+    tables = [relations.names[oid] for oid in sorted(relations.tables)]
+    if tables:
+        holder.execute(f"LOCK TABLE {', '.join(tables)} IN ACCESS SHARE MODE")
 
 
 def _waits_for(sampler: psycopg.Connection, pid: int, holder_pid: int) -> bool:
