@@ -105,5 +105,7 @@ def scanned(before: ScanCounts, after: ScanCounts) -> list[int]:
 
 def lock_timeout_ms(conn: psycopg.Connection) -> int:
     """The lock_timeout in effect, in milliseconds (0: wait forever)."""
-    row = conn.execute("SELECT setting::int FROM pg_settings WHERE name = 'lock_timeout'").fetchone()
+    row = conn.execute(
+        "SELECT setting::int FROM pg_settings WHERE name = 'lock_timeout'"
+    ).fetchone()
     return int(row[0]) if row else 0

@@ -108,7 +108,10 @@ def seed_tables(conn: psycopg.Connection, rows: int) -> SeedReport:
     skipped: list[tuple[str, str]] = []
     if rows <= 0:
         return SeedReport(rows, (), ())
-    tables = {oid: (name, schema, rel) for oid, name, schema, rel in conn.execute(_TABLES, (FIRST_USER_OID,))}
+    tables = {
+        oid: (name, schema, rel)
+        for oid, name, schema, rel in conn.execute(_TABLES, (FIRST_USER_OID,))
+    }
     edges = [(a, b) for a, b in conn.execute(_FOREIGN_KEYS, (FIRST_USER_OID,))]
     for oid in _referenced_first(list(tables), edges):
         name, schema, rel = tables[oid]
@@ -127,7 +130,7 @@ def seed_tables(conn: psycopg.Connection, rows: int) -> SeedReport:
 
 def _insert(
     conn: psycopg.Connection, name: str, schema: str, rel: str, rows: int
-) -> tuple[sql.Composable | None, str | None]:
+) -> tuple[sql.Composed | None, str | None]:
     targets: list[sql.Composable] = []
     values: list[sql.Composable] = []
     for row in conn.execute(_COLUMNS, (schema, rel)):
@@ -136,7 +139,10 @@ def _insert(
         if expression is None:
             if column.nullable or column.generated_by_server:
                 continue
-            return None, f"zdlint cannot generate values of type {column.data_type} for column {column.name}"
+            return (
+                None,
+                f"cannot generate {column.data_type} values for column {column.name}",
+            )
         targets.append(sql.Identifier(column.name))
         values.append(sql.SQL(expression))
     columns = sql.SQL("({})").format(sql.SQL(", ").join(targets)) if targets else sql.SQL("")

@@ -202,9 +202,7 @@ def default_cache_dir(env: Mapping[str, str] | None = None) -> Path:
 
 def cache_key(binaries: Binaries, account: RunAs | None) -> str:
     owner = account.name if account else str(os.geteuid())
-    digest = hashlib.sha256(
-        f"{binaries.bindir}\0{owner}\0{CACHE_LAYOUT}".encode()
-    ).hexdigest()[:12]
+    digest = hashlib.sha256(f"{binaries.bindir}\0{owner}\0{CACHE_LAYOUT}".encode()).hexdigest()[:12]
     return f"pg-{binaries.version}-{digest}"
 
 
@@ -306,7 +304,9 @@ def _initdb(binaries: Binaries, data_dir: Path, run_dir: Path, account: RunAs | 
         text=True,
         env=_child_env(),
         preexec_fn=_die_with_parent,
-        **_user_kwargs(account),
+        user=account.uid if account else None,
+        group=account.gid if account else None,
+        extra_groups=[] if account else None,
     )
     if result.returncode != 0:
         tail = (result.stderr or result.stdout).strip().splitlines()[-5:]
@@ -355,14 +355,10 @@ def _launch(binaries: Binaries, run_dir: Path, account: RunAs | None) -> subproc
             stderr=subprocess.STDOUT,
             env=_child_env(),
             preexec_fn=_die_with_parent,
-            **_user_kwargs(account),
+            user=account.uid if account else None,
+            group=account.gid if account else None,
+            extra_groups=[] if account else None,
         )
-
-
-def _user_kwargs(account: RunAs | None) -> dict[str, object]:
-    if account is None:
-        return {}
-    return {"user": account.uid, "group": account.gid, "extra_groups": []}
 
 
 def _child_env() -> dict[str, str]:

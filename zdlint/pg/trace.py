@@ -171,8 +171,10 @@ def _setup_file(
 
 
 def _check_runnable(statement: Statement, where: str, allow_side_effects: bool) -> None:
-    place = f"{where}:{statement.span.line}:{statement.span.column}" if where else (
-        f"line {statement.span.line}"
+    place = (
+        f"{where}:{statement.span.line}:{statement.span.column}"
+        if where
+        else (f"line {statement.span.line}")
     )
     if statement.node is None:
         raise TraceError(f"{place}: syntax error: {statement.error}")
