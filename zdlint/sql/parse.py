@@ -142,11 +142,17 @@ def _pieces_after_error(text: str) -> Iterator[_Piece]:
         try:
             raws = parse_fast(chunk)
         except pg_parser.ParseError as exc:
-            message, location = exc.args[0], exc.args[1] if len(exc.args) > 1 else 0
+            message, location = exc.args[0], _error_location(exc, len(chunk))
             yield from _syntax_error(text, chunk_start, chunk_end, message, chunk_start + location)
             continue
         for raw in raws:
             yield raw, chunk_start, chunk_end, None
+
+
+def _error_location(exc: pg_parser.ParseError, at_end: int) -> int:
+    """The character offset libpg_query reports; none means "at end of input"."""
+    location = exc.args[1] if len(exc.args) > 1 else None
+    return location if isinstance(location, int) else at_end
 
 
 def _syntax_error(
@@ -191,7 +197,7 @@ def _chunks(text: str) -> Iterator[tuple[int, int, tuple[str, int] | None]]:
         tokens = pg_parser.scan(text)
         scan_error = None
     except pg_parser.ParseError as exc:
-        location = exc.args[1] if len(exc.args) > 1 else 0
+        location = _error_location(exc, len(text))
         scan_error = (exc.args[0], location)
         # Split what comes before the bad token; the rest is one syntax error.
         head_end = text.rfind(";", 0, location) + 1

@@ -1,0 +1,39 @@
+"""Every example of every rule, run as `zdlint check` would (the Fixit model).
+
+A bad example must produce its rule's finding; a good example must produce no finding
+at all, so the recommended patterns are clean of every default rule.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import lint
+from zdlint.catalogue import load_catalogue
+
+CATALOGUE = load_catalogue()
+EXAMPLES = [
+    pytest.param(rule, example, id=f"{rule.code}-{example.kind}{i}")
+    for rule in CATALOGUE
+    for i, example in enumerate(rule.examples)
+]
+
+
+def _findings(rule, example):
+    path = example.path or ("example.sql" if rule.language == "sql" else "example.yaml")
+    data = example.source.encode(example.encoding)
+    settings = {}
+    if example.pg_version is not None:
+        settings["pg_version"] = example.pg_version
+    return lint(data, path, **settings)
+
+
+@pytest.mark.parametrize(("rule", "example"), EXAMPLES)
+def test_rule_example(rule, example):
+    findings = _findings(rule, example)
+    if example.kind == "bad":
+        assert rule.code in [f.code for f in findings], findings
+        for finding in findings:
+            assert "{" not in finding.message, finding.message
+    else:
+        assert findings == [], [f"{f.code} {f.message}" for f in findings]

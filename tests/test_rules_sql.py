@@ -1,0 +1,103 @@
+"""Each SQL rule on the cases around its edges."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import codes, lint
+
+T = "SET lock_timeout = '3s';\n"
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("ALTER TABLE t ADD COLUMN u uuid DEFAULT gen_random_uuid();", ["ZD201"]),
+        ("ALTER TABLE t ADD COLUMN c timestamptz DEFAULT clock_timestamp();", ["ZD201"]),
+        ("ALTER TABLE t ADD COLUMN n bigserial;", ["ZD201"]),
+        ("ALTER TABLE t ADD COLUMN n int GENERATED ALWAYS AS IDENTITY;", ["ZD201"]),
+        ("ALTER TABLE t ADD COLUMN c timestamptz DEFAULT now();", []),
+        ("ALTER TABLE t ADD COLUMN c int DEFAULT 0;", []),
+        ("ALTER TABLE t ADD COLUMN c int NOT NULL;", ["ZD301"]),
+        ("ALTER TABLE t ADD COLUMN c int NOT NULL DEFAULT 0;", []),
+        ("ALTER TABLE t ALTER COLUMN c TYPE bigint;", ["ZD202"]),
+        ("ALTER TABLE t ALTER COLUMN c TYPE varchar(20);", []),
+        ("ALTER TABLE t ALTER COLUMN c TYPE text;", []),
+        ("ALTER TABLE t ALTER COLUMN c TYPE jsonb USING c::jsonb;", ["ZD202"]),
+        ("ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0);", ["ZD104"]),
+        ("ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;", []),
+        ("ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES u (id);", ["ZD105"]),
+        ("ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES u (id) NOT VALID;", []),
+        ("ALTER TABLE t ADD CONSTRAINT k UNIQUE (a);", ["ZD106"]),
+        ("ALTER TABLE t ADD PRIMARY KEY (id);", ["ZD106"]),
+        ("ALTER TABLE t ADD CONSTRAINT k UNIQUE USING INDEX k_idx;", []),
+        ("DROP INDEX i;", ["ZD103"]),
+        ("DROP INDEX CONCURRENTLY i;", []),
+        ("ALTER TABLE t RENAME COLUMN a TO b;", ["ZD302"]),
+        ("ALTER TABLE t RENAME TO u;", ["ZD303"]),
+        ("ALTER TABLE t DROP COLUMN a;", ["ZD304"]),
+        ("DROP TABLE t;", ["ZD305"]),
+        ("DELETE FROM t WHERE created_at < now() - interval '1 year';", ["ZD502"]),
+        ("DELETE FROM t WHERE id = 42;", []),
+        ("UPDATE t SET a = 1 WHERE id >= 1 AND id < 1000;", []),
+        ("UPDATE t SET a = 1 WHERE id >= 1;", ["ZD501"]),
+        ("UPDATE t SET a = 1 WHERE ctid = ANY(ARRAY(SELECT ctid FROM t LIMIT 100));", []),
+        ("UPDATE t SET a = 1 WHERE id IN (1, 2, 3);", []),
+        ("UPDATE t SET a = 1;", ["ZD501"]),
+        ("UPDATE t SET a = 1 FROM u WHERE u.id = t.u_id;", ["ZD501"]),
+    ],
+)
+def test_rule_fires_exactly_where_expected(sql, expected):
+    assert codes(T + sql) == expected
+
+
+def test_validate_in_the_same_transaction_as_not_valid_add_is_flagged():
+    sql = T + (
+        "BEGIN;\n"
+        "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;\n"
+        "ALTER TABLE t VALIDATE CONSTRAINT c;\n"
+        "COMMIT;\n"
+    )
+    assert codes(sql) == ["ZD403"]
+    assert codes(sql.replace("NOT VALID;\n", "NOT VALID;\nCOMMIT;\nBEGIN;\n")) == []
+
+
+def test_validate_in_the_same_statement_as_not_valid_add_is_flagged():
+    sql = T + "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID, VALIDATE CONSTRAINT c;"
+    assert codes(sql) == ["ZD403"]
+
+
+def test_validate_in_a_file_a_tool_wraps_is_flagged():
+    sql = "-- +goose Up\n" + T + (
+        "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;\n"
+        "ALTER TABLE t VALIDATE CONSTRAINT c;\n"
+    )
+    assert codes(sql) == ["ZD403"]
+
+
+def test_lock_timeout_above_the_configured_maximum_is_flagged():
+    assert codes("SET lock_timeout = '30s';") == ["ZD404"]
+    assert codes("SET lock_timeout = '30s';", max_lock_timeout_ms=60_000) == []
+
+
+def test_a_constant_default_is_instant_from_postgres_11():
+    sql = T + "ALTER TABLE t ADD COLUMN c int DEFAULT 0;"
+    assert codes(sql, pg_version=11) == []
+
+
+def test_messages_name_the_table_the_column_and_the_lock():
+    (finding,) = lint(T + "ALTER TABLE public.orders ALTER COLUMN id TYPE bigint;")
+    assert "`public.orders.id`" in finding.message
+    assert "bigint" in finding.message
+    assert "ACCESS EXCLUSIVE" in finding.message
+
+
+def test_foreign_key_message_names_both_tables_and_the_weaker_lock():
+    (finding,) = lint(T + "ALTER TABLE orders ADD CONSTRAINT f FOREIGN KEY (c) REFERENCES customers (id);")
+    assert "`orders`" in finding.message and "`customers`" in finding.message
+    assert "SHARE ROW EXCLUSIVE" in finding.message
+
+
+def test_ddl_on_a_table_already_locked_in_this_transaction_needs_no_second_timeout_report():
+    sql = "BEGIN;\nLOCK TABLE t IN ACCESS EXCLUSIVE MODE;\nALTER TABLE t ADD COLUMN a int;\nCOMMIT;"
+    assert codes(sql) == ["ZD401"]
