@@ -37,7 +37,7 @@ def test_rules_are_found_by_code_or_name_in_any_case():
     [
         (lambda t: t.replace('severity = "error"', 'severity = "fatal"'), "severity"),
         (lambda t: t.replace('code = "ZD101"', 'code = "X1"'), "code"),
-        (lambda t: 'bogus = 1\n' + t, "unknown key bogus"),
+        (lambda t: "bogus = 1\n" + t, "unknown key bogus"),
         (lambda t: t.replace('lock = "AccessExclusiveLock"', 'lock = "Huge"'), "claim.lock"),
         (lambda t: t.split("[[bad]]")[0] + "[[good]]\nsql = 'SELECT 1'\n", "[[bad]]"),
         (lambda t: t.replace('summary = "', 'summaryx = "'), "summary"),
@@ -47,7 +47,7 @@ def test_the_loader_rejects_malformed_rule_files_naming_the_problem(tmp_path, ch
     original = (rules_dir() / "ZD101-set-not-null-scan.toml").read_text(encoding="utf-8")
     broken = tmp_path / "ZD101-set-not-null-scan.toml"
     broken.write_text(change(original), encoding="utf-8")
-    if "code = \"X1\"" in broken.read_text():
+    if 'code = "X1"' in broken.read_text():
         broken = broken.rename(tmp_path / "X1-set-not-null-scan.toml")
     with pytest.raises(CatalogueError) as excinfo:
         load_rule(broken)

@@ -69,8 +69,19 @@ def test_json_output_has_the_documented_keys(project):
     result = zdlint("check", "-f", "json", "migrations", cwd=project)
     data = json.loads(result.stdout)
     finding = data["findings"][0]
-    for key in ("code", "rule", "severity", "path", "line", "column", "end_line",
-                "end_column", "message", "lock", "fixable"):
+    for key in (
+        "code",
+        "rule",
+        "severity",
+        "path",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "message",
+        "lock",
+        "fixable",
+    ):
         assert key in finding
     assert finding["code"] == "ZD101" and finding["line"] == 1 and finding["end_column"] == 50
 
@@ -97,7 +108,16 @@ def test_missing_path_is_an_error_exit_2_but_other_files_are_checked(project):
 
 
 def test_stdin_is_read_with_dash_and_named_by_stdin_filename(project):
-    result = zdlint("check", "-f", "concise", "--stdin-filename", "m.sql", "-", stdin=UNSAFE.encode(), cwd=project)
+    result = zdlint(
+        "check",
+        "-f",
+        "concise",
+        "--stdin-filename",
+        "m.sql",
+        "-",
+        stdin=UNSAFE.encode(),
+        cwd=project,
+    )
     assert result.returncode == 1
     assert result.stdout.decode().startswith("m.sql:1:1: ZD101")
 
@@ -106,8 +126,16 @@ def test_empty_binary_and_latin1_files_each_get_one_clear_answer(project):
     (project / "empty.sql").write_bytes(b"")
     (project / "blob.sql").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     (project / "latin.sql").write_bytes("COMMENT ON TABLE t IS 'café';\n".encode("latin-1"))
-    result = zdlint("check", "-f", "concise", "empty.sql", "blob.sql", "latin.sql",
-                    "migrations/001_unsafe.sql", cwd=project)
+    result = zdlint(
+        "check",
+        "-f",
+        "concise",
+        "empty.sql",
+        "blob.sql",
+        "latin.sql",
+        "migrations/001_unsafe.sql",
+        cwd=project,
+    )
     out = result.stdout.decode()
     assert "empty.sql" not in out
     assert "blob.sql:3:1: ZD003" in out and "NUL bytes" in out
@@ -205,8 +233,9 @@ def test_rules_lists_every_rule_and_rule_explains_one():
 def test_colour_only_when_forced_or_on_a_terminal(project):
     plain = zdlint("check", "migrations/001_unsafe.sql", cwd=project).stdout
     assert b"\x1b[" not in plain
-    forced = zdlint("check", "migrations/001_unsafe.sql", cwd=project,
-                    env={"FORCE_COLOR": "1", "NO_COLOR": ""}).stdout
+    forced = zdlint(
+        "check", "migrations/001_unsafe.sql", cwd=project, env={"FORCE_COLOR": "1", "NO_COLOR": ""}
+    ).stdout
     assert b"\x1b[" in forced
 
 

@@ -51,9 +51,7 @@ def test_zero_default_and_reset_mean_no_lock_timeout():
 
 
 def test_set_local_ends_at_commit_and_is_ignored_outside_a_transaction():
-    after = states(
-        "SET LOCAL lock_timeout = '1s'; BEGIN; SET LOCAL lock_timeout = '2s'; COMMIT;"
-    )
+    after = states("SET LOCAL lock_timeout = '1s'; BEGIN; SET LOCAL lock_timeout = '2s'; COMMIT;")
     assert [s.lock_timeout_ms for s in after] == [None, None, 2000, None]
 
 
@@ -73,7 +71,9 @@ def test_statement_timeout_is_tracked_too():
 
 
 def test_tables_created_earlier_are_known_as_new():
-    after = states("CREATE TABLE a (id int); CREATE TABLE b AS SELECT 1; ALTER TABLE a RENAME TO c;")
+    after = states(
+        "CREATE TABLE a (id int); CREATE TABLE b AS SELECT 1; ALTER TABLE a RENAME TO c;"
+    )
     assert after[-1].is_new_table("a") and after[-1].is_new_table("b")
     assert after[-1].is_new_table("c")
     assert not after[-1].is_new_table("users")

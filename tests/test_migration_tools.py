@@ -73,9 +73,7 @@ def test_goose_down_section_is_not_checked():
 
 
 def test_dbmate_sections_each_have_their_own_transaction_mode():
-    text = (
-        "-- migrate:up transaction:false\n" + CIC + "-- migrate:down\nDROP INDEX i;\n"
-    )
+    text = "-- migrate:up transaction:false\n" + CIC + "-- migrate:down\nDROP INDEX i;\n"
     assert codes(text) == []
     assert "ZD402" in codes(text.replace("transaction:false", ""))
 

@@ -68,9 +68,13 @@ def test_validate_in_the_same_statement_as_not_valid_add_is_flagged():
 
 
 def test_validate_in_a_file_a_tool_wraps_is_flagged():
-    sql = "-- +goose Up\n" + T + (
-        "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;\n"
-        "ALTER TABLE t VALIDATE CONSTRAINT c;\n"
+    sql = (
+        "-- +goose Up\n"
+        + T
+        + (
+            "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;\n"
+            "ALTER TABLE t VALIDATE CONSTRAINT c;\n"
+        )
     )
     assert codes(sql) == ["ZD403"]
 
@@ -93,7 +97,9 @@ def test_messages_name_the_table_the_column_and_the_lock():
 
 
 def test_foreign_key_message_names_both_tables_and_the_weaker_lock():
-    (finding,) = lint(T + "ALTER TABLE orders ADD CONSTRAINT f FOREIGN KEY (c) REFERENCES customers (id);")
+    (finding,) = lint(
+        T + "ALTER TABLE orders ADD CONSTRAINT f FOREIGN KEY (c) REFERENCES customers (id);"
+    )
     assert "`orders`" in finding.message and "`customers`" in finding.message
     assert "SHARE ROW EXCLUSIVE" in finding.message
 

@@ -18,15 +18,17 @@ def test_ignore_above_a_multiline_statement_covers_all_of_it():
 
 
 def test_ignore_on_the_statements_own_line_works_and_accepts_names():
-    sql = T + "ALTER TABLE users ALTER COLUMN email SET NOT NULL; -- zdlint: ignore[set-not-null-scan]\n"
+    sql = (
+        T
+        + "ALTER TABLE users ALTER COLUMN email SET NOT NULL;"
+        + " -- zdlint: ignore[set-not-null-scan]\n"
+    )
     assert codes(sql) == []
 
 
 def test_ignore_applies_only_to_its_statement():
     sql = T + (
-        "-- zdlint: ignore[ZD102]\n"
-        "CREATE INDEX a ON users (a);\n"
-        "CREATE INDEX b ON users (b);\n"
+        "-- zdlint: ignore[ZD102]\nCREATE INDEX a ON users (a);\nCREATE INDEX b ON users (b);\n"
     )
     (finding,) = lint(sql)
     assert finding.code == "ZD102" and finding.span.line == 4
@@ -34,8 +36,7 @@ def test_ignore_applies_only_to_its_statement():
 
 def test_a_trailing_comment_belongs_to_the_statement_before_it():
     sql = T + (
-        "CREATE INDEX a ON users (a); -- zdlint: ignore[ZD102]\n"
-        "CREATE INDEX b ON users (b);\n"
+        "CREATE INDEX a ON users (a); -- zdlint: ignore[ZD102]\nCREATE INDEX b ON users (b);\n"
     )
     (finding,) = lint(sql)
     assert finding.span.line == 3
@@ -69,7 +70,9 @@ def test_an_unknown_rule_in_a_suppression_is_reported():
 
 
 def test_a_directive_inside_a_string_is_not_a_suppression():
-    sql = T + "COMMENT ON TABLE users IS '-- zdlint: ignore[ZD102]';\nCREATE INDEX a ON users (a);\n"
+    sql = (
+        T + "COMMENT ON TABLE users IS '-- zdlint: ignore[ZD102]';\nCREATE INDEX a ON users (a);\n"
+    )
     assert codes(sql) == ["ZD102"]
 
 

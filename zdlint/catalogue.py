@@ -240,9 +240,7 @@ class _Reader:
             return default
         value = self.data[key]
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise CatalogueError(
-                f"{self.path}: {self.prefix}{key} must be of type {kind.__name__}"
-            )
+            raise CatalogueError(f"{self.path}: {self.prefix}{key} must be of type {kind.__name__}")
         return value
 
     def string(

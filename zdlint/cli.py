@@ -98,15 +98,17 @@ def check(
 
     catalogue = load_catalogue()
     try:
-        source = None if isolated else (
-            Path(config_path) if config_path else cfg.find_config(Path.cwd())
+        source = (
+            None
+            if isolated
+            else (Path(config_path) if config_path else cfg.find_config(Path.cwd()))
         )
         settings = cfg.load_settings(source, catalogue)
         settings = settings.with_overrides(
             select=_selectors(select, catalogue, "--select"),
             extend_select=_selectors(extend_select, catalogue, "--extend-select"),
             ignore=(
-                tuple(settings.ignore) + _selectors(ignore, catalogue, "--ignore")
+                tuple(settings.ignore) + (_selectors(ignore, catalogue, "--ignore") or ())
                 if ignore
                 else None
             ),

@@ -136,4 +136,3 @@ def _lint_k8s(
 
 def fails(findings: list[Finding], settings: Settings) -> bool:
     return any(f.severity >= settings.fail_on for f in findings)
-

@@ -18,7 +18,9 @@ LOCK_MODES: dict[str, LockMode] = {
     for m in (
         LockMode("AccessShareLock", "ACCESS SHARE", 1, "only ACCESS EXCLUSIVE requests"),
         LockMode("RowShareLock", "ROW SHARE", 2, "EXCLUSIVE and ACCESS EXCLUSIVE requests"),
-        LockMode("RowExclusiveLock", "ROW EXCLUSIVE", 3, "SHARE and stronger locks, that is most DDL"),
+        LockMode(
+            "RowExclusiveLock", "ROW EXCLUSIVE", 3, "SHARE and stronger locks, that is most DDL"
+        ),
         LockMode(
             "ShareUpdateExclusiveLock",
             "SHARE UPDATE EXCLUSIVE",

@@ -68,7 +68,7 @@ def apply_suppressions(
     kept = []
     for finding, index in findings:
         suppressed = False
-        for sup, owner in zip(suppressions, owner_of):
+        for sup, owner in zip(suppressions, owner_of, strict=True):
             if sup.kind == "ignore" and owner != index:
                 continue
             token = _matching_token(sup, finding, catalogue)

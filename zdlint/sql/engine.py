@@ -84,7 +84,9 @@ def lint_sql(
             if rule is not None:
                 offset = stmt.error_offset if stmt.error_offset is not None else stmt.start
                 hit = Hit({"error": stmt.error}, start=offset, end=offset + 1)
-                findings.append((make_finding(rule, path, source, stmt.start, stmt.end, hit), stmt.index))
+                findings.append(
+                    (make_finding(rule, path, source, stmt.start, stmt.end, hit), stmt.index)
+                )
             continue
         for check in dispatch.get(type(stmt.node), ()):
             rule = active.get(check.rule)

@@ -25,7 +25,7 @@ def qualified_name(rangevar: ast.RangeVar | None) -> str:
 
 def strings(items: tuple | None) -> list[str]:  # type: ignore[type-arg]
     """The values of a tuple of `String` nodes (qualified names, column lists)."""
-    return [item.sval for item in items or () if isinstance(item, ast.String)]
+    return [item.sval or "" for item in items or () if isinstance(item, ast.String)]
 
 
 def last_name(items: tuple | None) -> str:  # type: ignore[type-arg]
@@ -47,7 +47,7 @@ def type_modifiers(type_node: ast.TypeName | None) -> list[int]:
     values = []
     for mod in type_node.typmods or ():
         val = getattr(mod, "val", None)
-        if isinstance(val, ast.Integer):
+        if isinstance(val, ast.Integer) and val.ival is not None:
             values.append(val.ival)
     return values
 
@@ -59,7 +59,7 @@ def walk(node: object) -> Iterator[ast.Node]:
         current = stack.pop()
         if isinstance(current, ast.Node):
             yield current
-            for attr in current.__slots__:
+            for attr in current.__slots__:  # type: ignore[attr-defined]
                 value = getattr(current, attr, None)
                 if isinstance(value, (ast.Node, tuple)):
                     stack.append(value)

@@ -79,10 +79,12 @@ def parse_statements(source: SourceText) -> list[Statement]:
             message, start, end, error_offset = error
             node = None
         else:
+            assert isinstance(item, ast.RawStmt)
             raw = item
-            start = base + raw.stmt_location
-            end = base + raw.stmt_location + raw.stmt_len if raw.stmt_len else limit
-            if not raw.stmt_len:
+            location, length = raw.stmt_location or 0, raw.stmt_len or 0
+            start = base + location
+            end = start + length if length else limit
+            if not length:
                 end = _end_of_last_token(text, start, end)
             node, message, error_offset = raw.stmt, None, None
         statements.append(
@@ -116,9 +118,7 @@ def _end_of_last_token(text: str, start: int, end: int) -> int:
     """The last statement runs to the end of the file: drop trailing comments and blanks."""
     chunk = text[start:end]
     try:
-        tokens = [
-            t for t in pg_parser.scan(chunk) if t.name not in ("SQL_COMMENT", "C_COMMENT")
-        ]
+        tokens = [t for t in pg_parser.scan(chunk) if t.name not in ("SQL_COMMENT", "C_COMMENT")]
     except pg_parser.ParseError:
         return start + len(chunk.rstrip())
     if not tokens:
@@ -129,7 +129,7 @@ def _end_of_last_token(text: str, start: int, end: int) -> int:
     return start + last.end + 1
 
 
-_Piece = tuple[object, int, int, "tuple[str, int, int, int] | None"]
+_Piece = tuple["ast.RawStmt | None", int, int, "tuple[str, int, int, int] | None"]
 
 
 def _pieces_after_error(text: str) -> Iterator[_Piece]:

@@ -19,9 +19,7 @@ _PLACEHOLDER = re.compile(
 def _identifier(match: re.Match[str]) -> str:
     text = match.group(0)
     # keep line breaks so line numbers do not move
-    return "".join(
-        ch if ch in "\r\n" else ("z" if i == 0 else "_") for i, ch in enumerate(text)
-    )
+    return "".join(ch if ch in "\r\n" else ("z" if i == 0 else "_") for i, ch in enumerate(text))
 
 
 def substitute_placeholders(text: str) -> str:

@@ -28,7 +28,8 @@ def _queries(statement_text: str) -> tuple[tuple[ast.Node, int], ...]:
         if position >= 0:
             search_from = position + len(text)
         for raw in raws:
-            found.append((raw.stmt, max(position, 0)))
+            if raw.stmt is not None:
+                found.append((raw.stmt, max(position, 0)))
     return tuple(found)
 
 

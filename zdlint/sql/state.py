@@ -9,7 +9,9 @@ in the open transaction. Checks read the state; only `advance` changes it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pglast import ast
 from pglast.enums import (
@@ -139,9 +141,7 @@ def advance(state: MigrationState, stmt: Statement) -> None:
     node = stmt.node
     if node is None:
         return
-    if state.lock_timeout_ms is None and any(
-        not state.is_new_table(t) for t in ddl_tables(node)
-    ):
+    if state.lock_timeout_ms is None and any(not state.is_new_table(t) for t in ddl_tables(node)):
         state.ddl_without_lock_timeout = True
     if isinstance(node, ast.CreateFunctionStmt) and node.funcname:
         state.routines[last_name(node.funcname).lower()] = stmt.text
@@ -211,9 +211,7 @@ def _set(state: MigrationState, node: ast.VariableSetStmt) -> None:
     else:
         return
     for target in targets:
-        value = (
-            _setting_value(node.args) if node.kind == VariableSetKind.VAR_SET_VALUE else None
-        )
+        value = _setting_value(node.args) if node.kind == VariableSetKind.VAR_SET_VALUE else None
         timeouts = state.timeouts[target]
         if node.is_local:
             if state.in_transaction:  # SET LOCAL outside a transaction has no effect
@@ -339,7 +337,7 @@ def _alter_table(state: MigrationState, node: ast.AlterTableStmt) -> None:
             state.checks.pop((table, cmd.name), None)
 
 
-_HANDLERS = {
+_HANDLERS: dict[type, Callable[[MigrationState, Any], None]] = {
     ast.TransactionStmt: _transaction,
     ast.VariableSetStmt: _set,
     ast.SelectStmt: _select,

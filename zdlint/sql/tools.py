@@ -85,9 +85,7 @@ def detect_tool(path: Path | None, text: str) -> ToolLayout:
     """Identify the migration tool from markers in the text, then from the file layout."""
     if _GOOSE.search(text):
         wrapped = not _GOOSE_NO_TX.search(text)
-        return ToolLayout(
-            "goose", "-- +goose marker", _sections(text, _GOOSE, lambda _o: wrapped)
-        )
+        return ToolLayout("goose", "-- +goose marker", _sections(text, _GOOSE, lambda _o: wrapped))
     if _DBMATE.search(text):
         return ToolLayout(
             "dbmate",
@@ -119,8 +117,10 @@ def _detect_from_layout(path: Path, text: str) -> ToolLayout:
         wrapped = not _flyway_conf_disables_transaction(conf)
         reason = f"Flyway file name{' and ' + conf.name if not wrapped else ''}"
         return ToolLayout("flyway", reason, _whole(text, wrapped))
-    if name == "up.sql" and (path.parent / "down.sql").exists() or (
-        name == "up.sql" and (path.parent / "metadata.toml").exists()
+    if (
+        name == "up.sql"
+        and (path.parent / "down.sql").exists()
+        or (name == "up.sql" and (path.parent / "metadata.toml").exists())
     ):
         wrapped = _diesel_runs_in_transaction(path.parent / "metadata.toml")
         return ToolLayout("diesel", "Diesel up.sql layout", _whole(text, wrapped, batch=True))
@@ -172,7 +172,5 @@ def apply_transaction_mode(layout: ToolLayout, mode: str) -> ToolLayout:
     if mode == "auto":
         return layout
     wrapped = mode == "always"
-    regions = tuple(
-        Region(r.start, r.end, wrapped, r.batch, r.deploy) for r in layout.regions
-    )
+    regions = tuple(Region(r.start, r.end, wrapped, r.batch, r.deploy) for r in layout.regions)
     return ToolLayout(layout.tool, f"{layout.reason}; transaction = {mode!r} in config", regions)

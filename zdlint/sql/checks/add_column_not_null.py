@@ -27,8 +27,10 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
         if not isinstance(column, ast.ColumnDef):
             continue
         kinds = {c.contype for c in column_constraints(column)}
-        not_null = column.is_not_null or ConstrType.CONSTR_NOTNULL in kinds or (
-            ConstrType.CONSTR_PRIMARY in kinds
+        not_null = (
+            column.is_not_null
+            or ConstrType.CONSTR_NOTNULL in kinds
+            or (ConstrType.CONSTR_PRIMARY in kinds)
         )
         if not not_null or kinds & _FILLS_ITSELF or type_name(column.typeName) in SERIAL_TYPES:
             continue

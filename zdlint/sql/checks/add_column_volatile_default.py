@@ -50,7 +50,8 @@ def _reason(column: ast.ColumnDef, pg_version: int) -> str | None:
             if volatile:
                 return f"the default {volatile[0]}() is volatile and computed for every row"
             if pg_version < CONSTANT_DEFAULT_WITHOUT_REWRITE_FROM and not _is_null(con.raw_expr):
-                return f"before PostgreSQL {CONSTANT_DEFAULT_WITHOUT_REWRITE_FROM} every default rewrites the table"
+                since = CONSTANT_DEFAULT_WITHOUT_REWRITE_FROM
+                return f"before PostgreSQL {since} every default rewrites the table"
     return None
 
 

@@ -12,7 +12,7 @@ from pglast import ast
 
 from zdlint.findings import Hit
 from zdlint.sql.batching import is_batched
-from zdlint.sql.names import qualified_name, relation_name
+from zdlint.sql.names import last_name, qualified_name, relation_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.plpgsql import embedded_queries
 from zdlint.sql.state import MigrationState
@@ -32,7 +32,7 @@ def _embedded(stmt: Statement, state: MigrationState, kind: type) -> Iterator[Hi
     if isinstance(node, ast.DoStmt):
         body_owner, offset = stmt.text, stmt.start
     elif isinstance(node, ast.CallStmt):
-        name = node.funccall.funcname[-1].sval if node.funccall else ""
+        name = last_name(node.funccall.funcname) if node.funccall else ""
         body_owner, offset = state.routines.get(name.lower(), ""), None
     else:
         return
