@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import psycopg
 import pytest
+from click.testing import CliRunner, Result
 
 from zdlint.pg.scratch import Database
+from zdlint.pg.server import PgServer
 from zdlint.pg.trace import StatementTrace, TraceError, run_trace
+from zdlint.pg.trace_cli import trace as trace_command
 
 SETUP = "CREATE TABLE t (id int PRIMARY KEY, c text, v varchar(10), n int);"
 ROWS = 50_000
@@ -170,3 +176,94 @@ def test_seeding_fills_related_tables_and_skips_what_it_cannot_generate(
     with psycopg.connect(pg_database.dsn) as conn:
         assert conn.execute("SELECT count(*) FROM child").fetchone() == (300,)
         assert conn.execute("SELECT count(*) FROM odd").fetchone() == (0,)
+
+
+# The `zdlint trace` command.
+
+
+def _write(directory: Path, name: str, text: str) -> Path:
+    path = directory / name
+    path.write_text(text)
+    return path
+
+
+def _invoke(*args: str) -> Result:
+    return CliRunner().invoke(trace_command, list(args))
+
+
+def test_cli_traces_the_last_migration_of_a_directory_as_json(
+    tmp_path: Path, pg_server: PgServer
+) -> None:
+    _write(tmp_path, "V1__init.sql", SETUP)
+    _write(tmp_path, "V2__index.sql", "CREATE INDEX t_n ON t (n);\n")
+    _write(tmp_path, "V10__tighten.sql", "SELECT 1;\nALTER TABLE t ALTER COLUMN c SET NOT NULL;\n")
+    result = _invoke(str(tmp_path), "--dsn", pg_server.dsn(), "-f", "json", "--seed-rows", "500")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert [f["setup"] for f in document["files"]] == [
+        [str(tmp_path / "V1__init.sql"), str(tmp_path / "V2__index.sql")]
+    ]
+    select, alter = document["statements"]
+    assert (alter["line"], alter["file"]) == (2, str(tmp_path / "V10__tighten.sql"))
+    assert {"relation": "t", "mode": "AccessExclusiveLock", "blocks": "reads and writes"} in (
+        alter["locks"]
+    )
+    assert alter["scans"] == ["t"] and alter["rewrites"] == []
+    assert alter["lock_timeout_ms"] == 0 and select["locks"] == []
+
+
+def test_cli_full_and_markdown_name_the_lock_and_what_it_blocks(
+    tmp_path: Path, pg_server: PgServer
+) -> None:
+    schema = _write(tmp_path, "schema.sql", SETUP)
+    target = _write(tmp_path, "change.sql", "CREATE INDEX t_n ON t (n);\n")
+    for output_format in ("full", "markdown"):
+        result = _invoke(
+            str(target), "--setup", str(schema), "--dsn", pg_server.dsn(), "-f", output_format
+        )
+        assert result.exit_code == 0, result.output
+        assert "SHARE" in result.output and "writes (INSERT, UPDATE, DELETE)" in result.output
+    assert "| 1 | `CREATE INDEX t_n ON t (n)` | `t` | **SHARE** |" in result.output
+
+
+def test_cli_failing_statement_exits_1_with_its_line(tmp_path: Path, pg_server: PgServer) -> None:
+    target = _write(tmp_path, "bad.sql", "SELECT 1;\nALTER TABLE nowhere ADD COLUMN x int;\n")
+    result = _invoke(str(target), "--dsn", pg_server.dsn())
+    assert result.exit_code == 1
+    assert f"{target}:2:1" in result.output and "does not exist" in result.output
+
+
+def test_cli_missing_file_exits_2_with_one_line(tmp_path: Path) -> None:
+    result = _invoke(str(tmp_path / "nope.sql"))
+    assert result.exit_code == 2
+    assert (
+        result.output.strip()
+        == f"zdlint: error: {tmp_path / 'nope.sql'}: no such file or directory"
+    )
+
+
+def test_cli_without_any_postgres_exits_2_without_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = _write(tmp_path, "m.sql", "SELECT 1;\n")
+    monkeypatch.delenv("ZDLINT_DSN", raising=False)
+    monkeypatch.setenv("ZDLINT_PG_BINDIR", str(tmp_path))
+    result = _invoke(str(target))
+    assert result.exit_code == 2
+    assert result.output.startswith("zdlint: error: ZDLINT_PG_BINDIR=")
+    assert "Traceback" not in result.output
+
+
+def test_cli_refuses_copy_program_with_exit_2(tmp_path: Path, pg_server: PgServer) -> None:
+    target = _write(tmp_path, "m.sql", "SELECT 1;\nCOPY (SELECT 1) TO PROGRAM 'true';\n")
+    result = _invoke(str(target), "--dsn", pg_server.dsn())
+    assert result.exit_code == 2
+    assert f"{target}:2:1: Refusing" in result.output
+
+
+def test_cli_never_prints_the_dsn_password(tmp_path: Path) -> None:
+    target = _write(tmp_path, "m.sql", "SELECT 1;\n")
+    dsn = f"host={tmp_path} port=1 user=app password=hunter2 dbname=app connect_timeout=2"
+    result = _invoke(str(target), "--dsn", dsn)
+    assert result.exit_code == 2
+    assert "hunter2" not in result.output and "***" in result.output

@@ -120,18 +120,20 @@ def run_trace(
     in_transaction: bool = True,
     seed_rows: int = 0,
     allow_side_effects: bool = False,
+    name: str = "",
 ) -> Trace:
     """Apply the set-up, seed the tables, then trace each statement of the target.
 
     `target` is a server we started (a scratch database is created in it), a `Database`
     to use as it is, or a user's DSN (a scratch database is created there and dropped).
     Statements that reach outside the database raise TraceError unless allowed; a
-    statement that fails ends the trace and carries its error.
+    statement that fails ends the trace and carries its error. `name` (the target's file
+    name) prefixes positions in error messages.
     """
     if isinstance(statements, str):
         statements = parse_statements(SourceText(statements))
     for statement in statements:
-        _check_runnable(statement, "", allow_side_effects)
+        _check_runnable(statement, name, allow_side_effects)
     setup = [_setup_file(i, item, allow_side_effects) for i, item in enumerate(setup_sql)]
     with _database(target) as database, _connect(database.dsn) as conn:
         for name, setup_statements in setup:
