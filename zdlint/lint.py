@@ -71,7 +71,7 @@ def lint_bytes(
         position = data[: exc.offset].decode("utf-8", "replace")
         source = SourceText(position)
         end = len(position)
-        from zdlint.sql.engine import make_finding
+        from zdlint.finding_factory import make_finding
 
         finding = make_finding(rule, display, source, end, end + 1, Hit({"error": str(exc)}))
         return FileReport(display, (finding,))
@@ -92,7 +92,8 @@ def _lint_sql(
     catalogue: Catalogue,
     enabled: frozenset[str],
 ) -> list[Finding]:
-    from zdlint.sql.engine import SqlOptions, lint_sql, make_finding
+    from zdlint.finding_factory import make_finding
+    from zdlint.sql.engine import SqlOptions, lint_sql
     from zdlint.sql.placeholders import substitute_placeholders
     from zdlint.suppressions import apply_suppressions
 

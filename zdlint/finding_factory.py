@@ -1,0 +1,33 @@
+"""Turn a check's Hit into a Finding: format its rule's message and help."""
+
+from __future__ import annotations
+
+from zdlint.catalogue import Rule
+from zdlint.findings import Finding, Hit
+from zdlint.locks import lock_mode
+from zdlint.source import SourceText
+
+
+def make_finding(
+    rule: Rule, path: str, source: SourceText, stmt_start: int, stmt_end: int, hit: Hit
+) -> Finding:
+    """Format a rule's message with a hit's facts and the lock it takes."""
+    lock = hit.lock or rule.claim.lock
+    fields: dict[str, object] = dict(hit.fields)
+    if lock:
+        mode = lock_mode(lock)
+        fields.setdefault("lock", mode.sql_name)
+        fields.setdefault("blocks", mode.blocks)
+    start = stmt_start if hit.start is None else hit.start
+    end = stmt_end if hit.end is None else hit.end
+    return Finding(
+        code=rule.code,
+        rule=rule.name,
+        severity=rule.severity,
+        path=path,
+        span=source.span(start, end),
+        message=rule.message.format(**fields),
+        help=rule.help.format(**fields),
+        lock=lock,
+        fixable=rule.fixable,
+    )
