@@ -79,6 +79,7 @@ class Trace:
     statements: tuple[StatementTrace, ...]
     seeding: SeedReport
     server_version: int
+    existing: frozenset[str] = frozenset()  # tables present when the target started
     notes: tuple[str, ...] = ()
 
     @property
@@ -139,9 +140,11 @@ def run_trace(
         for name, setup_statements in setup:
             _apply_setup(conn, name, setup_statements)
         seeding = seed_tables(conn, seed_rows)
+        start = observe.relations(conn)
+        existing = frozenset(start.names[oid] for oid in start.tables)
         tracer = _Tracer(conn, database.dsn)
         traces = tracer.run(statements, in_transaction)
-        return Trace(tuple(traces), seeding, database.version, tuple(tracer.notes))
+        return Trace(tuple(traces), seeding, database.version, existing, tuple(tracer.notes))
 
 
 @contextmanager

@@ -1,0 +1,121 @@
+"""Every rule's claim, checked on a real server.
+
+A rule that says "this takes ACCESS EXCLUSIVE and scans the table" must be right: its
+bad examples are traced (set-up applied, tables seeded) and the strongest lock on a table
+that existed before the example, the rewrites and the scans are compared with the claim.
+Good examples must stay at or below the claim's `good_lock`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from zdlint.catalogue import Example, Rule, load_catalogue
+from zdlint.locks import lock_mode
+from zdlint.pg.server import PgServer
+from zdlint.pg.trace import Trace, run_trace
+from zdlint.sql.tools import detect_tool
+
+SEED_ROWS = 2_000
+
+
+def _cases(kind: str) -> list[object]:
+    cases = []
+    for rule in load_catalogue():
+        if rule.language != "sql":
+            continue
+        if kind == "bad" and rule.claim.lock is None:
+            continue
+        if kind == "good" and rule.claim.good_lock is None:
+            continue
+        examples = rule.bad_examples if kind == "bad" else rule.good_examples
+        for i, example in enumerate(examples):
+            cases.append(pytest.param(rule, example, id=f"{rule.code}-{kind}{i}"))
+    return cases
+
+
+def _trace(rule: Rule, example: Example, server: PgServer) -> Trace:
+    major = server.version // 10000
+    if example.pg_version is not None and example.pg_version > major:
+        pytest.skip(f"the example needs PostgreSQL {example.pg_version}; the server is {major}")
+    if not rule.applies_to(major):
+        pytest.skip(f"{rule.code} does not apply to PostgreSQL {major}")
+    path = Path(example.path) if example.path else None
+    wrapped = detect_tool(path, example.source).wraps_by_default
+    for seed_rows in (SEED_ROWS, 0):
+        result = run_trace(
+            server,  # a fresh scratch database for every run
+            [("setup", example.setup)] if example.setup else [],
+            example.source,
+            in_transaction=wrapped,
+            seed_rows=seed_rows,
+            name=f"{rule.code} {example.kind} example",
+        )
+        # Some bad examples only fail on a table with rows (ADD COLUMN … NOT NULL without a
+        # default): that failure is what the rule warns about; their locks are measured on
+        # empty tables instead.
+        if result.failed is None or example.kind != "bad":
+            break
+    assert result.failed is None, (
+        f"{rule.code} {example.kind} example failed at line {result.failed.line}: "
+        f"{result.failed.error}"
+    )
+    return result
+
+
+def _locks_on_existing_tables(result: Trace) -> dict[str, str]:
+    """The strongest lock taken on each table that existed before the example ran."""
+    strongest: dict[str, str] = {}
+    for statement in result.statements:
+        for taken in statement.locks:
+            if taken.relation not in result.existing:
+                continue
+            held = strongest.get(taken.relation)
+            if held is None or lock_mode(held).strength < taken.lock.strength:
+                strongest[taken.relation] = taken.mode
+    return strongest
+
+
+def _touched(result: Trace, attribute: str) -> set[str]:
+    return {
+        relation
+        for statement in result.statements
+        for relation in getattr(statement, attribute)
+        if relation in result.existing
+    }
+
+
+@pytest.mark.parametrize(("rule", "example"), _cases("bad"))
+def test_bad_example_takes_the_claimed_lock_rewrite_and_scan(
+    rule: Rule, example: Example, pg_server: PgServer
+) -> None:
+    result = _trace(rule, example, pg_server)
+    locks = _locks_on_existing_tables(result)
+    strongest = max(locks.values(), key=lambda m: lock_mode(m).strength, default=None)
+    assert strongest == rule.claim.lock, (
+        f"{rule.code} claims {rule.claim.lock}; measured {strongest} (locks: {locks})"
+    )
+    rewrites, scans = _touched(result, "rewrites"), _touched(result, "scans")
+    assert bool(rewrites) == rule.claim.rewrite, (
+        f"{rule.code} claims rewrite={rule.claim.rewrite}; measured rewrites of "
+        f"{rewrites or 'none'}"
+    )
+    assert bool(scans) == rule.claim.scan, (
+        f"{rule.code} claims scan={rule.claim.scan}; measured scans of {scans or 'none'}"
+    )
+
+
+@pytest.mark.parametrize(("rule", "example"), _cases("good"))
+def test_good_example_stays_at_or_below_the_claimed_good_lock(
+    rule: Rule, example: Example, pg_server: PgServer
+) -> None:
+    result = _trace(rule, example, pg_server)
+    bound = lock_mode(rule.claim.good_lock or "")
+    too_strong = {
+        table: mode
+        for table, mode in _locks_on_existing_tables(result).items()
+        if lock_mode(mode).strength > bound.strength
+    }
+    assert not too_strong, f"{rule.code} allows good examples {bound.name}; measured {too_strong}"
