@@ -17,15 +17,15 @@ from pglast import ast
 from pglast.enums import (
     AlterTableType,
     ConstrType,
-    NullTestType,
     ObjectType,
     TransactionStmtKind,
     VariableSetKind,
 )
 
 from zdlint.sql.locking import alter_table_command_lock, ddl_tables
-from zdlint.sql.names import const_string, last_name, relation_name, strings, walk
+from zdlint.sql.names import const_string, last_name, relation_name, walk
 from zdlint.sql.parse import Statement
+from zdlint.sql.schema import SchemaModel
 from zdlint.sql.timeouts import parse_duration_ms
 from zdlint.sql.tools import Region, ToolLayout
 
@@ -48,14 +48,6 @@ class Timeouts:
 
 
 @dataclass
-class CheckConstraint:
-    table: str
-    name: str
-    not_null_column: str | None  # set when the check is `col IS NOT NULL`
-    validated: bool
-
-
-@dataclass
 class MigrationState:
     """Facts in force before the current statement. Checks must not mutate it."""
 
@@ -71,7 +63,8 @@ class MigrationState:
     created_tables: set[str] = field(default_factory=set)
     created_indexes: set[str] = field(default_factory=set)
     created_types: set[str] = field(default_factory=set)
-    checks: dict[tuple[str, str], CheckConstraint] = field(default_factory=dict)
+    # The schema as it stands: earlier migrations replayed, plus this file so far.
+    schema: SchemaModel = field(default_factory=SchemaModel)
     not_valid_in_transaction: set[tuple[str, str]] = field(default_factory=set)
     access_exclusive: set[str] = field(default_factory=set)
     # Text of the CREATE PROCEDURE/FUNCTION statements of this file, by routine name.
@@ -101,10 +94,7 @@ class MigrationState:
         return table in self.created_tables
 
     def has_validated_not_null_check(self, table: str, column: str) -> bool:
-        return any(
-            c.table == table and c.not_null_column == column and c.validated
-            for c in self.checks.values()
-        )
+        return self.schema.has_validated_not_null(table, column)
 
     def holds_access_exclusive(self, table: str) -> bool:
         return self.in_transaction and table in self.access_exclusive
@@ -118,9 +108,17 @@ class MigrationState:
         return f"the transaction {tool} wraps around the file"
 
 
-def new_state(pg_version: int, layout: ToolLayout, max_lock_timeout_ms: float) -> MigrationState:
+def new_state(
+    pg_version: int,
+    layout: ToolLayout,
+    max_lock_timeout_ms: float,
+    schema: SchemaModel | None = None,
+) -> MigrationState:
     return MigrationState(
-        pg_version=pg_version, layout=layout, max_lock_timeout_ms=max_lock_timeout_ms
+        pg_version=pg_version,
+        layout=layout,
+        max_lock_timeout_ms=max_lock_timeout_ms,
+        schema=schema if schema is not None else SchemaModel(),
     )
 
 
@@ -148,6 +146,7 @@ def advance(state: MigrationState, stmt: Statement) -> None:
     handler = _HANDLERS.get(type(node))
     if handler is not None:
         handler(state, node)
+    state.schema.apply(node)
 
 
 # --- transactions ---------------------------------------------------------------
@@ -292,30 +291,10 @@ def _drop(state: MigrationState, node: ast.DropStmt) -> None:
             state.created_tables.discard(last_name(obj))
 
 
-def _not_null_column(expr: object) -> str | None:
-    if (
-        isinstance(expr, ast.NullTest)
-        and expr.nulltesttype == NullTestType.IS_NOT_NULL
-        and isinstance(expr.arg, ast.ColumnRef)
-    ):
-        names = strings(expr.arg.fields)
-        return names[-1] if names else None
-    return None
-
-
 def _add_constraint(state: MigrationState, table: str, con: ast.Constraint) -> None:
-    if con.contype != ConstrType.CONSTR_CHECK:
-        if con.contype == ConstrType.CONSTR_FOREIGN and con.skip_validation and con.conname:
-            state.checks[(table, con.conname)] = CheckConstraint(table, con.conname, None, False)
-            state.not_valid_in_transaction.add((table, con.conname))
-        return
-    name = con.conname or f"{table}_check"
-    validated = not con.skip_validation
-    state.checks[(table, name)] = CheckConstraint(
-        table, name, _not_null_column(con.raw_expr), validated
-    )
-    if not validated:
-        state.not_valid_in_transaction.add((table, name))
+    """Constraints added NOT VALID in the open transaction (validation must wait)."""
+    if con.skip_validation and con.contype in (ConstrType.CONSTR_CHECK, ConstrType.CONSTR_FOREIGN):
+        state.not_valid_in_transaction.add((table, con.conname or f"{table}_check"))
 
 
 def _alter_table(state: MigrationState, node: ast.AlterTableStmt) -> None:
@@ -329,12 +308,6 @@ def _alter_table(state: MigrationState, node: ast.AlterTableStmt) -> None:
         subtype = cmd.subtype
         if subtype == AlterTableType.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
             _add_constraint(state, table, cmd.def_)
-        elif subtype == AlterTableType.AT_ValidateConstraint and cmd.name:
-            check = state.checks.get((table, cmd.name))
-            if check is not None:
-                check.validated = True
-        elif subtype == AlterTableType.AT_DropConstraint and cmd.name:
-            state.checks.pop((table, cmd.name), None)
 
 
 _HANDLERS: dict[type, Callable[[MigrationState, Any], None]] = {

@@ -1,0 +1,124 @@
+"""The schema before each migration: replay the earlier files of its folder, in order.
+
+Migrations live either flat in a folder (`0001_x.sql`, `V2__y.sql`) or one per folder
+(`<timestamp>_x/migration.sql` for Prisma, `<date>_x/up.sql` for Diesel). The history of
+a file is every migration of the same layout that sorts before it. A `pg_dump
+--schema-only` file given with `--schema` seeds the model first.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from zdlint.source import SourceText, UndecodableFile, decode
+from zdlint.sql.parse import parse_statements
+from zdlint.sql.placeholders import substitute_placeholders
+from zdlint.sql.schema import SchemaModel
+from zdlint.sql.tools import detect_tool
+
+PER_FOLDER_NAMES = ("migration.sql", "up.sql")
+_DOWN = re.compile(r"(^|[._-])down\.sql$|^U\d+.*__.*\.sql$", re.I)
+_PSQL_META = re.compile(r"^\\[^\n]*", re.M)
+
+
+class SchemaFileError(Exception):
+    """A `--schema` file cannot be read."""
+
+
+def replay_text(model: SchemaModel, text: str, path: Path | None, templates: bool) -> None:
+    """Apply every deployed statement of one migration to `model`."""
+    checked = substitute_placeholders(text) if templates else text
+    # psql meta-commands (`\restrict`, `\connect`) in pg_dump output are not SQL
+    checked = _PSQL_META.sub(lambda m: " " * len(m.group(0)), checked)
+    layout = detect_tool(path, checked)
+    for stmt in parse_statements(SourceText(checked)):
+        if stmt.node is not None and layout.region_at(stmt.start).deploy:
+            model.apply(stmt.node)
+
+
+def load_schema_file(path: Path) -> SchemaModel:
+    model = SchemaModel()
+    try:
+        text = decode(path.read_bytes())
+    except OSError as exc:
+        raise SchemaFileError(f"{path}: cannot read the schema file: {exc.strerror}") from None
+    except UndecodableFile as exc:
+        raise SchemaFileError(f"{path}: {exc}") from None
+    replay_text(model, text, path, templates=False)
+    return model
+
+
+def migration_sequence(path: Path) -> tuple[Path, list[Path]]:
+    """(root folder, every migration of the same layout in order) for a migration file."""
+    path = path.resolve()
+    if path.name in PER_FOLDER_NAMES:
+        root = path.parent.parent
+        files = sorted(root.glob(f"*/{path.name}"))
+    else:
+        root = path.parent
+        files = sorted(p for p in root.glob("*.sql") if p.is_file() and not _DOWN.search(p.name))
+    return root, files
+
+
+@dataclass
+class _Cursor:
+    files: list[Path]
+    position: int  # files[:position] are applied to model
+    model: SchemaModel
+
+
+@dataclass
+class History:
+    """Schema models for a run, reused while files are checked in history order."""
+
+    seed: SchemaModel = field(default_factory=SchemaModel)
+    enabled: bool = True
+    templates: bool = False
+    _cursors: dict[tuple[Path, str], _Cursor] = field(default_factory=dict)
+
+    def model_before(self, path: Path | None) -> SchemaModel:
+        """The schema just before `path` runs. The caller applies `path` itself to the
+        returned model while checking it, then calls `checked(path)`."""
+        if path is None or not self.enabled:
+            return copy.deepcopy(self.seed)
+        root, files = migration_sequence(path)
+        key = (root, path.name if path.name in PER_FOLDER_NAMES else "*")
+        target = path.resolve()
+        if target not in files:  # not part of the sequence: check it on a copy
+            return copy.deepcopy(self._advance(key, files, _position(files, target)))
+        return self._advance(key, files, files.index(target))
+
+    def _advance(self, key: tuple[Path, str], files: list[Path], index: int) -> SchemaModel:
+        cursor = self._cursors.get(key)
+        if cursor is None or cursor.position > index or cursor.files != files:
+            cursor = _Cursor(files, 0, copy.deepcopy(self.seed))
+            self._cursors[key] = cursor
+        for earlier in files[cursor.position : index]:
+            self._replay(cursor.model, earlier)
+        cursor.position = index
+        return cursor.model
+
+    def checked(self, path: Path | None) -> None:
+        """`path` has been applied to its model: later files continue from there."""
+        if path is None or not self.enabled:
+            return
+        root, files = migration_sequence(path)
+        key = (root, path.name if path.name in PER_FOLDER_NAMES else "*")
+        cursor = self._cursors.get(key)
+        target = path.resolve()
+        if cursor is not None and target in files:
+            cursor.position = files.index(target) + 1
+
+    def _replay(self, model: SchemaModel, path: Path) -> None:
+        try:
+            text = decode(path.read_bytes())
+        except (OSError, UndecodableFile):
+            return  # reported when that file itself is checked
+        replay_text(model, text, path, self.templates)
+
+
+def _position(files: list[Path], target: Path) -> int:
+    return sum(1 for f in files if f < target)

@@ -1,0 +1,373 @@
+"""A static model of the database schema, built by replaying DDL in order.
+
+Replaying the earlier migrations of a folder (or a `pg_dump --schema-only` file) tells
+the rules what exists before a migration runs: column types (so ALTER COLUMN TYPE is
+judged against the real current type), NOT NULL columns and validated CHECK
+constraints, indexes (so a foreign key knows whether its columns are indexed),
+partitioned tables and enum types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pglast import ast
+from pglast.enums import AlterTableType, ConstrType, NullTestType, ObjectType
+
+from zdlint.sql.names import last_name, relation_name, strings, type_modifiers, type_name
+
+# Type name aliases as pglast reports them (the parser already maps int -> int4 etc.).
+_ALIASES = {
+    "character varying": "varchar",
+    "character": "bpchar",
+    "char": "bpchar",
+    "timestamp with time zone": "timestamptz",
+    "int": "int4",
+    "integer": "int4",
+    "bigint": "int8",
+    "smallint": "int2",
+    "serial": "int4",
+    "serial4": "int4",
+    "bigserial": "int8",
+    "serial8": "int8",
+    "smallserial": "int2",
+    "serial2": "int2",
+    "decimal": "numeric",
+    "bool": "bool",
+}
+
+
+@dataclass(frozen=True)
+class ColumnType:
+    name: str  # canonical base name: int4, varchar, text, numeric, timestamptz…
+    modifiers: tuple[int, ...] = ()  # varchar(20) -> (20,), numeric(10,2) -> (10, 2)
+    array: bool = False
+
+    def __str__(self) -> str:
+        mods = f"({', '.join(map(str, self.modifiers))})" if self.modifiers else ""
+        return f"{self.name}{mods}{'[]' if self.array else ''}"
+
+
+def column_type(node: ast.TypeName | None) -> ColumnType:
+    name = type_name(node)
+    return ColumnType(
+        _ALIASES.get(name, name),
+        tuple(type_modifiers(node)),
+        bool(node is not None and node.arrayBounds),
+    )
+
+
+@dataclass
+class Column:
+    name: str
+    type: ColumnType
+    not_null: bool = False
+
+
+@dataclass
+class Constraint:
+    name: str
+    kind: str  # check, foreign, unique, primary, exclusion, not_null
+    validated: bool
+    columns: tuple[str, ...] = ()
+    not_null_column: str | None = None  # CHECK (col IS NOT NULL)
+
+
+@dataclass
+class Index:
+    name: str
+    table: str
+    columns: tuple[str, ...]  # leading plain columns; expressions end the list
+    unique: bool = False
+    valid: bool = True
+
+
+@dataclass
+class Table:
+    name: str
+    columns: dict[str, Column] = field(default_factory=dict)
+    constraints: dict[str, Constraint] = field(default_factory=dict)
+    partitioned: bool = False
+    partition_of: str | None = None
+
+
+@dataclass
+class SchemaModel:
+    tables: dict[str, Table] = field(default_factory=dict)
+    indexes: dict[str, Index] = field(default_factory=dict)
+    enums: dict[str, list[str]] = field(default_factory=dict)
+
+    # --- questions -----------------------------------------------------------------
+
+    def column(self, table: str, column: str) -> Column | None:
+        found = self.tables.get(table)
+        return found.columns.get(column) if found else None
+
+    def has_validated_not_null(self, table: str, column: str) -> bool:
+        found = self.tables.get(table)
+        if found is None:
+            return False
+        return any(c.validated and c.not_null_column == column for c in found.constraints.values())
+
+    def is_partitioned(self, table: str) -> bool | None:
+        found = self.tables.get(table)
+        return None if found is None else found.partitioned
+
+    def indexes_on(self, table: str) -> list[Index]:
+        return [i for i in self.indexes.values() if i.table == table]
+
+    def has_index_leading_with(self, table: str, columns: tuple[str, ...]) -> bool:
+        """An index (or PK/unique constraint) whose first columns are `columns`."""
+        width = len(columns)
+        return any(set(index.columns[:width]) == set(columns) for index in self.indexes_on(table))
+
+    # --- replay ----------------------------------------------------------------------
+
+    def apply(self, node: ast.Node | None) -> None:
+        """Update the model with one statement's effect; unknown statements change nothing."""
+        handler = _HANDLERS.get(type(node))
+        if handler is not None:
+            handler(self, node)
+
+
+def _not_null_column(expr: object) -> str | None:
+    if (
+        isinstance(expr, ast.NullTest)
+        and expr.nulltesttype == NullTestType.IS_NOT_NULL
+        and isinstance(expr.arg, ast.ColumnRef)
+    ):
+        names = strings(expr.arg.fields)
+        return names[-1] if names else None
+    return None
+
+
+_KINDS = {
+    ConstrType.CONSTR_CHECK: "check",
+    ConstrType.CONSTR_FOREIGN: "foreign",
+    ConstrType.CONSTR_UNIQUE: "unique",
+    ConstrType.CONSTR_PRIMARY: "primary",
+    ConstrType.CONSTR_EXCLUSION: "exclusion",
+    ConstrType.CONSTR_NOTNULL: "not_null",
+}
+
+
+def _add_constraint(
+    model: SchemaModel, table: Table, con: ast.Constraint, column: str = ""
+) -> None:
+    kind = _KINDS.get(con.contype) if con.contype is not None else None
+    if kind is None:
+        return
+    columns = tuple(strings(con.keys) or strings(con.fk_attrs)) or ((column,) if column else ())
+    if kind == "not_null":
+        target = column or (columns[0] if columns else "")
+        if target in table.columns and not con.skip_validation:
+            table.columns[target].not_null = True
+        if con.skip_validation and con.conname:  # PostgreSQL 18: NOT NULL … NOT VALID
+            table.constraints[con.conname] = Constraint(
+                con.conname, kind, False, (target,), not_null_column=target
+            )
+        return
+    if kind == "primary":
+        for name in columns:
+            if name in table.columns:
+                table.columns[name].not_null = True
+    name = con.conname or _default_constraint_name(table.name, columns, kind)
+    table.constraints[name] = Constraint(
+        name,
+        kind,
+        validated=not con.skip_validation,
+        columns=columns,
+        not_null_column=_not_null_column(con.raw_expr) if kind == "check" else None,
+    )
+    if kind in ("unique", "primary", "exclusion"):
+        index_name = con.indexname or name
+        existing = model.indexes.get(index_name)
+        model.indexes[index_name] = Index(
+            index_name, table.name, existing.columns if existing else columns, unique=True
+        )
+
+
+_SUFFIXES = {"primary": "pkey", "unique": "key", "check": "check", "foreign": "fkey"}
+
+
+def _default_constraint_name(table: str, columns: tuple[str, ...], kind: str) -> str:
+    """The name PostgreSQL gives an unnamed constraint (`users_pkey`, `t_a_b_key`)."""
+    suffix = _SUFFIXES.get(kind, "excl")
+    if kind == "primary":
+        return f"{table}_{suffix}"
+    return "_".join((table, *columns, suffix))
+
+
+def _column_from_def(table: Table, model: SchemaModel, column: ast.ColumnDef) -> None:
+    if not column.colname:
+        return
+    entry = Column(column.colname, column_type(column.typeName), bool(column.is_not_null))
+    table.columns[column.colname] = entry
+    for con in column.constraints or ():
+        if isinstance(con, ast.Constraint):
+            if con.contype in (ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY):
+                entry.not_null = True
+            if con.contype != ConstrType.CONSTR_NOTNULL:
+                _add_constraint(model, table, con, column.colname)
+
+
+def _create_table(model: SchemaModel, node: ast.CreateStmt) -> None:
+    name = relation_name(node.relation)
+    if node.if_not_exists and name in model.tables:
+        return
+    table = Table(name, partitioned=node.partspec is not None)
+    if node.partbound is not None and node.inhRelations:
+        table.partition_of = relation_name(node.inhRelations[0])
+        parent = model.tables.get(table.partition_of)
+        if parent is not None:
+            for column in parent.columns.values():
+                table.columns[column.name] = Column(column.name, column.type, column.not_null)
+    model.tables[name] = table
+    for element in node.tableElts or ():
+        if isinstance(element, ast.ColumnDef):
+            _column_from_def(table, model, element)
+    for element in node.tableElts or ():
+        if isinstance(element, ast.Constraint):
+            _add_constraint(model, table, element)
+
+
+def _create_table_as(model: SchemaModel, node: ast.CreateTableAsStmt) -> None:
+    if node.into is not None and node.objtype == ObjectType.OBJECT_TABLE:
+        name = relation_name(node.into.rel)
+        model.tables.setdefault(name, Table(name))
+
+
+def _index_columns(node: ast.IndexStmt) -> tuple[str, ...]:
+    columns = []
+    for param in node.indexParams or ():
+        if not isinstance(param, ast.IndexElem) or not param.name:
+            break  # an expression: later columns cannot serve a plain lookup
+        columns.append(param.name)
+    return tuple(columns)
+
+
+def _create_index(model: SchemaModel, node: ast.IndexStmt) -> None:
+    table = relation_name(node.relation)
+    name = node.idxname or f"{table}_{'_'.join(_index_columns(node))}_idx"
+    if node.if_not_exists and name in model.indexes:
+        return
+    model.indexes[name] = Index(name, table, _index_columns(node), bool(node.unique))
+
+
+def _drop(model: SchemaModel, node: ast.DropStmt) -> None:
+    for obj in node.objects or ():
+        name = last_name(obj) if isinstance(obj, tuple) else ""
+        if node.removeType == ObjectType.OBJECT_TABLE:
+            model.tables.pop(name, None)
+            for index in [i for i in model.indexes.values() if i.table == name]:
+                model.indexes.pop(index.name, None)
+        elif node.removeType == ObjectType.OBJECT_INDEX:
+            model.indexes.pop(name, None)
+        elif node.removeType == ObjectType.OBJECT_TYPE:
+            model.enums.pop(name, None)
+
+
+def _rename(model: SchemaModel, node: ast.RenameStmt) -> None:
+    if node.relation is None or not node.newname:
+        return
+    old = relation_name(node.relation)
+    if node.renameType == ObjectType.OBJECT_TABLE and old in model.tables:
+        table = model.tables.pop(old)
+        table.name = node.newname
+        model.tables[node.newname] = table
+        for index in model.indexes.values():
+            if index.table == old:
+                index.table = node.newname
+    elif node.renameType == ObjectType.OBJECT_COLUMN and old in model.tables:
+        table = model.tables[old]
+        column = table.columns.pop(node.subname or "", None)
+        if column is not None:
+            column.name = node.newname
+            table.columns[node.newname] = column
+            for constraint in table.constraints.values():
+                if constraint.not_null_column == node.subname:
+                    constraint.not_null_column = node.newname
+                constraint.columns = _renamed(constraint.columns, node.subname, node.newname)
+            for index in model.indexes_on(old):
+                index.columns = _renamed(index.columns, node.subname, node.newname)
+    elif node.renameType == ObjectType.OBJECT_INDEX and old in model.indexes:
+        index = model.indexes.pop(old)
+        index.name = node.newname
+        model.indexes[node.newname] = index
+
+
+def _renamed(names: tuple[str, ...], old: str | None, new: str) -> tuple[str, ...]:
+    return tuple(new if name == old else name for name in names)
+
+
+def _alter_table(model: SchemaModel, node: ast.AlterTableStmt) -> None:
+    name = relation_name(node.relation)
+    if node.objtype != ObjectType.OBJECT_TABLE:
+        return
+    table = model.tables.get(name)
+    if table is None:
+        table = model.tables[name] = Table(name)
+    for cmd in node.cmds or ():
+        subtype = cmd.subtype
+        if subtype == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
+            _column_from_def(table, model, cmd.def_)
+        elif subtype == AlterTableType.AT_DropColumn and cmd.name:
+            table.columns.pop(cmd.name, None)
+        elif subtype == AlterTableType.AT_AlterColumnType and isinstance(cmd.def_, ast.ColumnDef):
+            column = table.columns.get(cmd.name or "")
+            if column is not None:
+                column.type = column_type(cmd.def_.typeName)
+        elif subtype == AlterTableType.AT_SetNotNull and cmd.name in table.columns:
+            table.columns[cmd.name].not_null = True
+        elif subtype == AlterTableType.AT_DropNotNull and cmd.name in table.columns:
+            table.columns[cmd.name].not_null = False
+        elif subtype == AlterTableType.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
+            _add_constraint(model, table, cmd.def_)
+        elif subtype == AlterTableType.AT_ValidateConstraint and cmd.name in table.constraints:
+            constraint = table.constraints[cmd.name]
+            constraint.validated = True
+            if constraint.kind == "not_null" and constraint.not_null_column in table.columns:
+                table.columns[constraint.not_null_column].not_null = True
+        elif subtype == AlterTableType.AT_DropConstraint and cmd.name:
+            table.constraints.pop(cmd.name, None)
+            model.indexes.pop(cmd.name, None)
+        elif subtype == AlterTableType.AT_AttachPartition and isinstance(
+            cmd.def_, ast.PartitionCmd
+        ):
+            child = model.tables.get(relation_name(cmd.def_.name))
+            if child is not None:
+                child.partition_of = name
+        elif subtype == AlterTableType.AT_DetachPartition and isinstance(
+            cmd.def_, ast.PartitionCmd
+        ):
+            child = model.tables.get(relation_name(cmd.def_.name))
+            if child is not None:
+                child.partition_of = None
+
+
+def _create_enum(model: SchemaModel, node: ast.CreateEnumStmt) -> None:
+    model.enums[last_name(node.typeName)] = strings(node.vals)
+
+
+def _alter_enum(model: SchemaModel, node: ast.AlterEnumStmt) -> None:
+    name = last_name(node.typeName)
+    if node.newVal and node.oldVal is None:
+        values = model.enums.setdefault(name, [])
+        if node.newVal not in values:
+            values.append(node.newVal)
+    elif node.oldVal and node.newVal and name in model.enums:  # RENAME VALUE
+        model.enums[name] = [node.newVal if v == node.oldVal else v for v in model.enums[name]]
+
+
+_HANDLERS: dict[type, Callable[[SchemaModel, Any], None]] = {
+    ast.CreateStmt: _create_table,
+    ast.CreateTableAsStmt: _create_table_as,
+    ast.IndexStmt: _create_index,
+    ast.DropStmt: _drop,
+    ast.RenameStmt: _rename,
+    ast.AlterTableStmt: _alter_table,
+    ast.CreateEnumStmt: _create_enum,
+    ast.AlterEnumStmt: _alter_enum,
+}
