@@ -44,6 +44,8 @@ class Settings:
     max_lock_timeout_ms: float = parse_duration_ms(DEFAULT_MAX_LOCK_TIMEOUT)
     fail_on: Severity = Severity.WARNING
     templates: bool = False
+    history: bool = True  # replay earlier migrations of a file's folder
+    schema: Path | None = None  # a `pg_dump --schema-only` file that seeds the model
     exclude: tuple[str, ...] = ()
     k8s: dict[str, Any] = field(default_factory=dict)  # read by the Kubernetes checker
     root: Path = field(default_factory=Path.cwd)  # where per-file-ignores globs start
@@ -103,6 +105,8 @@ _KEYS = (
     "max-lock-timeout",
     "fail-on",
     "templates",
+    "history",
+    "schema",
     "exclude",
     "k8s",
 )
@@ -148,6 +152,14 @@ def parse_settings(
         if not isinstance(data["templates"], bool):
             raise ConfigError(f"{where}: templates must be true or false")
         changes["templates"] = data["templates"]
+    if "history" in data:
+        if not isinstance(data["history"], bool):
+            raise ConfigError(f"{where}: history must be true or false")
+        changes["history"] = data["history"]
+    if "schema" in data:
+        if not isinstance(data["schema"], str):
+            raise ConfigError(f"{where}: schema must be the path of a pg_dump --schema-only file")
+        changes["schema"] = root / data["schema"]
     if "exclude" in data:
         changes["exclude"] = tuple(_string_list(data["exclude"], f"{where}: exclude"))
     if "k8s" in data:

@@ -5,12 +5,17 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from zdlint.catalogue import Catalogue
 from zdlint.config import Settings, enabled_codes, is_excluded
 from zdlint.discover import K8S, STDIN, DiscoveryError, Target, discover, kind_of_text
 from zdlint.findings import FileReport, Finding, Hit
 from zdlint.source import SourceText, UndecodableFile, decode
+
+if TYPE_CHECKING:
+    from zdlint.sql.history import History
 
 INVALID_ENCODING = "ZD003"
 UNUSED_SUPPRESSION = "ZD002"
@@ -29,11 +34,22 @@ def lint_paths(
     catalogue: Catalogue,
     stdin_name: str | None = None,
     read_stdin: Callable[[], bytes] | None = None,
+    only: set[Path] | None = None,
 ) -> LintRun:
+    """Check every target; with `only`, report just those files (history still counts)."""
+    from zdlint.sql.history import SchemaFileError
+
     run = LintRun()
+    try:
+        history = new_history(settings)
+    except SchemaFileError as exc:
+        run.errors.append(str(exc))
+        return run
     for target in discover(arguments, lambda p: is_excluded(p, settings)):
         if isinstance(target, DiscoveryError):
             run.errors.append(str(target))
+            continue
+        if only is not None and (target.path is None or target.path.resolve() not in only):
             continue
         try:
             data = _read(target, read_stdin)
@@ -41,8 +57,21 @@ def lint_paths(
             run.errors.append(f"{target.display}: cannot read the file: {exc.strerror or exc}")
             continue
         display = stdin_name or STDIN if target.path is None else target.display
-        run.reports.append(lint_bytes(display, target, data, settings, catalogue))
+        run.reports.append(lint_bytes(display, target, data, settings, catalogue, history))
     return run
+
+
+def new_history(settings: Settings) -> History:
+    """Replays earlier migrations (and the `schema` file) so rules see the real schema."""
+    from zdlint.sql.history import History, load_schema_file
+    from zdlint.sql.schema import SchemaModel
+
+    seed = load_schema_file(settings.schema) if settings.schema else None
+    return History(
+        seed=seed if seed is not None else SchemaModel(),
+        enabled=settings.history,
+        templates=settings.templates,
+    )
 
 
 def _read(target: Target, read_stdin: Callable[[], bytes] | None) -> bytes:
@@ -58,7 +87,12 @@ def _read(target: Target, read_stdin: Callable[[], bytes] | None) -> bytes:
 
 
 def lint_bytes(
-    display: str, target: Target, data: bytes, settings: Settings, catalogue: Catalogue
+    display: str,
+    target: Target,
+    data: bytes,
+    settings: Settings,
+    catalogue: Catalogue,
+    history: History | None = None,
 ) -> FileReport:
     """Findings for one file's bytes; never raises for bad content."""
     enabled = enabled_codes(settings, catalogue, str(target.path) if target.path else None)
@@ -79,7 +113,7 @@ def lint_bytes(
     if kind == K8S:
         findings = _lint_k8s(display, text, target, settings, catalogue, enabled)
     else:
-        findings = _lint_sql(display, text, target, settings, catalogue, enabled)
+        findings = _lint_sql(display, text, target, settings, catalogue, enabled, history)
     findings.sort(key=lambda f: f.sort_key)
     return FileReport(display, tuple(findings), text)
 
@@ -91,6 +125,7 @@ def _lint_sql(
     settings: Settings,
     catalogue: Catalogue,
     enabled: frozenset[str],
+    history: History | None,
 ) -> list[Finding]:
     from zdlint.finding_factory import make_finding
     from zdlint.sql.engine import SqlOptions, lint_sql
@@ -104,7 +139,10 @@ def _lint_sql(
         enabled=enabled,
         max_lock_timeout_ms=settings.max_lock_timeout_ms,
     )
-    result = lint_sql(display, checked, options, catalogue, target.path)
+    schema = history.model_before(target.path) if history is not None else None
+    result = lint_sql(display, checked, options, catalogue, target.path, schema)
+    if history is not None:
+        history.checked(target.path)
     unused_rule = catalogue.get(UNUSED_SUPPRESSION)
 
     def make_unused(start: int, end: int, fields: dict[str, object]) -> Finding | None:

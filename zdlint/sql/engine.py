@@ -11,6 +11,7 @@ from zdlint.findings import Finding, Hit
 from zdlint.source import SourceText
 from zdlint.sql.checks import checks_by_node_type
 from zdlint.sql.parse import Statement, parse_statements
+from zdlint.sql.schema import SchemaModel
 from zdlint.sql.state import advance, enter_region, new_state
 from zdlint.sql.tools import ToolLayout, apply_transaction_mode, detect_tool
 
@@ -37,12 +38,18 @@ class SqlResult:
 
 
 def lint_sql(
-    path: str, text: str, options: SqlOptions, catalogue: Catalogue, file_path: Path | None
+    path: str,
+    text: str,
+    options: SqlOptions,
+    catalogue: Catalogue,
+    file_path: Path | None,
+    schema: SchemaModel | None = None,
 ) -> SqlResult:
+    """Check one file; `schema` (the model before this file) is updated as it goes."""
     source = SourceText(text)
     layout = apply_transaction_mode(detect_tool(file_path, text), options.transaction)
     statements = parse_statements(source)
-    state = new_state(options.pg_version, layout, options.max_lock_timeout_ms)
+    state = new_state(options.pg_version, layout, options.max_lock_timeout_ms, schema)
     dispatch = checks_by_node_type()
     active: dict[str, Rule] = {}
     for rule in catalogue:
