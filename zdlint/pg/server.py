@@ -316,7 +316,23 @@ def _initdb(binaries: Binaries, data_dir: Path, run_dir: Path, account: RunAs | 
 
 
 def copy_data_dir(source: Path, target: Path) -> None:
-    """Copy a data directory keeping modes, and (as root) the owner of every entry."""
+    """Copy a data directory keeping modes, and (as root) the owner of every entry.
+
+    GNU `cp -a` does it about three times faster than Python (and clones the files on
+    file systems that can); elsewhere a Python copy does the same.
+    """
+    if sys.platform.startswith("linux") and shutil.which("cp"):
+        done = subprocess.run(
+            ["cp", "-a", "--reflink=auto", "--", str(source), str(target)],
+            capture_output=True,
+        )
+        if done.returncode == 0:
+            return
+        shutil.rmtree(target, ignore_errors=True)
+    _copy_tree(source, target)
+
+
+def _copy_tree(source: Path, target: Path) -> None:
     as_root = os.geteuid() == 0
     st = source.stat()
     os.mkdir(target, stat.S_IMODE(st.st_mode))
@@ -332,7 +348,7 @@ def copy_data_dir(source: Path, target: Path) -> None:
                     est = entry.stat(follow_symlinks=False)
                     os.lchown(dst, est.st_uid, est.st_gid)
             elif entry.is_dir(follow_symlinks=False):
-                copy_data_dir(src, dst)
+                _copy_tree(src, dst)
             else:
                 est = entry.stat(follow_symlinks=False)
                 shutil.copyfile(src, dst, follow_symlinks=False)
