@@ -22,7 +22,8 @@ EXAMPLES = [
 def _findings(rule, example):
     path = example.path or ("example.sql" if rule.language == "sql" else "example.yaml")
     data = example.source.encode(example.encoding)
-    settings = {}
+    # options are config settings for this example (e.g. extend_select for an advisory rule)
+    settings = {k: tuple(v) if isinstance(v, list) else v for k, v in example.options.items()}
     if example.pg_version is not None:
         settings["pg_version"] = example.pg_version
     return lint(data, path, **settings)

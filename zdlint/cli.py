@@ -27,7 +27,27 @@ def _use_color(output_file: str | None) -> bool:
     return sys.stdout.isatty()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """Commands that need the PostgreSQL engine are imported only when they run, so
+    `zdlint check` never pays for psycopg."""
+
+    lazy_commands = {"trace": "zdlint.pg.trace_cli:trace"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = self.lazy_commands.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        import importlib
+
+        module_name, attribute = target.split(":")
+        command: click.Command = getattr(importlib.import_module(module_name), attribute)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="zdlint")
 def main() -> None:
     """Zero-downtime checks for PostgreSQL migrations and Kubernetes rollouts."""
@@ -74,6 +94,22 @@ def main() -> None:
     help="Use this config file instead of searching for one.",
 )
 @click.option("--isolated", is_flag=True, help="Ignore every config file.")
+@click.option(
+    "--schema",
+    "schema_file",
+    type=click.Path(dir_okay=False),
+    help="A pg_dump --schema-only file describing the database before the migrations.",
+)
+@click.option(
+    "--history/--no-history",
+    default=None,
+    help="Replay the earlier migrations of each file's folder to know the schema [default: on].",
+)
+@click.option(
+    "--diff-base",
+    metavar="REF",
+    help="Report only files changed since this git revision (earlier ones still count).",
+)
 def check(
     paths: tuple[str, ...],
     output_format: str,
@@ -89,6 +125,9 @@ def check(
     stdin_filename: str | None,
     config_path: str | None,
     isolated: bool,
+    schema_file: str | None,
+    history: bool | None,
+    diff_base: str | None,
 ) -> None:
     """Check SQL migrations and Kubernetes manifests (files, folders, or - for stdin)."""
     from zdlint import config as cfg
@@ -116,12 +155,23 @@ def check(
             transaction=transaction,
             fail_on=cfg.severity(fail_on, "--fail-on") if fail_on else None,
             templates=templates,
+            history=history,
+            schema=Path(schema_file) if schema_file else None,
         )
     except cfg.ConfigError as exc:
         _fail(str(exc))
         sys.exit(EXIT_ERROR)
 
-    run = lint_paths(list(paths), settings, catalogue, stdin_name=stdin_filename)
+    only = None
+    if diff_base:
+        from zdlint.vcs import DiffBaseError, changed_files
+
+        try:
+            only = changed_files(diff_base, Path.cwd())
+        except DiffBaseError as exc:
+            _fail(str(exc))
+            sys.exit(EXIT_ERROR)
+    run = lint_paths(list(paths), settings, catalogue, stdin_name=stdin_filename, only=only)
     output = render(output_format, run.reports, catalogue, color=_use_color(output_file))
     if output_file:
         from zdlint.atomic import write_atomic

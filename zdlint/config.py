@@ -44,6 +44,7 @@ class Settings:
     max_lock_timeout_ms: float = parse_duration_ms(DEFAULT_MAX_LOCK_TIMEOUT)
     fail_on: Severity = Severity.WARNING
     templates: bool = False
+    timezone: str = "UTC"  # the session TimeZone the migrations run with
     history: bool = True  # replay earlier migrations of a file's folder
     schema: Path | None = None  # a `pg_dump --schema-only` file that seeds the model
     exclude: tuple[str, ...] = ()
@@ -107,6 +108,7 @@ _KEYS = (
     "templates",
     "history",
     "schema",
+    "timezone",
     "exclude",
     "k8s",
 )
@@ -152,6 +154,10 @@ def parse_settings(
         if not isinstance(data["templates"], bool):
             raise ConfigError(f"{where}: templates must be true or false")
         changes["templates"] = data["templates"]
+    if "timezone" in data:
+        if not isinstance(data["timezone"], str) or not data["timezone"].strip():
+            raise ConfigError(f"{where}: timezone must be a time zone name such as 'UTC'")
+        changes["timezone"] = data["timezone"]
     if "history" in data:
         if not isinstance(data["history"], bool):
             raise ConfigError(f"{where}: history must be true or false")
@@ -238,6 +244,13 @@ def severity(value: Any, where: str) -> Severity:
         return Severity.parse(str(value))
     except ValueError as exc:
         raise ConfigError(f"{where}: {exc}") from None
+
+
+UTC_NAMES = {"utc", "etc/utc", "gmt", "etc/gmt", "z", "zulu", "uct", "universal"}
+
+
+def timezone_is_utc(settings: Settings) -> bool:
+    return settings.timezone.strip().lower() in UTC_NAMES
 
 
 def enabled_codes(settings: Settings, catalogue: Catalogue, path: str | None) -> frozenset[str]:

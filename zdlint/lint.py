@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zdlint.catalogue import Catalogue
-from zdlint.config import Settings, enabled_codes, is_excluded
+from zdlint.config import Settings, enabled_codes, is_excluded, timezone_is_utc
 from zdlint.discover import K8S, STDIN, DiscoveryError, Target, discover, kind_of_text
 from zdlint.findings import FileReport, Finding, Hit
 from zdlint.source import SourceText, UndecodableFile, decode
@@ -138,6 +138,7 @@ def _lint_sql(
         transaction=settings.transaction,
         enabled=enabled,
         max_lock_timeout_ms=settings.max_lock_timeout_ms,
+        timezone_utc=timezone_is_utc(settings),
     )
     schema = history.model_before(target.path) if history is not None else None
     result = lint_sql(display, checked, options, catalogue, target.path, schema)

@@ -16,6 +16,7 @@ from zdlint.pg.server import PgServer, start_server
 from zdlint.pg.trace import TraceError, run_trace
 from zdlint.pg.trace_report import TracedFile, render
 from zdlint.source import UndecodableFile, decode
+from zdlint.sql.tools import detect_tool
 
 EXIT_CLEAN, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 _DOWN = re.compile(r"(^|[._-])down\.sql$", re.IGNORECASE)
@@ -109,9 +110,9 @@ def _target(dsn: str | None) -> Iterator[PgServer | str]:
 )
 @click.option(
     "--in-transaction/--no-transaction",
-    default=True,
-    show_default=True,
-    help="Run the target in one transaction, as most migration tools do.",
+    default=None,
+    help="Run the target in one transaction [default: as its migration tool would, detected"
+    " from its markers and layout].",
 )
 def trace(
     paths: tuple[Path, ...],
@@ -120,7 +121,7 @@ def trace(
     dsn: str | None,
     output_format: str,
     allow_side_effects: bool,
-    in_transaction: bool,
+    in_transaction: bool | None,
 ) -> None:
     """Run migrations on a real PostgreSQL and report each statement's locks.
 
@@ -144,7 +145,7 @@ def _trace_all(
     seed_rows: int,
     dsn: str | None,
     allow_side_effects: bool,
-    in_transaction: bool,
+    in_transaction: bool | None,
 ) -> list[TracedFile]:
     jobs = plan(paths, setup)
     texts = {p: read_sql(p) for job in jobs for p in [*job[0], job[1]]}  # fail before starting
@@ -156,7 +157,11 @@ def _trace_all(
                     target,
                     [(str(p), texts[p]) for p in setup_files],
                     texts[path],
-                    in_transaction=in_transaction,
+                    in_transaction=(
+                        in_transaction
+                        if in_transaction is not None
+                        else detect_tool(path, texts[path]).wraps_by_default
+                    ),
                     seed_rows=seed_rows,
                     allow_side_effects=allow_side_effects,
                     name=str(path),

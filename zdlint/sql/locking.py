@@ -90,6 +90,8 @@ def statement_lock(node: ast.Node | None) -> str | None:
         return "ShareUpdateExclusiveLock"
     if isinstance(node, ast.RefreshMatViewStmt) and node.concurrent:
         return "ExclusiveLock"
+    if isinstance(node, ast.LockStmt) and node.mode:
+        return _LOCK_STMT_MODES[node.mode - 1]
     if ddl_tables(node):
         return "AccessExclusiveLock"
     return None
@@ -98,4 +100,49 @@ def statement_lock(node: ast.Node | None) -> str | None:
 def is_concurrent_reindex(node: ast.ReindexStmt) -> bool:
     return any(
         isinstance(p, ast.DefElem) and p.defname == "concurrently" for p in node.params or ()
+    )
+
+
+# `LOCK TABLE … IN <mode> MODE`: pglast's LockStmt.mode is the lock level, 1..8.
+_LOCK_STMT_MODES = (
+    "AccessShareLock",
+    "RowShareLock",
+    "RowExclusiveLock",
+    "ShareUpdateExclusiveLock",
+    "ShareLock",
+    "ShareRowExclusiveLock",
+    "ExclusiveLock",
+    "AccessExclusiveLock",
+)
+
+_ACCESS_EXCLUSIVE_DROPS = {
+    ObjectType.OBJECT_TABLE,
+    ObjectType.OBJECT_VIEW,
+    ObjectType.OBJECT_MATVIEW,
+}
+
+
+def access_exclusive_tables(node: ast.Node | None) -> list[str]:
+    """Tables (views, materialized views) this statement locks in ACCESS EXCLUSIVE mode.
+
+    Index names are left out: DROP INDEX and REINDEX lock the index's table, whose name
+    the statement does not say (REINDEX takes only SHARE on it).
+    """
+    if isinstance(node, ast.DropStmt):
+        if node.concurrent or node.removeType not in _ACCESS_EXCLUSIVE_DROPS:
+            return []
+    elif isinstance(node, ast.ReindexStmt):
+        return []
+    elif isinstance(node, ast.VacuumStmt):
+        if not is_vacuum_full(node):
+            return []
+        return [relation_name(r.relation) for r in node.rels or () if r.relation is not None]
+    if statement_lock(node) != "AccessExclusiveLock":
+        return []
+    return ddl_tables(node)
+
+
+def is_vacuum_full(node: ast.VacuumStmt) -> bool:
+    return bool(node.is_vacuumcmd) and any(
+        isinstance(p, ast.DefElem) and p.defname == "full" for p in node.options or ()
     )

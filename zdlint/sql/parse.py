@@ -17,7 +17,9 @@ from pglast import parser as pg_parser
 from zdlint.findings import Span
 from zdlint.source import SourceText
 
-_fast_lock = threading.Lock()
+_tree_lock = threading.RLock()
+_unchecked_depth = 0
+_CHECKED_SETATTR = ast.Node.__setattr__
 
 
 @contextmanager
@@ -26,14 +28,23 @@ def unchecked_tree_building() -> Iterator[None]:
 
     The C parser already produces well-typed values; the checks only cost time (most
     of `parse_sql`'s). A test proves the trees are identical on the corpus.
+
+    Re-entrant, and only the outermost use swaps the method: assigning to a class
+    attribute makes CPython update every one of the ~300 node subclasses, which costs
+    more than parsing a small file. Wrap a whole batch of files in it to pay that once;
+    other threads wait for the batch to end before they parse.
     """
-    with _fast_lock:
-        checked = ast.Node.__setattr__
-        ast.Node.__setattr__ = object.__setattr__  # type: ignore[method-assign,assignment]
+    global _unchecked_depth
+    with _tree_lock:
+        if _unchecked_depth == 0:
+            ast.Node.__setattr__ = object.__setattr__  # type: ignore[method-assign,assignment]
+        _unchecked_depth += 1
         try:
             yield
         finally:
-            ast.Node.__setattr__ = checked  # type: ignore[method-assign]
+            _unchecked_depth -= 1
+            if _unchecked_depth == 0:
+                ast.Node.__setattr__ = _CHECKED_SETATTR  # type: ignore[method-assign]
 
 
 def parse_fast(sql: str) -> tuple[ast.RawStmt, ...]:

@@ -132,6 +132,14 @@ class SchemaModel:
             handler(self, node)
 
 
+def indexes_created(nodes: list[ast.Node]) -> set[tuple[str, tuple[str, ...]]]:
+    """(table, leading columns) of every index a file creates, constraints included."""
+    scratch = SchemaModel()
+    for node in nodes:
+        scratch.apply(node)
+    return {(index.table, index.columns) for index in scratch.indexes.values()}
+
+
 def _not_null_column(expr: object) -> str | None:
     if (
         isinstance(expr, ast.NullTest)

@@ -22,7 +22,14 @@ from pglast.enums import (
     VariableSetKind,
 )
 
-from zdlint.sql.locking import alter_table_command_lock, ddl_tables
+from zdlint.locks import lock_mode
+from zdlint.sql.locking import (
+    access_exclusive_tables,
+    alter_table_command_lock,
+    ddl_tables,
+    statement_lock,
+)
+from zdlint.sql.long_operations import long_operations, work_under_lock
 from zdlint.sql.names import const_string, last_name, relation_name, walk
 from zdlint.sql.parse import Statement
 from zdlint.sql.schema import SchemaModel
@@ -53,6 +60,7 @@ class MigrationState:
 
     pg_version: int = DEFAULT_PG_VERSION
     max_lock_timeout_ms: float = 10_000.0
+    timezone_utc: bool = True  # the session TimeZone: timestamp -> timestamptz is free in UTC
     layout: ToolLayout | None = None
     region: Region | None = None
     explicit_transaction: bool = False
@@ -67,11 +75,24 @@ class MigrationState:
     schema: SchemaModel = field(default_factory=SchemaModel)
     not_valid_in_transaction: set[tuple[str, str]] = field(default_factory=set)
     access_exclusive: set[str] = field(default_factory=set)
+    # The strongest lock DDL took on each existing table in the open transaction.
+    ddl_locks: dict[str, str] = field(default_factory=dict)
+    # A statement did real work while the open transaction held ACCESS EXCLUSIVE.
+    worked_under_access_exclusive: bool = False
+    # Enum labels added (ALTER TYPE … ADD VALUE) in the open transaction: label -> type.
+    enum_values_in_transaction: dict[str, str] = field(default_factory=dict)
+    # Views and materialized views created in this file.
+    created_views: set[str] = field(default_factory=set)
+    # (table, leading columns) of every index this file creates, anywhere in it: a
+    # foreign key added before its index in the same migration is still covered.
+    indexes_in_file: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)
     # Text of the CREATE PROCEDURE/FUNCTION statements of this file, by routine name.
     routines: dict[str, str] = field(default_factory=dict)
     # An earlier statement locked an existing table while no lock_timeout was in
     # effect (reset whenever lock_timeout is set again): report a stretch only once.
     ddl_without_lock_timeout: bool = False
+    # The same for table-sized work (scans, rewrites, bulk changes) and statement_timeout.
+    long_operation_without_statement_timeout: bool = False
     # Session timeouts as they were at BEGIN, restored by ROLLBACK.
     _saved_session: dict[str, float | None] = field(default_factory=dict)
 
@@ -95,6 +116,26 @@ class MigrationState:
 
     def has_validated_not_null_check(self, table: str, column: str) -> bool:
         return self.schema.has_validated_not_null(table, column)
+
+    def has_index_for(self, table: str, columns: tuple[str, ...]) -> bool:
+        """Some index, existing or created by this file, leads with `columns`."""
+        if self.schema.has_index_leading_with(table, columns):
+            return True
+        width = len(columns)
+        return any(
+            t == table and set(cols[:width]) == set(columns) for t, cols in self.indexes_in_file
+        )
+
+    def has_validated_check(self, table: str) -> bool:
+        """A validated CHECK constraint exists on `table` (from the schema model)."""
+        found = self.schema.tables.get(table)
+        return found is not None and any(
+            c.kind == "check" and c.validated for c in found.constraints.values()
+        )
+
+    def is_partitioned(self, table: str) -> bool | None:
+        """True for a partitioned table, False for a plain one, None when unknown."""
+        return self.schema.is_partitioned(table)
 
     def holds_access_exclusive(self, table: str) -> bool:
         return self.in_transaction and table in self.access_exclusive
@@ -141,6 +182,10 @@ def advance(state: MigrationState, stmt: Statement) -> None:
         return
     if state.lock_timeout_ms is None and any(not state.is_new_table(t) for t in ddl_tables(node)):
         state.ddl_without_lock_timeout = True
+    if state.statement_timeout_ms is None and long_operations(node, state):
+        state.long_operation_without_statement_timeout = True
+    if state.in_transaction:
+        _note_locks(state, node)
     if isinstance(node, ast.CreateFunctionStmt) and node.funcname:
         state.routines[last_name(node.funcname).lower()] = stmt.text
     handler = _HANDLERS.get(type(node))
@@ -152,10 +197,33 @@ def advance(state: MigrationState, stmt: Statement) -> None:
 # --- transactions ---------------------------------------------------------------
 
 
-def _begin_transaction(state: MigrationState) -> None:
-    state._saved_session = {k: t.session for k, t in state.timeouts.items()}
+def _note_locks(state: MigrationState, node: ast.Node) -> None:
+    """The locks a statement adds to the open transaction, and work done under them."""
+    if state.access_exclusive and work_under_lock(node, state):
+        state.worked_under_access_exclusive = True
+    lock = statement_lock(node)
+    for table in ddl_tables(node) if lock else ():
+        held = state.ddl_locks.get(table)
+        if state.is_new_table(table):
+            continue
+        if held is None or lock_mode(held).strength < lock_mode(lock).strength:
+            state.ddl_locks[table] = lock
+    for table in access_exclusive_tables(node):
+        if not state.is_new_table(table):
+            state.access_exclusive.add(table)
+
+
+def _clear_transaction_facts(state: MigrationState) -> None:
     state.access_exclusive = set()
     state.not_valid_in_transaction = set()
+    state.ddl_locks = {}
+    state.worked_under_access_exclusive = False
+    state.enum_values_in_transaction = {}
+
+
+def _begin_transaction(state: MigrationState) -> None:
+    state._saved_session = {k: t.session for k, t in state.timeouts.items()}
+    _clear_transaction_facts(state)
 
 
 def _end_transaction(state: MigrationState, committed: bool) -> None:
@@ -163,8 +231,7 @@ def _end_transaction(state: MigrationState, committed: bool) -> None:
         if not committed and name in state._saved_session:
             timeouts.session = state._saved_session[name]
         timeouts.local, timeouts.local_set = None, False
-    state.access_exclusive = set()
-    state.not_valid_in_transaction = set()
+    _clear_transaction_facts(state)
     state.explicit_transaction = False
     region = state.region
     # A batch tool sends the file as one multi-statement query: after COMMIT the rest
@@ -218,8 +285,15 @@ def _set(state: MigrationState, node: ast.VariableSetStmt) -> None:
         else:
             timeouts.session = value
             timeouts.local, timeouts.local_set = None, False
-        if target == "lock_timeout":
-            state.ddl_without_lock_timeout = False
+        _timeout_set(state, target)
+
+
+def _timeout_set(state: MigrationState, name: str) -> None:
+    """A timeout was set (to anything): a later stretch without one is reported anew."""
+    if name == "lock_timeout":
+        state.ddl_without_lock_timeout = False
+    elif name == "statement_timeout":
+        state.long_operation_without_statement_timeout = False
 
 
 def _select(state: MigrationState, node: ast.SelectStmt) -> None:
@@ -245,7 +319,7 @@ def _select(state: MigrationState, node: ast.SelectStmt) -> None:
                 timeouts.local, timeouts.local_set = value, True
         else:
             timeouts.session = value
-    return
+        _timeout_set(state, name)
 
 
 # --- objects --------------------------------------------------------------------
@@ -262,6 +336,27 @@ def _create_table(state: MigrationState, node: ast.CreateStmt) -> None:
 def _create_table_as(state: MigrationState, node: ast.CreateTableAsStmt) -> None:
     if node.into is not None:
         state.created_tables.add(relation_name(node.into.rel))
+        if node.objtype == ObjectType.OBJECT_MATVIEW:
+            state.created_views.add(relation_name(node.into.rel))
+
+
+def _create_view(state: MigrationState, node: ast.ViewStmt) -> None:
+    state.created_views.add(relation_name(node.view))
+
+
+# From PostgreSQL 18 a label added to a type created in the same transaction can be used
+# at once (measured: 15 refuses it, 18 allows it).
+NEW_TYPE_LABELS_USABLE_FROM = 18
+
+
+def _alter_enum(state: MigrationState, node: ast.AlterEnumStmt) -> None:
+    """A label added inside a transaction cannot be used before it commits."""
+    type_ = last_name(node.typeName)
+    if not node.newVal or node.oldVal is not None or not state.in_transaction:
+        return
+    if state.pg_version >= NEW_TYPE_LABELS_USABLE_FROM and type_ in state.created_types:
+        return
+    state.enum_values_in_transaction[node.newVal] = type_
 
 
 def _create_index(state: MigrationState, node: ast.IndexStmt) -> None:
@@ -289,6 +384,9 @@ def _drop(state: MigrationState, node: ast.DropStmt) -> None:
     if node.removeType == ObjectType.OBJECT_TABLE:
         for obj in node.objects or ():
             state.created_tables.discard(last_name(obj))
+    elif node.removeType in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW):
+        for obj in node.objects or ():
+            state.created_views.discard(last_name(obj))
 
 
 def _add_constraint(state: MigrationState, table: str, con: ast.Constraint) -> None:
@@ -316,6 +414,8 @@ _HANDLERS: dict[type, Callable[[MigrationState, Any], None]] = {
     ast.SelectStmt: _select,
     ast.CreateStmt: _create_table,
     ast.CreateTableAsStmt: _create_table_as,
+    ast.ViewStmt: _create_view,
+    ast.AlterEnumStmt: _alter_enum,
     ast.IndexStmt: _create_index,
     ast.CreateEnumStmt: _create_type,
     ast.CompositeTypeStmt: _create_type,

@@ -29,6 +29,7 @@ CHECK_MODULES = (
     "drop_column",
     "drop_index",
     "drop_table",
+    "foreign_key_index",
     "lock_timeout",
     "rename",
     "set_not_null",

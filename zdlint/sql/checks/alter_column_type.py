@@ -11,11 +11,15 @@ from zdlint.findings import Hit
 from zdlint.sql.checks._alter import existing_table_commands
 from zdlint.sql.names import type_modifiers, type_name
 from zdlint.sql.parse import Statement
+from zdlint.sql.schema import ColumnType
+from zdlint.sql.schema import column_type as schema_column_type
 from zdlint.sql.state import MigrationState
+from zdlint.sql.type_changes import rewrites
 
 # Targets that are no rewrite from their usual sources: varchar widening or dropping the
 # limit, varchar <-> text, numeric precision increase, timestamp -> timestamptz (UTC),
-# cidr -> inet. Without the column's current type we give them the benefit of the doubt.
+# cidr -> inet. When the schema model knows the column's current type the decision is
+# exact (zdlint.sql.type_changes); without it these targets get the benefit of the doubt.
 BINARY_COMPATIBLE_TARGETS = frozenset(
     {"text", "varchar", "citext", "numeric", "timestamptz", "inet", "varbit"}
 )
@@ -33,29 +37,40 @@ DISPLAY_NAMES = {
 
 
 def display_type(node: ast.TypeName | None) -> str:
-    name = type_name(node)
-    mods = type_modifiers(node)
-    shown = DISPLAY_NAMES.get(name, name)
-    return f"{shown}({', '.join(map(str, mods))})" if mods else shown
+    return display_type_of(ColumnType(type_name(node), tuple(type_modifiers(node))))
+
+
+def display_type_of(kind: ColumnType) -> str:
+    shown = DISPLAY_NAMES.get(kind.name, kind.name)
+    mods = f"({', '.join(map(str, kind.modifiers))})" if kind.modifiers else ""
+    return f"{shown}{mods}{'[]' if kind.array else ''}"
 
 
 def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     assert isinstance(stmt.node, ast.AlterTableStmt)
-    for _table, display, cmd in existing_table_commands(
+    for table, display, cmd in existing_table_commands(
         stmt.node, state, AlterTableType.AT_AlterColumnType
     ):
         column = cmd.def_
         if not isinstance(column, ast.ColumnDef):
             continue
-        target = type_name(column.typeName)
         using = column.raw_default is not None
-        if target in BINARY_COMPATIBLE_TARGETS and not using:
-            continue
+        known = state.schema.column(table, cmd.name or "")
+        new = schema_column_type(column.typeName)
+        if known is not None:
+            if not using and not rewrites(known.type, new, state.timezone_utc):
+                continue
+            source = f" from {display_type_of(known.type)}"
+        else:
+            if type_name(column.typeName) in BINARY_COMPATIBLE_TARGETS and not using:
+                continue
+            source = ""
         yield Hit(
             {
                 "table": display,
                 "column": cmd.name or "",
                 "type": display_type(column.typeName),
+                "from": source,
                 "using": " with a USING expression" if using else "",
             }
         )

@@ -22,6 +22,9 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
         stmt.node, state, AlterTableType.AT_SetNotNull
     ):
         column = cmd.name or ""
+        known = state.schema.column(table, column)
+        if known is not None and known.not_null:
+            continue  # already NOT NULL: nothing to verify
         if state.pg_version >= CHECK_SKIPS_SCAN_FROM and state.has_validated_not_null_check(
             table, column
         ):

@@ -1,0 +1,204 @@
+"""The schema model from history: earlier migrations, a pg_dump file, --diff-base."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support import codes
+from zdlint.catalogue import load_catalogue
+from zdlint.config import Settings
+from zdlint.lint import lint_paths
+from zdlint.sql.parse import parse_fast
+from zdlint.sql.schema import ColumnType, SchemaModel
+from zdlint.sql.type_changes import rewrites
+
+T = "SET lock_timeout = '3s';\n"
+
+
+def model_of(sql: str) -> SchemaModel:
+    model = SchemaModel()
+    for raw in parse_fast(sql):
+        model.apply(raw.stmt)
+    return model
+
+
+def test_replay_knows_columns_types_constraints_indexes_partitions_and_enums():
+    model = model_of(
+        "CREATE TABLE users (id bigint PRIMARY KEY, email varchar(10) NOT NULL, n numeric(10,2));"
+        "CREATE TABLE events (id int, at timestamptz) PARTITION BY RANGE (at);"
+        "CREATE INDEX users_n ON users (n);"
+        "CREATE TYPE mood AS ENUM ('ok'); ALTER TYPE mood ADD VALUE 'sad';"
+        "ALTER TABLE users RENAME COLUMN email TO mail;"
+    )
+    assert model.column("users", "mail").type == ColumnType("varchar", (10,))
+    assert model.column("users", "mail").not_null
+    assert model.column("users", "id").not_null  # primary key
+    assert model.is_partitioned("events") is True and model.is_partitioned("users") is False
+    assert model.is_partitioned("nope") is None
+    assert model.has_index_leading_with("users", ("id",))  # users_pkey
+    assert model.has_index_leading_with("users", ("n",))
+    assert model.enums["mood"] == ["ok", "sad"]
+    assert "users_pkey" in model.indexes
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (("varchar", (10,)), ("varchar", (20,)), False),
+        (("varchar", (10,)), ("varchar", (9,)), True),
+        (("varchar", (10,)), ("text", ()), False),
+        (("text", ()), ("varchar", ()), False),
+        (("text", ()), ("varchar", (50,)), True),
+        (("numeric", (10, 2)), ("numeric", (12, 2)), False),
+        (("numeric", (10, 2)), ("numeric", (12, 3)), True),
+        (("int4", ()), ("int8", ()), True),
+        (("timestamp", ()), ("timestamptz", ()), False),
+        (("cidr", ()), ("inet", ()), False),
+        (("int4", ()), ("int4", ()), False),
+    ],
+)
+def test_type_changes_that_rewrite(old, new, expected):
+    assert rewrites(ColumnType(*old), ColumnType(*new), timezone_utc=True) is expected
+
+
+def test_timestamp_to_timestamptz_rewrites_unless_the_timezone_is_utc():
+    assert rewrites(ColumnType("timestamp"), ColumnType("timestamptz"), timezone_utc=False)
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_alter_type_is_judged_against_the_type_from_an_earlier_migration(tmp_path):
+    write(tmp_path, "0001_init.sql", "CREATE TABLE users (id int PRIMARY KEY, name varchar(10));")
+    narrow = write(
+        tmp_path, "0002_narrow.sql", T + "ALTER TABLE users ALTER COLUMN name TYPE varchar(5);"
+    )
+    widen = write(
+        tmp_path, "0003_widen.sql", T + "ALTER TABLE users ALTER COLUMN name TYPE varchar(50);"
+    )
+    run = lint_paths([str(tmp_path)], Settings(), load_catalogue())
+    by_file = {Path(r.path).name: [f.code for f in r.findings] for r in run.reports}
+    assert by_file["0002_narrow.sql"] == ["ZD202"]
+    assert by_file["0003_widen.sql"] == []
+    # checking one file alone replays the files before it
+    alone = lint_paths([str(narrow)], Settings(), load_catalogue())
+    (finding,) = alone.reports[0].findings
+    assert "from varchar(5)" not in finding.message and "from varchar(10)" in finding.message
+    assert [
+        f.code for f in lint_paths([str(widen)], Settings(), load_catalogue()).reports[0].findings
+    ] == []
+
+
+def test_without_history_the_target_type_heuristic_applies(tmp_path):
+    write(tmp_path, "0001_init.sql", "CREATE TABLE users (id int PRIMARY KEY, name varchar(10));")
+    narrow = write(tmp_path, "0002.sql", T + "ALTER TABLE users ALTER COLUMN name TYPE varchar(5);")
+    run = lint_paths([str(narrow)], Settings(history=False), load_catalogue())
+    assert run.reports[0].findings == ()
+
+
+def test_a_validated_check_from_an_earlier_migration_quiets_set_not_null(tmp_path):
+    write(
+        tmp_path,
+        "0001.sql",
+        T + "ALTER TABLE users ADD CONSTRAINT c CHECK (email IS NOT NULL) NOT VALID;",
+    )
+    write(tmp_path, "0002.sql", T + "ALTER TABLE users VALIDATE CONSTRAINT c;")
+    target = write(tmp_path, "0003.sql", T + "ALTER TABLE users ALTER COLUMN email SET NOT NULL;")
+    run = lint_paths([str(target)], Settings(), load_catalogue())
+    assert run.reports[0].findings == ()
+    assert codes(target.read_text()) == ["ZD101"]  # the same file with no history
+
+
+def test_prisma_layout_replays_sibling_folders(tmp_path):
+    write(tmp_path, "20240101_init/migration.sql", "CREATE TABLE a (id int, n varchar(10));")
+    target = write(
+        tmp_path,
+        "20240201_widen/migration.sql",
+        T + "ALTER TABLE a ALTER COLUMN n TYPE varchar(20);",
+    )
+    run = lint_paths([str(target)], Settings(), load_catalogue())
+    assert run.reports[0].findings == ()
+
+
+def test_a_schema_dump_seeds_the_model(tmp_path):
+    dump = write(
+        tmp_path / "db",
+        "schema.sql",
+        "\\restrict abc\nSET statement_timeout = 0;\n"
+        "CREATE TABLE public.orders (id bigint NOT NULL, customer_id bigint, note varchar(10));\n"
+        "ALTER TABLE ONLY public.orders ADD CONSTRAINT orders_pkey PRIMARY KEY (id);\n",
+    )
+    target = write(
+        tmp_path / "m", "1.sql", T + "ALTER TABLE orders ALTER COLUMN note TYPE varchar(5);\n"
+    )
+    run = lint_paths([str(target)], Settings(schema=dump), load_catalogue())
+    (finding,) = run.reports[0].findings
+    assert finding.code == "ZD202" and "from varchar(10)" in finding.message
+
+
+def test_a_missing_schema_file_is_a_clear_error(tmp_path):
+    run = lint_paths([str(tmp_path)], Settings(schema=tmp_path / "nope.sql"), load_catalogue())
+    assert run.errors and "cannot read the schema file" in run.errors[0]
+
+
+def test_foreign_key_without_index_is_advisory_and_sees_indexes_later_in_the_file():
+    fk = "CREATE TABLE o (id int, c int REFERENCES c (id));\n"
+    assert codes(fk) == []  # off by default
+    assert codes(fk, extend_select=("ZD150",)) == ["ZD150"]
+    assert codes(fk + "CREATE INDEX o_c ON o (c);\n", extend_select=("ZD150",)) == []
+
+
+def test_diff_base_reports_only_changed_files_but_replays_the_rest(tmp_path):
+    repo = tmp_path
+    git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
+    subprocess.run([*git, "init", "-q", str(repo)], check=True)
+    write(repo, "m/0001.sql", "CREATE TABLE u (id int, n varchar(10));\nUPDATE u SET n = 'x';\n")
+    subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "init"], cwd=repo, check=True)
+    write(
+        repo,
+        "m/0002.sql",
+        T + "ALTER TABLE u ALTER COLUMN n TYPE varchar(20);\nUPDATE u SET n = 'y';\n",
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from zdlint.cli import run; run()",
+            "check",
+            "-f",
+            "concise",
+            "--diff-base",
+            "HEAD",
+            "m",
+        ],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+    )
+    assert "m/0002.sql:3:1: ZD501" in result.stdout
+    assert "0001.sql" not in result.stdout
+    assert "ZD202" not in result.stdout  # the history (varchar(10)) was replayed
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from zdlint.cli import run; run()",
+            "check",
+            "--diff-base",
+            "no-such-ref",
+            "m",
+        ],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2 and "failed" in bad.stderr and "Traceback" not in bad.stderr

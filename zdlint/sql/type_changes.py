@@ -1,0 +1,52 @@
+"""Which ALTER COLUMN TYPE changes PostgreSQL makes without rewriting the table.
+
+PostgreSQL skips the rewrite when the old type is binary-coercible to the new one and
+no length/precision check can fail: varchar widening or dropping its limit, varchar <->
+text, numeric precision increase at the same scale, timestamp -> timestamptz when the
+session TimeZone is UTC, cidr -> inet, varbit widening.
+"""
+
+from __future__ import annotations
+
+from zdlint.sql.schema import ColumnType
+
+_TEXTUAL = {"varchar", "text"}
+
+
+def rewrites(old: ColumnType, new: ColumnType, timezone_utc: bool) -> bool:
+    """True when changing a column from `old` to `new` rewrites the table."""
+    if old.array != new.array:
+        return True
+    if old.name == new.name:
+        return not _widens(old, new)
+    if old.name in _TEXTUAL and new.name in _TEXTUAL:
+        # text -> varchar(n) must check every value: a rewrite; the rest is a relabel
+        return new.name == "varchar" and bool(new.modifiers)
+    if (old.name, new.name) == ("timestamp", "timestamptz"):
+        return not timezone_utc or _narrows_precision(old, new)
+    if (old.name, new.name) == ("cidr", "inet"):
+        return False
+    return True
+
+
+def _widens(old: ColumnType, new: ColumnType) -> bool:
+    """Same type: no rewrite when the new modifiers accept every old value."""
+    if old.modifiers == new.modifiers or not new.modifiers:
+        return True
+    if not old.modifiers:
+        return False  # adding a limit must check every row
+    if old.name in ("varchar", "varbit", "bpchar"):
+        return old.name != "bpchar" and new.modifiers[0] >= old.modifiers[0]
+    if old.name == "numeric":
+        old_scale = old.modifiers[1] if len(old.modifiers) > 1 else 0
+        new_scale = new.modifiers[1] if len(new.modifiers) > 1 else 0
+        return new_scale == old_scale and new.modifiers[0] >= old.modifiers[0]
+    if old.name in ("timestamp", "timestamptz", "time", "timetz", "interval"):
+        return not _narrows_precision(old, new)
+    return False
+
+
+def _narrows_precision(old: ColumnType, new: ColumnType) -> bool:
+    old_p = old.modifiers[0] if old.modifiers else 6
+    new_p = new.modifiers[0] if new.modifiers else 6
+    return new_p < old_p

@@ -1,0 +1,30 @@
+"""Files changed since a git revision, for `--diff-base REF`."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+
+class DiffBaseError(Exception):
+    """git could not answer; the message says why."""
+
+
+def _git(args: list[str], cwd: Path) -> str:
+    try:
+        result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+    except FileNotFoundError:
+        raise DiffBaseError("--diff-base needs git, which is not installed") from None
+    if result.returncode != 0:
+        message = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ""
+        raise DiffBaseError(f"git {' '.join(args)} failed: {message}")
+    return result.stdout
+
+
+def changed_files(ref: str, cwd: Path) -> set[Path]:
+    """Files added or modified since `ref` (committed, staged, unstaged or untracked)."""
+    top = Path(_git(["rev-parse", "--show-toplevel"], cwd).strip())
+    _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd)
+    names = _git(["diff", "--name-only", "--diff-filter=ACMR", ref, "--"], cwd).splitlines()
+    names += _git(["ls-files", "--others", "--exclude-standard"], cwd).splitlines()
+    return {(top / name).resolve() for name in names if name}
