@@ -1,0 +1,1 @@
+"""The Kubernetes manifest checker: load YAML with positions, model the objects, check."""
