@@ -11,7 +11,7 @@ from zdlint.findings import Finding, Hit
 from zdlint.source import SourceText
 from zdlint.sql.checks import checks_by_node_type
 from zdlint.sql.parse import Statement, parse_statements
-from zdlint.sql.schema import SchemaModel, indexes_created
+from zdlint.sql.schema import SchemaModel
 from zdlint.sql.state import advance, enter_region, new_state
 from zdlint.sql.tools import ToolLayout, apply_transaction_mode, detect_tool
 
@@ -52,7 +52,7 @@ def lint_sql(
     statements = parse_statements(source)
     state = new_state(options.pg_version, layout, options.max_lock_timeout_ms, schema)
     state.timezone_utc = options.timezone_utc
-    state.indexes_in_file = indexes_created([s.node for s in statements if s.node is not None])
+    state.file_nodes = [s.node for s in statements if s.node is not None]
     dispatch = checks_by_node_type()
     active: dict[str, Rule] = {}
     for rule in catalogue:

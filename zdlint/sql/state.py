@@ -32,7 +32,7 @@ from zdlint.sql.locking import (
 from zdlint.sql.long_operations import long_operations, work_under_lock
 from zdlint.sql.names import const_string, last_name, relation_name, walk
 from zdlint.sql.parse import Statement
-from zdlint.sql.schema import SchemaModel
+from zdlint.sql.schema import SchemaModel, indexes_created
 from zdlint.sql.timeouts import parse_duration_ms
 from zdlint.sql.tools import Region, ToolLayout
 
@@ -83,9 +83,9 @@ class MigrationState:
     enum_values_in_transaction: dict[str, str] = field(default_factory=dict)
     # Views and materialized views created in this file.
     created_views: set[str] = field(default_factory=set)
-    # (table, leading columns) of every index this file creates, anywhere in it: a
-    # foreign key added before its index in the same migration is still covered.
-    indexes_in_file: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)
+    # Every parsed statement of the file, for the few questions about the whole file.
+    file_nodes: list[ast.Node] = field(default_factory=list)
+    _indexes_in_file: set[tuple[str, tuple[str, ...]]] | None = None
     # Text of the CREATE PROCEDURE/FUNCTION statements of this file, by routine name.
     routines: dict[str, str] = field(default_factory=dict)
     # An earlier statement locked an existing table while no lock_timeout was in
@@ -118,12 +118,15 @@ class MigrationState:
         return self.schema.has_validated_not_null(table, column)
 
     def has_index_for(self, table: str, columns: tuple[str, ...]) -> bool:
-        """Some index, existing or created by this file, leads with `columns`."""
+        """Some index, existing or created anywhere in this file, leads with `columns`:
+        a foreign key added before its index in the same migration is still covered."""
         if self.schema.has_index_leading_with(table, columns):
             return True
+        if self._indexes_in_file is None:
+            self._indexes_in_file = indexes_created(self.file_nodes)
         width = len(columns)
         return any(
-            t == table and set(cols[:width]) == set(columns) for t, cols in self.indexes_in_file
+            t == table and set(cols[:width]) == set(columns) for t, cols in self._indexes_in_file
         )
 
     def has_validated_check(self, table: str) -> bool:
