@@ -1,0 +1,40 @@
+"""The real-manifest corpus (../shared/corpus/k8s) is checked without a crash.
+
+Skipped when the corpus is not there; it is read in place, never copied.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import CORPUS, lint
+
+K8S_CORPUS = CORPUS / "k8s"
+FILES = sorted(K8S_CORPUS.rglob("*.yaml")) if K8S_CORPUS.is_dir() else []
+
+pytestmark = pytest.mark.skipif(not FILES, reason="no Kubernetes corpus at ../shared/corpus/k8s")
+
+
+def test_every_corpus_manifest_loads_and_every_finding_has_a_position_in_the_file():
+    for path in FILES:
+        text = path.read_text(encoding="utf-8")
+        lines = text.splitlines()
+        findings = lint(text, path)
+        assert [f for f in findings if f.code in ("ZK001", "ZK002")] == [], path
+        for finding in findings:
+            assert 1 <= finding.span.line <= len(lines), (path, finding)
+            assert "{" not in finding.message, finding.message
+
+
+def test_identical_grpc_probes_in_the_demo_release_are_found():
+    release = (
+        K8S_CORPUS
+        / "GoogleCloudPlatform+microservices-demo/docs/release__kubernetes-manifests.yaml"
+    )
+    if not release.is_file():
+        pytest.skip("the microservices-demo release manifest is not in the corpus")
+    findings = lint(release.read_text(encoding="utf-8"), release)
+    identical = [f for f in findings if f.code == "ZK103"]
+    # Ten services probe the same gRPC port for both; the frontend the same HTTP path.
+    assert sum("gRPC port" in f.message for f in identical) >= 10
+    assert any("HTTP GET /_healthz" in f.message for f in identical)
