@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import os
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -270,8 +271,9 @@ def enabled_codes(settings: Settings, catalogue: Catalogue, path: str | None) ->
 
 
 def _relative(path: str, root: Path) -> str:
+    # realpath, unlike Path.resolve(), does not raise on a symlink loop
     try:
-        return Path(path).resolve().relative_to(root).as_posix()
+        return Path(os.path.realpath(path)).relative_to(root).as_posix()
     except ValueError:
         return Path(path).as_posix()
 

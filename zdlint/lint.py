@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -79,6 +81,9 @@ def _read(target: Target, read_stdin: Callable[[], bytes] | None) -> bytes:
         return (read_stdin or sys.stdin.buffer.read)()
     if target.path.is_dir():
         raise IsADirectoryError(21, "it is a directory")
+    # a FIFO or a device would block or never end: only regular files are read
+    if not stat.S_ISREG(os.stat(target.path).st_mode):
+        raise OSError(22, "not a regular file")
     with open(target.path, "rb") as handle:
         data = handle.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
