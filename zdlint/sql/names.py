@@ -38,7 +38,7 @@ def type_name(type_node: ast.TypeName | None) -> str:
     if type_node is None:
         return ""
     names = [n for n in strings(type_node.names) if n != "pg_catalog"]
-    return names[-1].lower() if names else ""
+    return names[-1] if names else ""  # quoted names keep their case
 
 
 def type_modifiers(type_node: ast.TypeName | None) -> list[int]:
