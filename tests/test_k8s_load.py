@@ -102,7 +102,7 @@ def test_deep_nesting_and_recursive_aliases_are_refused():
     for text in (deep, recursive):
         findings = lint(text, "deep.yaml")
         assert [f.code for f in findings] == ["ZK001"]
-        assert "nests deeper" in findings[0].message
+        assert "nest" in findings[0].message  # our limit, or libyaml's
 
 
 def test_python_tags_are_refused_and_construct_nothing(tmp_path):

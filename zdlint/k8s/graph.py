@@ -9,8 +9,9 @@ when a scope holds no workload at all.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from zdlint.k8s.model import (
     DEPLOYMENT,
@@ -31,6 +32,8 @@ from zdlint.k8s.model import (
     selector_matches,
     string_map,
 )
+
+K = TypeVar("K")
 
 COLOUR_KEYS = frozenset({"color", "colour", "slot", "version", "track"})
 COLOUR_PAIRS = frozenset(
@@ -72,6 +75,8 @@ class Scope:
     pairs: tuple[BlueGreenPair, ...]
     service_backends: dict[Service, tuple[Workload, ...]]
     budget_coverage: dict[DisruptionBudget, tuple[Workload, ...]]
+    workload_services: dict[Workload, tuple[Service, ...]]
+    workload_budgets: dict[Workload, tuple[DisruptionBudget, ...]]
 
     def backends(self, service: Service) -> tuple[Workload, ...]:
         """The workloads whose pods a Service selects."""
@@ -85,7 +90,7 @@ class Scope:
         )
 
     def services_of(self, workload: Workload) -> tuple[Service, ...]:
-        return tuple(s for s in self.services if workload in self.backends(s))
+        return self.workload_services.get(workload, ())
 
     def is_service_backed(self, workload: Workload) -> bool:
         return bool(self.services_of(workload))
@@ -95,7 +100,7 @@ class Scope:
         return self.budget_coverage.get(budget, ())
 
     def budgets_of(self, workload: Workload) -> tuple[DisruptionBudget, ...]:
-        return tuple(b for b in self.budgets if workload in self.covered(b))
+        return self.workload_budgets.get(workload, ())
 
     def autoscaler_of(self, workload: Workload) -> Autoscaler | None:
         for hpa in self.autoscalers:
@@ -172,6 +177,8 @@ def build_scope(objects: Iterable[K8sObject]) -> Scope:
             budgets.append(DisruptionBudget(obj))
         elif obj.kind == HPA:
             autoscalers.append(Autoscaler(obj))
+    backends = {s: _selected_by_service(s, workloads) for s in services}
+    coverage = {b: _selected_by_budget(b, workloads) for b in budgets}
     return Scope(
         objects=objects,
         workloads=tuple(workloads),
@@ -181,9 +188,19 @@ def build_scope(objects: Iterable[K8sObject]) -> Scope:
         jobs=tuple(jobs),
         pod_labels=tuple(pod_labels),
         pairs=tuple(_blue_green_pairs(workloads)),
-        service_backends={s: _selected_by_service(s, workloads) for s in services},
-        budget_coverage={b: _selected_by_budget(b, workloads) for b in budgets},
+        service_backends=backends,
+        budget_coverage=coverage,
+        workload_services=_inverse(backends),
+        workload_budgets=_inverse(coverage),
     )
+
+
+def _inverse(edges: Mapping[K, tuple[Workload, ...]]) -> dict[Workload, tuple[K, ...]]:
+    inverse: dict[Workload, list[K]] = {}
+    for source, workloads in edges.items():
+        for workload in workloads:
+            inverse.setdefault(workload, []).append(source)
+    return {w: tuple(sources) for w, sources in inverse.items()}
 
 
 def _selected_by_service(service: Service, workloads: list[Workload]) -> tuple[Workload, ...]:

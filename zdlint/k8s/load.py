@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
 
 PathKey = str | int
 Path = tuple[PathKey, ...]
@@ -175,8 +177,23 @@ def _shorten(action: str) -> str:
     return inner if len(inner) <= 40 else inner[:37] + "…"
 
 
-class _Loader(yaml.SafeLoader):
-    """The safe loader's composer with a nesting limit (the composer recurses)."""
+try:  # libyaml parses about ten times faster; its marks are character offsets too
+    from yaml._yaml import CParser
+
+    class _Parser(Composer, CParser, Resolver):  # type: ignore[misc]
+        """Python's composer (tags resolved, nothing constructed) over libyaml's events."""
+
+        def __init__(self, text: str) -> None:
+            CParser.__init__(self, text)
+            Composer.__init__(self)
+            Resolver.__init__(self)
+
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    _Parser = yaml.SafeLoader  # type: ignore[misc, assignment]
+
+
+class _Loader(_Parser):
+    """The composer with a nesting limit: it recurses once per level."""
 
     depth = 0
 
