@@ -184,3 +184,10 @@ def test_a_folder_walk_checks_manifests_and_ignores_other_yaml(tmp_path):
     )
     assert "deploy.yaml:6:3: ZK205" in result.output
     assert "docker-compose" not in result.output
+
+
+def test_document_end_markers_and_crlf_line_endings_split_documents_too():
+    text = (deployment("web") + "...\n" + deployment("api")).replace("\n", "\r\n")
+    findings = [f for f in lint(text, "crlf.yaml") if f.code == "ZK205"]
+    assert [f.message.split()[0] for f in findings] == ["Deployment/web", "Deployment/api"]
+    assert findings[1].span.line == 16 + 6

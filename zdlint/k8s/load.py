@@ -110,8 +110,12 @@ def load_documents(text: str) -> list[Document | BrokenDocument]:
 
 def _chunks(text: str) -> Iterator[tuple[int, int]]:
     """(start, end) of each document's text; a `%YAML` directive stays with its document."""
-    bounds = [m.start() for m in _DOCUMENT_MARKER.finditer(text) if m.group(1) == "---"]
-    starts = [0] + [b for b in bounds if b > 0]
+    # A document starts at its `---` line, or on the line after a `...` end marker.
+    bounds = [
+        m.start() if m.group(1) == "---" else _line_end(text, m.end())
+        for m in _DOCUMENT_MARKER.finditer(text)
+    ]
+    starts = [0] + sorted({b for b in bounds if 0 < b < len(text)})
     ends = starts[1:] + [len(text)]
     carried: int | None = None
     for start, end in zip(starts, ends, strict=True):
@@ -125,6 +129,11 @@ def _chunks(text: str) -> Iterator[tuple[int, int]]:
             carried = start
             continue
         yield start, end
+
+
+def _line_end(text: str, offset: int) -> int:
+    newline = text.find("\n", offset)
+    return len(text) if newline == -1 else newline + 1
 
 
 def _code(chunk: str) -> str:
