@@ -31,7 +31,10 @@ class LazyGroup(click.Group):
     """Commands that need the PostgreSQL engine are imported only when they run, so
     `zdlint check` never pays for psycopg."""
 
-    lazy_commands = {"trace": "zdlint.pg.trace_cli:trace"}
+    lazy_commands = {
+        "trace": "zdlint.pg.trace_cli:trace",
+        "verify": "zdlint.pg.verify_cli:verify",
+    }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy_commands})

@@ -7,6 +7,7 @@ seeded. Columns with a default, identity or generated columns are left to Postgr
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import psycopg
@@ -23,7 +24,7 @@ class SeedReport:
 
 
 @dataclass(frozen=True)
-class _Column:
+class Column:
     name: str
     data_type: str
     max_length: int | None
@@ -32,6 +33,7 @@ class _Column:
     nullable: bool
     generated_by_server: bool  # default, identity or generated
     udt: str  # qualified type name, for enums
+    is_enum: bool = False
 
 
 _TABLES = """
@@ -80,7 +82,7 @@ _SIMPLE = {
 }
 
 
-def value_expression(column: _Column, is_enum: bool = False) -> str | None:
+def value_expression(column: Column, is_enum: bool = False) -> str | None:
     """SQL computing this column's value for row `g`, or None when we cannot make one."""
     if column.data_type in _SIMPLE:
         return _SIMPLE[column.data_type]
@@ -92,29 +94,44 @@ def value_expression(column: _Column, is_enum: bool = False) -> str | None:
             return "g::numeric"
         digits = column.precision - (column.scale or 0)
         return f"(g % {10**digits})::numeric" if digits > 0 else "0"
-    if column.data_type == "USER-DEFINED" and is_enum:
+    if column.data_type == "USER-DEFINED" and (is_enum or column.is_enum):
         return f"(enum_range(NULL::{column.udt}))[1]"
     return None
 
 
-def seed_tables(conn: psycopg.Connection, rows: int) -> SeedReport:
-    """Insert `rows` rows into every user table, referenced tables first.
+SeedProgress = Callable[[str, int, int], None]  # (table, its position from 1, how many)
 
-    `conn` must be in autocommit mode: each table is its own transaction, so one table
-    that cannot be seeded (a CHECK we do not satisfy, a type we cannot make) is skipped
-    with the reason and the others are still seeded.
+
+def seed_tables(
+    conn: psycopg.Connection,
+    rows: int,
+    tables: Collection[int] | None = None,
+    progress: SeedProgress | None = None,
+) -> SeedReport:
+    """Insert `rows` rows into every user table (or into `tables`, OIDs), referenced first.
+
+    With `tables`, the tables they reference through foreign keys are seeded too, so the
+    generated foreign key values find their rows. `conn` must be in autocommit mode: each
+    table is its own transaction, so one table that cannot be seeded (a CHECK we do not
+    satisfy, a type we cannot make) is skipped with the reason and the others are seeded.
     """
     seeded: list[str] = []
     skipped: list[tuple[str, str]] = []
     if rows <= 0:
         return SeedReport(rows, (), ())
-    tables = {
+    names = {
         oid: (name, schema, rel)
         for oid, name, schema, rel in conn.execute(_TABLES, (FIRST_USER_OID,))
     }
     edges = [(a, b) for a, b in conn.execute(_FOREIGN_KEYS, (FIRST_USER_OID,))]
-    for oid in _referenced_first(list(tables), edges):
-        name, schema, rel = tables[oid]
+    order = _referenced_first(list(names), edges)
+    if tables is not None:
+        wanted = _with_referenced(set(tables), edges)
+        order = [oid for oid in order if oid in wanted]
+    for position, oid in enumerate(order, start=1):
+        name, schema, rel = names[oid]
+        if progress is not None:
+            progress(name, position, len(order))
         statement, problem = _insert(conn, name, schema, rel, rows)
         if statement is None:
             skipped.append((name, problem or "no columns to fill"))
@@ -128,14 +145,35 @@ def seed_tables(conn: psycopg.Connection, rows: int) -> SeedReport:
     return SeedReport(rows, tuple(seeded), tuple(skipped))
 
 
+def table_columns(conn: psycopg.Connection, schema: str, table: str) -> list[Column]:
+    """The columns of `schema.table` in order, as the seeder sees them."""
+    columns = []
+    for (
+        name,
+        data_type,
+        length,
+        precision,
+        scale,
+        nullable,
+        by_server,
+        udt,
+        is_enum,
+    ) in conn.execute(_COLUMNS, (schema, table)):
+        columns.append(
+            Column(
+                name, data_type, length, precision, scale, nullable, by_server, udt, bool(is_enum)
+            )
+        )
+    return columns
+
+
 def _insert(
     conn: psycopg.Connection, name: str, schema: str, rel: str, rows: int
 ) -> tuple[sql.Composed | None, str | None]:
     targets: list[sql.Composable] = []
     values: list[sql.Composable] = []
-    for row in conn.execute(_COLUMNS, (schema, rel)):
-        column = _Column(*row[:8])
-        expression = None if column.generated_by_server else value_expression(column, bool(row[8]))
+    for column in table_columns(conn, schema, rel):
+        expression = None if column.generated_by_server else value_expression(column)
         if expression is None:
             if column.nullable or column.generated_by_server:
                 continue
@@ -152,6 +190,19 @@ def _insert(
         "ON CONFLICT DO NOTHING"
     ).format(table=sql.SQL(name), columns=columns, select=select, rows=sql.Literal(rows))
     return statement, None
+
+
+def _with_referenced(tables: set[int], edges: list[tuple[int, int]]) -> set[int]:
+    """`tables` and every table they reference, directly or not."""
+    found = set(tables)
+    frontier = list(tables)
+    while frontier:
+        table = frontier.pop()
+        for child, parent in edges:
+            if child == table and parent not in found:
+                found.add(parent)
+                frontier.append(parent)
+    return found
 
 
 def _referenced_first(tables: list[int], edges: list[tuple[int, int]]) -> list[int]:

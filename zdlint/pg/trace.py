@@ -134,11 +134,11 @@ def run_trace(
     if isinstance(statements, str):
         statements = parse_statements(SourceText(statements))
     for statement in statements:
-        _check_runnable(statement, name, allow_side_effects)
-    setup = [_setup_file(i, item, allow_side_effects) for i, item in enumerate(setup_sql)]
+        check_runnable(statement, name, allow_side_effects)
+    setup = [parse_setup(i, item, allow_side_effects) for i, item in enumerate(setup_sql)]
     with _database(target) as database, _connect(database.dsn) as conn:
         for name, setup_statements in setup:
-            _apply_setup(conn, name, setup_statements)
+            apply_setup(conn, name, setup_statements)
         seeding = seed_tables(conn, seed_rows)
         start = observe.relations(conn)
         existing = frozenset(start.names[oid] for oid in start.tables)
@@ -165,17 +165,19 @@ def _connect(dsn: str) -> psycopg.Connection:
     return conn
 
 
-def _setup_file(
+def parse_setup(
     index: int, item: SetupItem, allow_side_effects: bool
 ) -> tuple[str, list[Statement]]:
+    """A set-up item's name and statements, each checked with `check_runnable`."""
     name, text = item if isinstance(item, tuple) else (f"set-up #{index + 1}", item)
     statements = parse_statements(SourceText(text))
     for statement in statements:
-        _check_runnable(statement, name, allow_side_effects)
+        check_runnable(statement, name, allow_side_effects)
     return name, statements
 
 
-def _check_runnable(statement: Statement, where: str, allow_side_effects: bool) -> None:
+def check_runnable(statement: Statement, where: str, allow_side_effects: bool) -> None:
+    """Raise TraceError, naming `where`, for a statement zdlint must not or cannot run."""
     place = (
         f"{where}:{statement.span.line}:{statement.span.column}"
         if where
@@ -192,7 +194,7 @@ def _check_runnable(statement: Statement, where: str, allow_side_effects: bool) 
         raise TraceError(f"{place}: {exc}") from None
 
 
-def _apply_setup(conn: psycopg.Connection, name: str, statements: list[Statement]) -> None:
+def apply_setup(conn: psycopg.Connection, name: str, statements: list[Statement]) -> None:
     """Run a set-up file statement by statement and commit whatever it left open."""
     try:
         for statement in statements:
@@ -201,7 +203,7 @@ def _apply_setup(conn: psycopg.Connection, name: str, statements: list[Statement
             except psycopg.Error as exc:
                 raise TraceError(
                     f"{name}:{statement.span.line}:{statement.span.column}: set-up statement "
-                    f"failed: {_error_text(exc)}"
+                    f"failed: {error_text(exc)}"
                 ) from None
     finally:
         if conn.info.transaction_status == TransactionStatus.INTRANS:
@@ -210,7 +212,8 @@ def _apply_setup(conn: psycopg.Connection, name: str, statements: list[Statement
             conn.execute("ROLLBACK")
 
 
-def _error_text(exc: psycopg.Error) -> str:
+def error_text(exc: psycopg.Error) -> str:
+    """The first line of a server error with its SQLSTATE."""
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return f"{first} (SQLSTATE {exc.sqlstate})" if exc.sqlstate else first
 
@@ -296,7 +299,7 @@ class _Tracer:
         except psycopg.Error as exc:
             duration = (time.perf_counter() - start) * 1000
             self.held = set()
-            return self._record(statement, in_block, duration, error=_error_text(exc))
+            return self._record(statement, in_block, duration, error=error_text(exc))
         duration = (time.perf_counter() - start) * 1000
         if conn.info.transaction_status == TransactionStatus.IDLE:
             # A COMMIT/ROLLBACK (or a statement that ended the block): nothing is held now.
@@ -329,7 +332,7 @@ class _Tracer:
             try:
                 conn.execute(statement.text)
             except psycopg.Error as exc:
-                outcome["error"] = _error_text(exc)
+                outcome["error"] = error_text(exc)
             outcome["duration"] = (time.perf_counter() - start) * 1000
 
         with ExitStack() as stack:

@@ -66,7 +66,7 @@ def plan(paths: tuple[Path, ...], setup: tuple[Path, ...]) -> list[tuple[list[Pa
 
 
 @contextmanager
-def _target(dsn: str | None) -> Iterator[PgServer | str]:
+def postgres_target(dsn: str | None) -> Iterator[PgServer | str]:
     """The user's DSN (scratch databases are made there) or a server we start."""
     if dsn:
         yield dsn
@@ -151,7 +151,7 @@ def _trace_all(
     texts = {p: read_sql(p) for job in jobs for p in [*job[0], job[1]]}  # fail before starting
     results = []
     try:
-        with _target(dsn) as target:
+        with postgres_target(dsn) as target:
             for setup_files, path in jobs:
                 result = run_trace(
                     target,
