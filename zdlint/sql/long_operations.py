@@ -65,11 +65,16 @@ def type_change_rewrites(column: ast.ColumnDef) -> bool:
     )
 
 
-def is_stored_generated(column: ast.ColumnDef) -> bool:
+# PostgreSQL 18 adds VIRTUAL generated columns (computed on read, the new default).
+VIRTUAL_GENERATED_COLUMNS_FROM = 18
+
+
+def is_stored_generated(column: ast.ColumnDef, pg_version: int) -> bool:
+    """A generated column whose values are written into every row (STORED)."""
     return any(
         isinstance(c, ast.Constraint)
         and c.contype == ConstrType.CONSTR_GENERATED
-        and c.generated_kind != "v"  # PostgreSQL 18 VIRTUAL columns are computed on read
+        and (c.generated_kind == "s" or pg_version < VIRTUAL_GENERATED_COLUMNS_FROM)
         for c in column.constraints or ()
     )
 
@@ -111,7 +116,7 @@ def _alter_table(node: ast.AlterTableStmt, state: MigrationState) -> list[LongOp
             if type_change_rewrites(definition):
                 add("ALTER COLUMN TYPE")
         elif subtype == AlterTableType.AT_AddColumn and isinstance(definition, ast.ColumnDef):
-            if is_stored_generated(definition):
+            if is_stored_generated(definition, state.pg_version):
                 add("ADD COLUMN … GENERATED ALWAYS AS … STORED")
         elif subtype in _REWRITING_SUBCOMMANDS:
             add(_REWRITING_SUBCOMMANDS[subtype])

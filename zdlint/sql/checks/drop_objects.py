@@ -1,0 +1,110 @@
+"""ZD306 / ZD307 / ZD308: dropping or renaming types, functions and views, and CASCADE.
+
+Objects created earlier in this file are not in use by the running version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import DropBehavior, ObjectType
+
+from zdlint.findings import Hit
+from zdlint.sql.names import qualified_name, strings
+from zdlint.sql.parse import Statement
+from zdlint.sql.state import MigrationState
+
+_KINDS = {
+    ObjectType.OBJECT_TYPE: "type",
+    ObjectType.OBJECT_DOMAIN: "domain",
+    ObjectType.OBJECT_FUNCTION: "function",
+    ObjectType.OBJECT_PROCEDURE: "procedure",
+    ObjectType.OBJECT_ROUTINE: "routine",
+    ObjectType.OBJECT_VIEW: "view",
+    ObjectType.OBJECT_MATVIEW: "materialized view",
+}
+_CASCADE_KINDS = {
+    **_KINDS,
+    ObjectType.OBJECT_TABLE: "table",
+    ObjectType.OBJECT_SCHEMA: "schema",
+    ObjectType.OBJECT_INDEX: "index",
+    ObjectType.OBJECT_SEQUENCE: "sequence",
+    ObjectType.OBJECT_EXTENSION: "extension",
+}
+
+
+def object_name(obj: object) -> str:
+    """The written name of one object of a DROP or RENAME (schema kept)."""
+    if isinstance(obj, ast.TypeName):
+        return ".".join(strings(obj.names))
+    if isinstance(obj, ast.ObjectWithArgs):
+        return ".".join(strings(obj.objname))
+    if isinstance(obj, ast.RangeVar):
+        return qualified_name(obj)
+    if isinstance(obj, ast.String):
+        return obj.sval or ""
+    if isinstance(obj, tuple):
+        return ".".join(strings(obj))
+    return ""
+
+
+def created_here(kind: ObjectType, name: str, state: MigrationState) -> bool:
+    """Created earlier in this file (so the running version cannot be using it)."""
+    bare = name.split(".")[-1]
+    if kind in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN):
+        return bare in state.created_types
+    if kind in (ObjectType.OBJECT_FUNCTION, ObjectType.OBJECT_PROCEDURE, ObjectType.OBJECT_ROUTINE):
+        return bare.lower() in state.routines
+    if kind in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW):
+        return bare in state.created_views
+    if kind == ObjectType.OBJECT_TABLE:
+        return state.is_new_table(bare)
+    if kind == ObjectType.OBJECT_INDEX:
+        return bare in state.created_indexes
+    return False
+
+
+def _existing(node: ast.DropStmt, state: MigrationState) -> list[str]:
+    names = [object_name(obj) for obj in node.objects or ()]
+    return [n for n in names if n and not created_here(node.removeType, n, state)]
+
+
+def drop_object(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
+    node = stmt.node
+    assert isinstance(node, ast.DropStmt)
+    kind = _KINDS.get(node.removeType)
+    if kind is None:
+        return
+    names = _existing(node, state)
+    if names:
+        yield Hit({"kind": kind, "name": ", ".join(names)})
+
+
+def rename_object(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
+    node = stmt.node
+    assert isinstance(node, ast.RenameStmt)
+    kind = _KINDS.get(node.renameType)
+    if kind is None:
+        return
+    name = object_name(node.relation if node.relation is not None else node.object)
+    if name and not created_here(node.renameType, name, state):
+        yield Hit({"kind": kind, "name": name, "new": node.newname or ""})
+
+
+def drop_cascade(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
+    node = stmt.node
+    assert isinstance(node, ast.DropStmt)
+    if node.behavior != DropBehavior.DROP_CASCADE:
+        return
+    names = _existing(node, state)
+    if names:
+        kind = _CASCADE_KINDS.get(node.removeType, "object")
+        yield Hit({"kind": kind, "name": ", ".join(names), "keyword": kind.upper()})
+
+
+CHECKS = [
+    ("ZD306", [ast.DropStmt], drop_object),
+    ("ZD307", [ast.RenameStmt], rename_object),
+    ("ZD308", [ast.DropStmt], drop_cascade),
+]

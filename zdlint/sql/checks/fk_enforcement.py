@@ -1,0 +1,48 @@
+"""ZD504: switching off the triggers that enforce foreign keys."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import AlterTableType, VariableSetKind
+
+from zdlint.findings import Hit
+from zdlint.sql.checks._alter import existing_table_commands
+from zdlint.sql.names import const_string
+from zdlint.sql.parse import Statement
+from zdlint.sql.state import MigrationState
+
+
+def disable_trigger_all(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
+    assert isinstance(stmt.node, ast.AlterTableStmt)
+    for _table, display, _cmd in existing_table_commands(
+        stmt.node, state, AlterTableType.AT_DisableTrigAll
+    ):
+        yield Hit(
+            {"what": f"`ALTER TABLE {display} DISABLE TRIGGER ALL`", "scope": f" on `{display}`"}
+        )
+
+
+def replica_role(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
+    node = stmt.node
+    assert isinstance(node, ast.VariableSetStmt)
+    if (node.name or "").lower() != "session_replication_role":
+        return
+    if node.kind != VariableSetKind.VAR_SET_VALUE or not node.args:
+        return
+    if (const_string(node.args[0]) or "").lower() == "replica":
+        local = "SET LOCAL" if node.is_local else "SET"
+        yield Hit(
+            {"what": f"`{local} session_replication_role = replica`", "scope": " for this session"}
+        )
+
+
+def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
+    if isinstance(stmt.node, ast.AlterTableStmt):
+        yield from disable_trigger_all(stmt, state)
+    else:
+        yield from replica_role(stmt, state)
+
+
+CHECKS = [("ZD504", [ast.AlterTableStmt, ast.VariableSetStmt], check)]

@@ -1,0 +1,71 @@
+"""ZD203-ZD206: statements that rewrite a whole table under ACCESS EXCLUSIVE."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import AlterTableType
+
+from zdlint.findings import Hit
+from zdlint.sql.checks._alter import existing_table_commands
+from zdlint.sql.locking import is_vacuum_full
+from zdlint.sql.long_operations import is_stored_generated
+from zdlint.sql.names import qualified_name, relation_name
+from zdlint.sql.parse import Statement
+from zdlint.sql.state import MigrationState
+
+_STORAGE_CHANGES = {
+    AlterTableType.AT_SetTableSpace: "SET TABLESPACE",
+    AlterTableType.AT_SetLogged: "SET LOGGED",
+    AlterTableType.AT_SetUnLogged: "SET UNLOGGED",
+}
+
+
+def _existing(relations: list[ast.RangeVar], state: MigrationState) -> list[str]:
+    return [qualified_name(r) for r in relations if not state.is_new_table(relation_name(r))]
+
+
+def vacuum_full(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
+    node = stmt.node
+    assert isinstance(node, ast.VacuumStmt)
+    if not is_vacuum_full(node):
+        return
+    relations = [r.relation for r in node.rels or () if r.relation is not None]
+    if not relations:
+        yield Hit({"tables": "every table of the database"})
+    elif tables := _existing(relations, state):
+        yield Hit({"tables": ", ".join(f"`{t}`" for t in tables)})
+
+
+def cluster(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
+    node = stmt.node
+    assert isinstance(node, ast.ClusterStmt)
+    if node.relation is None:
+        yield Hit({"tables": "every table clustered before"})
+    elif tables := _existing([node.relation], state):
+        yield Hit({"tables": f"`{tables[0]}`"})
+
+
+def storage_change(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
+    assert isinstance(stmt.node, ast.AlterTableStmt)
+    for _table, display, cmd in existing_table_commands(stmt.node, state, *_STORAGE_CHANGES):
+        yield Hit({"table": display, "change": _STORAGE_CHANGES[cmd.subtype]})
+
+
+def stored_generated_column(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
+    assert isinstance(stmt.node, ast.AlterTableStmt)
+    for _table, display, cmd in existing_table_commands(
+        stmt.node, state, AlterTableType.AT_AddColumn
+    ):
+        column = cmd.def_
+        if isinstance(column, ast.ColumnDef) and is_stored_generated(column, state.pg_version):
+            yield Hit({"table": display, "column": column.colname or ""})
+
+
+CHECKS = [
+    ("ZD203", [ast.VacuumStmt], vacuum_full),
+    ("ZD204", [ast.ClusterStmt], cluster),
+    ("ZD205", [ast.AlterTableStmt], storage_change),
+    ("ZD206", [ast.AlterTableStmt], stored_generated_column),
+]
