@@ -205,6 +205,81 @@ def _selectors(value: str | None, catalogue, option: str) -> tuple[str, ...] | N
     return tuple(rule_selectors(tokens, catalogue, option))
 
 
+@main.command("fix")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--write", "mode", flag_value="write", help="Apply the fixes to the files.")
+@click.option("--stdout", "mode", flag_value="stdout", help="Print the fixed files.")
+@click.option(
+    "--diff", "mode", flag_value="diff", default=True, help="Print a unified diff (the default)."
+)
+@click.option(
+    "--diff-base",
+    metavar="REF",
+    help="Rewrite only files new since this git revision; applied files of checksumming "
+    "tools (Flyway, Liquibase, sqlx, Atlas, Prisma) are never edited.",
+)
+@click.option("--batch-size", type=click.IntRange(min=1), help="Rows per batch [default: 1000].")
+@click.option("--backfill-expr", help="The value to fill a new NOT NULL column with.")
+@click.option("--lock-timeout", help="lock_timeout to set where missing [default: 3s].")
+@click.option(
+    "--statement-timeout", help="statement_timeout to set where missing [default: 30min]."
+)
+@click.option("--select", help="Comma-separated rules to fix (codes, names, prefixes or ALL).")
+@click.option("--ignore", help="Comma-separated rules not to fix.")
+@click.option("--pg-version", help="PostgreSQL major version the migrations run on (11–18).")
+@click.option(
+    "--schema",
+    "schema_file",
+    type=click.Path(dir_okay=False),
+    help="A pg_dump --schema-only file describing the database before the migrations.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Use this config file instead of searching for one.",
+)
+@click.option("--isolated", is_flag=True, help="Ignore every config file.")
+def fix_command(
+    paths: tuple[str, ...],
+    mode: str,
+    diff_base: str | None,
+    batch_size: int | None,
+    backfill_expr: str | None,
+    lock_timeout: str | None,
+    statement_timeout: str | None,
+    select: str | None,
+    ignore: str | None,
+    pg_version: str | None,
+    schema_file: str | None,
+    config_path: str | None,
+    isolated: bool,
+) -> None:
+    """Rewrite unsafe migrations into safe expand/contract steps (prints a diff by default)."""
+    from zdlint.fix.command import run_fix
+
+    sys.exit(
+        run_fix(
+            paths=list(paths),
+            mode=mode,
+            diff_base=diff_base,
+            overrides={
+                "batch_size": batch_size,
+                "backfill_expr": backfill_expr,
+                "lock_timeout": lock_timeout,
+                "statement_timeout": statement_timeout,
+            },
+            select=select,
+            ignore=ignore,
+            pg_version=pg_version,
+            schema_file=schema_file,
+            config_path=None if isolated else config_path,
+            isolated=isolated,
+            fail=_fail,
+        )
+    )
+
+
 @main.command("rules")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def rules_command(fmt: str) -> None:

@@ -50,6 +50,7 @@ class Settings:
     schema: Path | None = None  # a `pg_dump --schema-only` file that seeds the model
     exclude: tuple[str, ...] = ()
     k8s: dict[str, Any] = field(default_factory=dict)  # read by the Kubernetes checker
+    fix: dict[str, Any] = field(default_factory=dict)  # fix-* keys, read by `zdlint fix`
     root: Path = field(default_factory=Path.cwd)  # where per-file-ignores globs start
     source: Path | None = None  # the config file, when there is one
 
@@ -112,6 +113,10 @@ _KEYS = (
     "timezone",
     "exclude",
     "k8s",
+    "fix-contract-dir",
+    "fix-batch-size",
+    "fix-lock-timeout",
+    "fix-statement-timeout",
 )
 
 
@@ -173,7 +178,29 @@ def parse_settings(
         if not isinstance(data["k8s"], dict):
             raise ConfigError(f"{where}: k8s must be a table")
         changes["k8s"] = data["k8s"]
+    fix = _fix_settings(data, where)
+    if fix:
+        changes["fix"] = fix
     return replace(settings, **changes)
+
+
+def _fix_settings(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """The `fix-*` keys, as FixOptions field names."""
+    fix: dict[str, Any] = {}
+    if "fix-contract-dir" in data:
+        if not isinstance(data["fix-contract-dir"], str) or not data["fix-contract-dir"].strip():
+            raise ConfigError(f"{where}: fix-contract-dir must be a folder name such as 'pending'")
+        fix["contract_dir"] = data["fix-contract-dir"]
+    if "fix-batch-size" in data:
+        value = data["fix-batch-size"]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigError(f"{where}: fix-batch-size must be a positive whole number")
+        fix["batch_size"] = value
+    for key in ("fix-lock-timeout", "fix-statement-timeout"):
+        if key in data:
+            duration(data[key], f"{where}: {key}")
+            fix[key[4:].replace("-", "_")] = str(data[key])
+    return fix
 
 
 def _string_list(value: Any, where: str) -> list[str]:

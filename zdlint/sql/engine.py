@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from zdlint.catalogue import Catalogue, Rule
@@ -12,10 +13,14 @@ from zdlint.source import SourceText
 from zdlint.sql.checks import checks_by_node_type
 from zdlint.sql.parse import Statement, parse_statements
 from zdlint.sql.schema import SchemaModel
-from zdlint.sql.state import advance, enter_region, new_state
+from zdlint.sql.state import MigrationState, advance, enter_region, new_state
 from zdlint.sql.tools import ToolLayout, apply_transaction_mode, detect_tool
 
 SYNTAX_ERROR = "ZD001"
+
+# Called for every hit with the state before its statement; what it returns becomes the
+# finding's `fix` (used by `zdlint fix`, which needs the state the check saw).
+PlanHook = Callable[[Rule, Statement, MigrationState, Hit], object | None]
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ def lint_sql(
     catalogue: Catalogue,
     file_path: Path | None,
     schema: SchemaModel | None = None,
+    plan_hook: PlanHook | None = None,
 ) -> SqlResult:
     """Check one file; `schema` (the model before this file) is updated as it goes."""
     source = SourceText(text)
@@ -79,6 +85,8 @@ def lint_sql(
                 continue
             for hit in check.function(stmt, state):
                 finding = make_finding(rule, path, source, stmt.start, stmt.end, hit)
+                if plan_hook is not None and rule.fixable:
+                    finding = replace(finding, fix=plan_hook(rule, stmt, state, hit))
                 findings.append((finding, stmt.index))
         advance(state, stmt)
     return SqlResult(source, statements, layout, findings)

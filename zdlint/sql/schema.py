@@ -64,6 +64,7 @@ class Column:
     name: str
     type: ColumnType
     not_null: bool = False
+    default: ast.Node | None = None  # the DEFAULT expression, when one is set
 
 
 @dataclass
@@ -215,6 +216,8 @@ def _column_from_def(table: Table, model: SchemaModel, column: ast.ColumnDef) ->
     table.columns[column.colname] = entry
     for con in column.constraints or ():
         if isinstance(con, ast.Constraint):
+            if con.contype == ConstrType.CONSTR_DEFAULT:
+                entry.default = con.raw_expr
             if con.contype in (ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY):
                 entry.not_null = True
             if con.contype != ConstrType.CONSTR_NOTNULL:
@@ -327,6 +330,8 @@ def _alter_table(model: SchemaModel, node: ast.AlterTableStmt) -> None:
             column = table.columns.get(cmd.name or "")
             if column is not None:
                 column.type = column_type(cmd.def_.typeName)
+        elif subtype == AlterTableType.AT_ColumnDefault and cmd.name in table.columns:
+            table.columns[cmd.name].default = cmd.def_
         elif subtype == AlterTableType.AT_SetNotNull and cmd.name in table.columns:
             table.columns[cmd.name].not_null = True
         elif subtype == AlterTableType.AT_DropNotNull and cmd.name in table.columns:

@@ -1,0 +1,177 @@
+"""`zdlint fix`: find the SQL migrations, fix each, then diff, print or write."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from zdlint.fix.plan import FixOptions
+
+EXIT_CLEAN, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
+
+
+def fix_options(settings_fix: dict[str, Any], overrides: dict[str, Any]) -> FixOptions:
+    """Defaults, then the config's fix-* keys, then the command line."""
+    from zdlint.config import ConfigError, duration
+
+    options = replace(FixOptions(), **settings_fix)
+    given = {k: v for k, v in overrides.items() if v is not None}
+    for key in ("lock_timeout", "statement_timeout"):
+        if key in given:
+            try:
+                duration(given[key], f"--{key.replace('_', '-')}")
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from None
+    return replace(options, **given)
+
+
+def run_fix(
+    *,
+    paths: list[str],
+    mode: str,
+    diff_base: str | None,
+    overrides: dict[str, Any],
+    select: str | None,
+    ignore: str | None,
+    pg_version: str | None,
+    schema_file: str | None,
+    config_path: str | None,
+    isolated: bool,
+    fail: Callable[[str], None],
+) -> int:
+    from zdlint import config as cfg
+    from zdlint.catalogue import load_catalogue
+    from zdlint.discover import SQL, DiscoveryError, discover
+    from zdlint.fix import apply
+    from zdlint.fix.fixer import FixRefused, fix_text
+    from zdlint.fix.layout import CHECKSUM_TOOLS
+    from zdlint.lint import new_history
+    from zdlint.source import UndecodableFile, decode
+    from zdlint.sql.history import SchemaFileError
+    from zdlint.sql.tools import detect_tool
+
+    catalogue = load_catalogue()
+    try:
+        source = (
+            None
+            if isolated
+            else (Path(config_path) if config_path else cfg.find_config(Path.cwd()))
+        )
+        settings = cfg.load_settings(source, catalogue)
+        tokens = lambda value: [t for t in (value or "").split(",") if t.strip()]  # noqa: E731
+        settings = settings.with_overrides(
+            select=tuple(cfg.rule_selectors(tokens(select), catalogue, "--select"))
+            if select
+            else None,
+            ignore=(
+                tuple(settings.ignore)
+                + tuple(cfg.rule_selectors(tokens(ignore), catalogue, "--ignore"))
+                if ignore
+                else None
+            ),
+            pg_version=cfg.pg_version(pg_version, "--pg-version") if pg_version else None,
+            schema=Path(schema_file) if schema_file else None,
+        )
+        options = fix_options(settings.fix, overrides)
+        history = new_history(settings)
+    except (cfg.ConfigError, ValueError, SchemaFileError) as exc:
+        fail(str(exc))
+        return EXIT_ERROR
+
+    new_since_base: set[Path] | None = None
+    if diff_base:
+        from zdlint.vcs import DiffBaseError, changed_files
+
+        try:
+            new_since_base = changed_files(diff_base, Path.cwd())
+        except DiffBaseError as exc:
+            fail(str(exc))
+            return EXIT_ERROR
+
+    errors = 0
+    fixes = []
+    for target in discover(paths, lambda p: cfg.is_excluded(p, settings)):
+        if isinstance(target, DiscoveryError):
+            fail(str(target))
+            errors += 1
+            continue
+        if target.path is None:
+            fail("zdlint fix needs files, not standard input")
+            errors += 1
+            continue
+        if (target.kind or SQL) != SQL and target.path.suffix != ".sql":
+            continue
+        try:
+            data = target.path.read_bytes()
+            text = decode(data)
+        except OSError as exc:
+            fail(f"{target.display}: cannot read the file: {exc.strerror or exc}")
+            errors += 1
+            continue
+        except UndecodableFile as exc:
+            fail(
+                f"{target.display}: cannot fix a file that is not UTF-8 ({exc}); "
+                "nothing was written"
+            )
+            errors += 1
+            continue
+        tool = detect_tool(target.path, text).tool
+        if (
+            new_since_base is not None
+            and tool in CHECKSUM_TOOLS
+            and target.path.resolve() not in new_since_base
+        ):
+            print(
+                f"{target.display}: {tool} has already applied and checksummed it (it exists at "
+                f"{diff_base}); not edited",
+                file=sys.stderr,
+            )
+            history.checked(target.path)
+            continue
+        schema = history.model_before(target.path)
+        try:
+            result = fix_text(
+                target.display, target.path, text, settings, catalogue, options, schema
+            )
+        except FixRefused as exc:
+            fail(str(exc))
+            errors += 1
+            continue
+        finally:
+            history.checked(target.path)
+        for finding, reason in result.unfixable:
+            span = finding.span
+            print(
+                f"{finding.path}:{span.line}:{span.column}: {finding.code} not fixed: {reason}",
+                file=sys.stderr,
+            )
+        fixes.append(result)
+
+    changed = [f for f in fixes if f.changed]
+    if mode == "write":
+        for result in changed:
+            try:
+                for path in apply.write(result):
+                    print(f"wrote {path.as_posix()}", file=sys.stderr)
+            except (apply.ChangedSinceRead, OSError) as exc:
+                fail(str(exc))
+                errors += 1
+    elif mode == "stdout":
+        for result in fixes:
+            text = apply.stdout_text(result) if result.changed else _read(result.display)
+            sys.stdout.write(text)
+    else:
+        sys.stdout.write(apply.unified_diff(changed))
+    sys.stdout.flush()
+    if errors:
+        return EXIT_ERROR
+    if mode == "diff" and changed:
+        return EXIT_CHANGES
+    return EXIT_CLEAN
+
+
+def _read(path: str) -> str:
+    return Path(path).read_text(encoding="utf-8")

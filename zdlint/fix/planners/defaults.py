@@ -1,0 +1,86 @@
+"""ADD COLUMN with a volatile default (ZD201): add the column without it, set the default
+for new rows, then fill the existing rows in batches."""
+
+from __future__ import annotations
+
+from pglast import ast
+from pglast.enums import ConstrType
+
+from zdlint.findings import Hit
+from zdlint.fix.plan import FixOptions, Plan, Step, Unfixable
+from zdlint.fix.planners._common import (
+    deparse,
+    is_batch_tool,
+    primary_key,
+    relation_sql,
+    single_command,
+)
+from zdlint.fix.planners.backfill import batched_steps
+from zdlint.fix.planners.not_null import not_null_steps
+from zdlint.fix.render import render
+from zdlint.fix.sql_text import quote_ident
+from zdlint.sql.names import relation_name
+from zdlint.sql.parse import Statement
+from zdlint.sql.state import MigrationState
+
+_KEPT = {ConstrType.CONSTR_DEFAULT, ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_NULL}
+
+
+def add_column_volatile_default(
+    stmt: Statement, state: MigrationState, hit: Hit, options: FixOptions
+) -> Plan | Unfixable:
+    rule = "ZD201"
+    found = single_command(stmt, rule)
+    if isinstance(found, Unfixable):
+        return found
+    node, cmd = found
+    column = cmd.def_
+    assert isinstance(column, ast.ColumnDef)
+    constraints = [c for c in column.constraints or () if isinstance(c, ast.Constraint)]
+    default = next((c for c in constraints if c.contype == ConstrType.CONSTR_DEFAULT), None)
+    if default is None or default.raw_expr is None:
+        return Unfixable(
+            rule,
+            "serial and identity columns are not rewritten; add a plain column and a sequence"
+            " default",
+        )
+    if any(c.contype not in _KEPT for c in constraints) or column.collClause is not None:
+        return Unfixable(
+            rule,
+            "the column has constraints besides DEFAULT and NOT NULL; add them after the backfill",
+        )
+    not_null = column.is_not_null or any(
+        c.contype == ConstrType.CONSTR_NOTNULL for c in constraints
+    )
+    table, name = relation_sql(node.relation), relation_name(node.relation)
+    colname = column.colname or ""
+    expression = deparse(default.raw_expr)
+    ctx = dict(
+        table=table, column=quote_ident(colname), type=deparse(column.typeName), default=expression
+    )
+    steps = [
+        Step(render(rule, "add_without_default", **ctx), True, rule=rule),
+        Step(render(rule, "set_default", **ctx), True, rule=rule),
+        *batched_steps(
+            rule=rule,
+            kind="update",
+            relation=table,
+            qualifier=table,
+            table_sql=table,
+            key=primary_key(state, name),
+            set_clause=f"{quote_ident(colname)} = {expression}",
+            where=f"{quote_ident(colname)} IS NULL",
+            batch_size=options.batch_size,
+            batch_tool=is_batch_tool(state),
+            name_hint=f"{name}_{colname}",
+        ),
+    ]
+    if not_null:
+        proof = not_null_steps(rule, table, name, colname, state)
+        if isinstance(proof, Unfixable):
+            return proof
+        steps.extend([*proof.before, *proof.after])
+    return Plan(rule, tuple(steps))
+
+
+PLANNERS = {"ZD201": add_column_volatile_default}

@@ -1,0 +1,118 @@
+"""Index builds and drops, REINDEX and DETACH PARTITION: the CONCURRENTLY forms, each a
+step outside any transaction (ZD102, ZD103, ZD108, ZD110)."""
+
+from __future__ import annotations
+
+from pglast import ast
+from pglast.enums import AlterTableType, DropBehavior
+
+from zdlint.findings import Hit
+from zdlint.fix.plan import FixOptions, Plan, Step, Unfixable
+from zdlint.fix.planners._common import deparse
+from zdlint.fix.render import render
+from zdlint.fix.sql_text import insert_after, quote_ident, remove_tokens
+from zdlint.sql.names import relation_name, strings
+from zdlint.sql.parse import Statement
+from zdlint.sql.state import MigrationState
+
+# REINDEX … CONCURRENTLY exists from PostgreSQL 12, DETACH … CONCURRENTLY from 14.
+REINDEX_CONCURRENTLY_FROM = 12
+DETACH_CONCURRENTLY_FROM = 14
+
+
+def create_index(
+    stmt: Statement, state: MigrationState, hit: Hit, options: FixOptions
+) -> Plan | Unfixable:
+    node = stmt.node
+    assert isinstance(node, ast.IndexStmt)
+    rule = "ZD102"
+    if state.is_partitioned(relation_name(node.relation)):
+        return Unfixable(
+            rule,
+            "CREATE INDEX CONCURRENTLY is not possible on a partitioned table: build the index "
+            "on each partition, then create it ON ONLY the parent and ATTACH each one",
+        )
+    text = remove_tokens(stmt.text, ("IF_P", "NOT", "EXISTS"))
+    create = insert_after(text, "INDEX", "CONCURRENTLY")
+    if create is None:
+        return Unfixable(rule, "could not find INDEX in the statement")
+    steps = []
+    if node.idxname:
+        schema = node.relation.schemaname if node.relation else None
+        index = ".".join(quote_ident(n) for n in (schema, node.idxname) if n)
+        steps.append(Step(render(rule, "drop_leftover", index=index), False, rule=rule))
+    steps.append(Step(render(rule, "create", statement=create), False, rule=rule))
+    return Plan(rule, tuple(steps))
+
+
+def drop_index(
+    stmt: Statement, state: MigrationState, hit: Hit, options: FixOptions
+) -> Plan | Unfixable:
+    node = stmt.node
+    assert isinstance(node, ast.DropStmt)
+    rule = "ZD103"
+    if node.behavior == DropBehavior.DROP_CASCADE:
+        return Unfixable(
+            rule, "DROP INDEX CONCURRENTLY cannot CASCADE; drop the dependent objects first"
+        )
+    names = [".".join(quote_ident(n) for n in strings(obj)) for obj in node.objects or ()]
+    if len(names) == 1:
+        sql = insert_after(stmt.text, "INDEX", "CONCURRENTLY")
+        if sql is None:
+            return Unfixable(rule, "could not find INDEX in the statement")
+        steps = [Step(render(rule, "drop", statement=sql), False, rule=rule)]
+    else:  # CONCURRENTLY drops one index per statement
+        steps = [
+            Step(render(rule, "drop_one", index=name, if_exists=node.missing_ok), False, rule=rule)
+            for name in names
+        ]
+    return Plan(rule, tuple(steps))
+
+
+def reindex(
+    stmt: Statement, state: MigrationState, hit: Hit, options: FixOptions
+) -> Plan | Unfixable:
+    node = stmt.node
+    assert isinstance(node, ast.ReindexStmt)
+    rule = "ZD110"
+    if state.pg_version < REINDEX_CONCURRENTLY_FROM:
+        return Unfixable(rule, f"REINDEX CONCURRENTLY needs PostgreSQL {REINDEX_CONCURRENTLY_FROM}")
+    for keyword in ("INDEX", "TABLE", "SCHEMA", "DATABASE"):
+        sql = insert_after(stmt.text, keyword, "CONCURRENTLY")
+        if sql is not None:
+            return Plan(rule, (Step(render(rule, "reindex", statement=sql), False, rule=rule),))
+    return Unfixable(rule, "REINDEX SYSTEM cannot run CONCURRENTLY")
+
+
+def detach_partition(
+    stmt: Statement, state: MigrationState, hit: Hit, options: FixOptions
+) -> Plan | Unfixable:
+    node = stmt.node
+    assert isinstance(node, ast.AlterTableStmt)
+    rule = "ZD108"
+    if state.pg_version < DETACH_CONCURRENTLY_FROM:
+        return Unfixable(
+            rule, f"DETACH PARTITION CONCURRENTLY needs PostgreSQL {DETACH_CONCURRENTLY_FROM}"
+        )
+    cmds = node.cmds or ()
+    if len(cmds) != 1 or cmds[0].subtype != AlterTableType.AT_DetachPartition:
+        return Unfixable(
+            rule, "the ALTER TABLE has several subcommands; split it into one statement each"
+        )
+    detach = cmds[0].def_
+    assert isinstance(detach, ast.PartitionCmd)
+    sql = render(
+        rule,
+        "detach",
+        statement=stmt.text.rstrip() + " CONCURRENTLY",
+        partition=deparse(detach.name),
+    )
+    return Plan(rule, (Step(sql, False, rule=rule),))
+
+
+PLANNERS = {
+    "ZD102": create_index,
+    "ZD103": drop_index,
+    "ZD108": detach_partition,
+    "ZD110": reindex,
+}
