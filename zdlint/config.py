@@ -177,7 +177,9 @@ def parse_settings(
     if "k8s" in data:
         if not isinstance(data["k8s"], dict):
             raise ConfigError(f"{where}: k8s must be a table")
-        changes["k8s"] = data["k8s"]
+        from zdlint.k8s.options import validate_k8s_table  # it imports this module
+
+        changes["k8s"] = validate_k8s_table(data["k8s"], f"{where}: k8s")
     fix = _fix_settings(data, where)
     if fix:
         changes["fix"] = fix
@@ -306,6 +308,8 @@ def _relative(path: str, root: Path) -> str:
 
 
 def is_excluded(path: Path, settings: Settings) -> bool:
+    if not settings.exclude:  # the usual case: skip resolving the path
+        return False
     relative = _relative(str(path), settings.root)
     return any(
         fnmatch.fnmatch(relative, glob) or fnmatch.fnmatch(path.name, glob)

@@ -43,7 +43,7 @@ def rule_markdown(rule: Rule) -> str:
     out += [
         f"- Severity: {rule.severity.label}",
         f"- Category: {rule.category}",
-        f"- Applies to: {_versions(rule)}",
+        *([f"- Applies to: {_versions(rule)}"] if rule.language == "sql" else []),
         f"- Enabled by default: {'yes' if rule.enabled else 'no'}",
         f"- Fixable with `zdlint fix`: {'yes' if rule.fixable else 'no'}",
         *_claim(rule),
