@@ -368,7 +368,12 @@ def _create_index(state: MigrationState, node: ast.IndexStmt) -> None:
 
 
 def _create_type(state: MigrationState, node: ast.Node) -> None:
-    names = getattr(node, "typeName", None) or getattr(node, "typevar", None)
+    # CREATE DOMAIN's typeName is its base type; its own name is domainname.
+    names = (
+        getattr(node, "domainname", None)
+        or getattr(node, "typeName", None)
+        or getattr(node, "typevar", None)
+    )
     if isinstance(names, ast.RangeVar):
         state.created_types.add(relation_name(names))
     elif isinstance(names, tuple):

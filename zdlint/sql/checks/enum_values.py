@@ -24,27 +24,31 @@ def add_value_in_transaction(stmt: Statement, state: MigrationState) -> Iterator
             yield Hit({"type": type_, "label": node.newVal, "origin": state.transaction_origin})
 
 
-def _string_constants(stmt: Statement) -> Iterator[tuple[str, int | None]]:
-    """(value, offset) of every string constant, also inside a DO block's statements."""
-    trees: list[tuple[object, int]] = [(stmt.node, stmt.base)]
+def _string_constants(stmt: Statement) -> Iterator[str]:
+    """Every string constant of the statement, also inside a DO block's statements."""
+    trees: list[object] = [stmt.node]
     if isinstance(stmt.node, ast.DoStmt):
-        trees = [(query, -1) for query, _ in embedded_queries(stmt.text)]
-    for tree, base in trees:
+        trees = [query for query, _ in embedded_queries(stmt.text)]
+    for tree in trees:
         for node in walk(tree):
             if isinstance(node, ast.A_Const) and isinstance(node.val, ast.String):
-                location = getattr(node, "location", None) if base >= 0 else None
-                yield node.val.sval or "", None if location is None else base + location
+                yield node.val.sval or ""
 
 
 def new_value_used(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     if not state.in_transaction or not state.enum_values_in_transaction:
         return
-    for value, offset in _string_constants(stmt):
+    for value in _string_constants(stmt):
         type_ = state.enum_values_in_transaction.get(value)
-        if type_ is not None:
-            end = None if offset is None else offset + len(value) + 2
-            yield Hit({"label": value, "type": type_}, start=offset, end=end)
-            return
+        if type_ is None:
+            continue
+        # pglast keeps no location for constants: point at the literal as written.
+        quoted = "'" + value.replace("'", "''") + "'"
+        found = stmt.text.find(quoted)
+        start = None if found < 0 else stmt.start + found
+        end = None if start is None else start + len(quoted)
+        yield Hit({"label": value, "type": type_}, start=start, end=end)
+        return
 
 
 _USES = [
