@@ -1,0 +1,316 @@
+"""Time `zdlint check` against `squawk` on the same files, paired run by run.
+
+    python benchmarks/run.py [--pairs 7] [--latency-reps 31] [--output benchmarks/RESULTS.md]
+
+Workloads: the real-migration corpus (`/work/shared/corpus/sql`, read in place, never
+copied), two generated corpora of 10k and 100k statements, and one small migration (the
+pre-commit case). Each workload runs zdlint and squawk alternately (A B A B …) so that
+both see the same machine load; the table reports medians and the median of the paired
+ratios. Peak RSS is the child's own `ru_maxrss` from `wait4`. Both tools get the same
+explicit file list; zdlint runs with `--no-cache` unless the row says "cached".
+
+Not a test: it prints and writes a report; it exits non-zero only when it cannot run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from corpus_gen import generate  # noqa: E402
+
+DEFAULT_CORPUS = Path("/work/shared/corpus/sql")
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+SMALL_MIGRATION = """\
+-- Add the archived flag and its index.
+SET lock_timeout = '2s';
+ALTER TABLE accounts ADD COLUMN archived boolean;
+CREATE INDEX CONCURRENTLY accounts_archived_idx ON accounts (archived);
+"""
+MAX_ARGUMENT_BYTES = 1_500_000  # stay under ARG_MAX; larger file lists are rejected
+
+
+@dataclass
+class Sample:
+    wall: float  # seconds
+    cpu: float  # user + system seconds
+    rss_kib: int
+
+
+@dataclass
+class Row:
+    name: str
+    files: int
+    statements: int
+    zdlint: list[Sample]
+    squawk: list[Sample]
+    target: str = ""
+
+    def ratios(self) -> list[float]:
+        return [z.wall / s.wall for z, s in zip(self.zdlint, self.squawk, strict=True)]
+
+
+def run_once(command: list[str], cwd: Path, env: dict[str, str]) -> Sample:
+    """Run `command` to completion; its wall time, CPU time and peak RSS."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    assert process.stderr is not None
+    errors = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    process.stderr.close()
+    if process.returncode not in (0, 1):  # 1: findings, for both tools
+        raise SystemExit(
+            f"benchmark: {command[0]} exited with {process.returncode}:\n"
+            + errors.decode(errors="replace")[-2000:]
+        )
+    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
+
+
+def paired(
+    zdlint: list[str], squawk: list[str], cwd: Path, env: dict[str, str], pairs: int
+) -> tuple[list[Sample], list[Sample]]:
+    run_once(zdlint, cwd, env)  # warm the OS page cache and Python's bytecode cache
+    run_once(squawk, cwd, env)
+    z_samples, s_samples = [], []
+    for _ in range(pairs):
+        z_samples.append(run_once(zdlint, cwd, env))
+        s_samples.append(run_once(squawk, cwd, env))
+    return z_samples, s_samples
+
+
+def count_statements(files: list[Path]) -> int:
+    """Statements as zdlint's parser splits them (syntax errors count as one each)."""
+    from zdlint.source import SourceText, UndecodableFile, decode
+    from zdlint.sql.parse import parse_statements
+
+    total = 0
+    for path in files:
+        try:
+            text = decode(path.read_bytes())
+        except UndecodableFile:
+            continue
+        total += len(parse_statements(SourceText(text)))
+    return total
+
+
+def sql_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*.sql") if p.is_file())
+
+
+def check_argument_size(files: list[Path]) -> None:
+    size = sum(len(str(p)) + 1 for p in files)
+    if size > MAX_ARGUMENT_BYTES:
+        raise SystemExit(f"benchmark: the file list is {size} bytes, over the argument limit")
+
+
+def find_tool(name: str) -> str:
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.exists() else shutil.which(name)
+    if not found:
+        raise SystemExit(f"benchmark: `{name}` is not installed (pip install -e '.[bench]')")
+    return found
+
+
+def machine() -> dict[str, str]:
+    model = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"cpu": model, "cores": str(cores), "os": platform.platform()}
+
+
+def versions(squawk: str) -> dict[str, str]:
+    import pglast
+
+    import zdlint
+
+    out = subprocess.run([squawk, "--version"], capture_output=True, text=True).stdout.strip()
+    return {
+        "python": platform.python_version(),
+        "zdlint": zdlint.__version__,
+        "pglast": pglast.__version__,
+        "squawk": out.removeprefix("squawk ").strip(),
+    }
+
+
+def child_environment(pycache: Path) -> dict[str, str]:
+    """Like a user's shell: bytecode is cached (in a private prefix), no colour."""
+    dropped = ("PYTHONDONTWRITEBYTECODE", "FORCE_COLOR")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
+    env.update({"PYTHONPYCACHEPREFIX": str(pycache), "NO_COLOR": "1"})
+    return env
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f} ms"
+
+
+def mib(kib: float) -> str:
+    return f"{kib / 1024:.1f} MiB"
+
+
+def summarise(row: Row) -> dict[str, str]:
+    z_wall = statistics.median(s.wall for s in row.zdlint)
+    s_wall = statistics.median(s.wall for s in row.squawk)
+    z_cpu = statistics.median(s.cpu for s in row.zdlint)
+    s_cpu = statistics.median(s.cpu for s in row.squawk)
+    return {
+        "workload": row.name,
+        "files": f"{row.files:,}",
+        "statements": f"{row.statements:,}",
+        "zdlint": ms(z_wall),
+        "squawk": ms(s_wall),
+        "ratio": f"{statistics.median(row.ratios()):.2f}×",
+        "cpu ratio": f"{z_cpu / s_cpu:.2f}×" if s_cpu else "–",
+        "zdlint stmt/s": f"{row.statements / z_wall:,.0f}",
+        "squawk stmt/s": f"{row.statements / s_wall:,.0f}",
+        "zdlint RSS": mib(max(s.rss_kib for s in row.zdlint)),
+        "squawk RSS": mib(max(s.rss_kib for s in row.squawk)),
+        "target": row.target,
+    }
+
+
+def table(rows: list[dict[str, str]]) -> str:
+    head = list(rows[0])
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    lines += ["| " + " | ".join(r[h] for h in head) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--pairs", type=int, default=7, help="paired runs per workload (≥5)")
+    parser.add_argument("--latency-reps", type=int, default=31)
+    parser.add_argument("--sizes", default="10000,100000", help="generated corpus sizes")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--zdlint", help="command that runs zdlint (default: the installed `zdlint`)"
+    )
+    args = parser.parse_args()
+    if args.pairs < 5:
+        parser.error("--pairs must be at least 5")
+    if not args.corpus.is_dir():
+        print(
+            f"benchmark: the corpus {args.corpus} is missing; it holds the real migrations"
+            " the budgets are measured on (pass --corpus PATH)",
+            file=sys.stderr,
+        )
+        return 2
+    corpus_files = sql_files(args.corpus)
+    if not corpus_files:
+        print(f"benchmark: no .sql files under {args.corpus}", file=sys.stderr)
+        return 2
+
+    zdlint_bin = shlex.split(args.zdlint) if args.zdlint else [find_tool("zdlint")]
+    squawk_bin = find_tool("squawk")
+    help_text = subprocess.run([*zdlint_bin, "check", "--help"], capture_output=True, text=True)
+    has_cache = "--no-cache" in help_text.stdout  # older builds have no findings cache
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    rows: list[Row] = []
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="zdlint-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        cwd = tmp / "cwd"  # no config file here or above for either tool
+        cwd.mkdir()
+        env = child_environment(tmp / "pycache")
+
+        def compare(name: str, files: list[Path], target: str, cached: bool = False) -> Row:
+            check_argument_size(files)
+            paths = [str(p) for p in files]
+            no_cache = ["--no-cache"] if has_cache and not cached else []
+            z_command = [*zdlint_bin, "check", *no_cache, *paths]
+            s_command = [squawk_bin, "--pg-version=15.0", *paths]
+            print(f"… {name}: {len(files)} files", file=sys.stderr, flush=True)
+            z, s = paired(z_command, s_command, cwd, env, args.pairs)
+            row = Row(name, len(files), count_statements(files), z, s, target)
+            rows.append(row)
+            print("  " + ", ".join(f"{k}={v}" for k, v in summarise(row).items()), file=sys.stderr)
+            return row
+
+        compare("real corpus", corpus_files, "ratio ≤ 1.0×, RSS ≤ 64 MiB")
+        generated: dict[int, Row] = {}
+        for size in sizes:
+            folder = tmp / f"generated-{size}"
+            generate(folder, size)
+            generated[size] = compare(f"generated {size // 1000}k", sql_files(folder), "")
+
+        small = tmp / "small" / "V42__add_archived_flag.sql"
+        small.parent.mkdir()
+        small.write_text(SMALL_MIGRATION)
+        latency_pairs = max(args.latency_reps, args.pairs)
+        saved_pairs, args.pairs = args.pairs, latency_pairs
+        compare("one file", [small], "zdlint ≤ 80 ms")
+        if has_cache:
+            compare("one file, cached", [small], "", cached=True)
+        args.pairs = saved_pairs
+    load_after = os.getloadavg()
+
+    summaries = [summarise(r) for r in rows]
+    linear = ""
+    if len(sizes) >= 2:
+        small_size, big_size = sizes[0], sizes[-1]
+        z_small = statistics.median(s.wall for s in generated[small_size].zdlint)
+        z_big = statistics.median(s.wall for s in generated[big_size].zdlint)
+        s_small = statistics.median(s.wall for s in generated[small_size].squawk)
+        s_big = statistics.median(s.wall for s in generated[big_size].squawk)
+        linear = (
+            f"Scaling {big_size // 1000}k / {small_size // 1000}k statements: zdlint"
+            f" {z_big / z_small:.2f}× (target ≤ {big_size / small_size * 1.1:.0f}×),"
+            f" squawk {s_big / s_small:.2f}×."
+        )
+    facts = {**machine(), **versions(squawk_bin)}
+    report = "\n".join(
+        [
+            "# zdlint vs squawk",
+            "",
+            "Written by `python benchmarks/run.py`; do not edit by hand.",
+            "",
+            *[f"- {key}: {value}" for key, value in facts.items()],
+            f"- run: {time.strftime('%Y-%m-%d %H:%M')}, {args.pairs} pairs per corpus,"
+            f" {latency_pairs} for one file; load average"
+            f" {load_before[0]:.2f} before, {load_after[0]:.2f} after",
+            "",
+            table(summaries),
+            "",
+            linear,
+            "",
+            "Times are medians of paired runs (zdlint, squawk, zdlint, squawk, …); *ratio* is",
+            "the median of the per-pair ratios of zdlint's wall time to squawk's, *cpu ratio*",
+            "the same for user + system time. RSS is the largest `ru_maxrss` of a run (the",
+            "biggest single process). Both tools get the same explicit file list; squawk runs",
+            "with `--pg-version=15.0` (zdlint's default). zdlint runs with `--no-cache` except",
+            "in the *cached* row; Python bytecode is cached as on a user's machine.",
+            "",
+        ]
+    )
+    print(report)
+    if not args.no_write:
+        args.output.write_text(report, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
