@@ -74,6 +74,8 @@ def _carets(span: Span, offsets: list[int], caret_color: str, color: bool) -> st
 
 def display(line: str) -> tuple[str, list[int]]:
     """The line as shown, and the display cell where each character (and the end) starts."""
+    if line.isascii() and line.isprintable():  # the common case: one cell per character
+        return line, list(range(len(line) + 1))
     shown: list[str] = []
     offsets: list[int] = []
     cell = 0
@@ -111,4 +113,6 @@ def _visible(char: str) -> str:
 
 def visible_text(text: str) -> str:
     """`text` with control characters (tabs excepted) replaced by visible stand-ins."""
+    if text.isprintable():  # no control characters at all (a tab is not printable)
+        return text
     return "".join(c if c == "\t" else _visible(c) for c in text)

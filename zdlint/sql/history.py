@@ -70,6 +70,12 @@ class _Cursor:
     model: SchemaModel
 
 
+@dataclass(frozen=True)
+class _Sequence:
+    files: list[Path]
+    index: dict[Path, int]  # position of each file in `files`
+
+
 @dataclass
 class History:
     """Schema models for a run, reused while files are checked in history order."""
@@ -78,18 +84,40 @@ class History:
     enabled: bool = True
     templates: bool = False
     _cursors: dict[tuple[Path, str], _Cursor] = field(default_factory=dict)
+    # Each folder is listed once per run: listing it for every file made a run quadratic.
+    _sequences: dict[tuple[Path, str], _Sequence] = field(default_factory=dict)
+
+    def _sequence(self, path: Path) -> tuple[tuple[Path, str], Path, _Sequence]:
+        """(cursor key, resolved path, its migration sequence) for a migration file."""
+        target = path.resolve()
+        per_folder = target.name in PER_FOLDER_NAMES
+        key = (
+            target.parent.parent if per_folder else target.parent,
+            target.name if per_folder else "*",
+        )
+        sequence = self._sequences.get(key)
+        if sequence is None:
+            _, files = migration_sequence(target)
+            sequence = self._sequences[key] = _Sequence(files, {f: i for i, f in enumerate(files)})
+        return key, target, sequence
+
+    def earlier(self, path: Path) -> tuple[list[Path], int]:
+        """(the migration sequence of `path`, how many of its files run before `path`)."""
+        _, target, sequence = self._sequence(path)
+        index = sequence.index.get(target)
+        files = sequence.files
+        return files, _position(files, target) if index is None else index
 
     def model_before(self, path: Path | None) -> SchemaModel:
         """The schema just before `path` runs. The caller applies `path` itself to the
         returned model while checking it, then calls `checked(path)`."""
         if path is None or not self.enabled:
             return copy.deepcopy(self.seed)
-        root, files = migration_sequence(path)
-        key = (root, path.name if path.name in PER_FOLDER_NAMES else "*")
-        target = path.resolve()
-        if target not in files:  # not part of the sequence: check it on a copy
+        key, target, sequence = self._sequence(path)
+        files, index = sequence.files, sequence.index.get(target)
+        if index is None:  # not part of the sequence: check it on a copy
             return copy.deepcopy(self._advance(key, files, _position(files, target)))
-        return self._advance(key, files, files.index(target))
+        return self._advance(key, files, index)
 
     def _advance(self, key: tuple[Path, str], files: list[Path], index: int) -> SchemaModel:
         cursor = self._cursors.get(key)
@@ -105,12 +133,11 @@ class History:
         """`path` has been applied to its model: later files continue from there."""
         if path is None or not self.enabled:
             return
-        root, files = migration_sequence(path)
-        key = (root, path.name if path.name in PER_FOLDER_NAMES else "*")
+        key, target, sequence = self._sequence(path)
         cursor = self._cursors.get(key)
-        target = path.resolve()
-        if cursor is not None and target in files:
-            cursor.position = files.index(target) + 1
+        index = sequence.index.get(target)
+        if cursor is not None and index is not None:
+            cursor.position = index + 1
 
     def _replay(self, model: SchemaModel, path: Path) -> None:
         try:
