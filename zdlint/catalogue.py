@@ -101,6 +101,8 @@ def rules_dir() -> Path:
 @dataclass(frozen=True)
 class Catalogue:
     rules: tuple[Rule, ...]
+    # A hash of the rule files the catalogue was loaded from ("" when built in memory).
+    fingerprint: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_key", _index(self.rules))
@@ -128,16 +130,81 @@ def _index(rules: tuple[Rule, ...]) -> dict[str, Rule]:
 def load_catalogue(directory: Path | None = None) -> Catalogue:
     """Load and validate every `*.toml` in the rules folder; raise CatalogueError."""
     folder = directory or rules_dir()
-    rules = [load_rule(path) for path in sorted(folder.glob("*.toml"))]
-    if not rules:
+    sources: list[tuple[Path, bytes]] = []
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            sources.append((path, path.read_bytes()))
+        except OSError as exc:
+            raise CatalogueError(f"{path}: {exc}") from None
+    if not sources:
         raise CatalogueError(f"{folder}: no rule files found")
+    from zdlint.cache import digest
+
+    fingerprint = digest(*(part for path, data in sources for part in (path.name, data)))
+    tables = _compiled_tables(fingerprint, sources)
+    rules = [_rule(path, tables.get(path.name), data) for path, data in sources]
     seen: dict[str, Path] = {}
     for rule in rules:
         for key in (rule.code, rule.name):
             if key in seen:
                 raise CatalogueError(f"{rule.file}: {key!r} is already used by {seen[key]}")
             seen[key] = rule.file
-    return Catalogue(tuple(sorted(rules, key=lambda r: r.code)))
+    return Catalogue(tuple(sorted(rules, key=lambda r: r.code)), fingerprint)
+
+
+def _compiled_tables(fingerprint: str, sources: list[tuple[Path, bytes]]) -> dict[str, Any]:
+    """The parsed TOML of every rule file, from a JSON copy in the cache when the files
+    are unchanged: parsing TOML in pure Python cost more than the rest of a small run.
+
+    The copy is keyed by a hash of the files' names and bytes, so it is never stale;
+    a missing, corrupt or unwritable copy only means parsing the TOML again.
+    """
+    import json
+
+    from zdlint.cache import cache_dir
+
+    path = cache_dir() / "catalogue" / f"{fingerprint}.json"
+    try:
+        tables = json.loads(path.read_bytes())
+        if isinstance(tables, dict) and set(tables) == {p.name for p, _ in sources}:
+            return tables
+    except (OSError, ValueError):
+        pass
+    tables = {}
+    for source, data in sources:
+        try:
+            tables[source.name] = tomllib.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return {}  # load_rule reports the error with its file name
+    import os
+    import tempfile
+
+    try:
+        payload = json.dumps(tables, ensure_ascii=False)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(payload)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        for stale in path.parent.glob("*.json"):  # older rule sets: never read again
+            if stale != path:
+                stale.unlink(missing_ok=True)
+    except (OSError, TypeError, ValueError):  # TypeError: a value JSON cannot hold
+        pass
+    return tables
+
+
+def _rule(path: Path, table: Any, data: bytes) -> Rule:
+    if not isinstance(table, dict):
+        try:
+            table = tomllib.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise CatalogueError(f"{path}: {exc}") from None
+    return rule_from_table(path, table)
 
 
 def load_rule(path: Path) -> Rule:
@@ -145,6 +212,11 @@ def load_rule(path: Path) -> Rule:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise CatalogueError(f"{path}: {exc}") from None
+    return rule_from_table(path, data)
+
+
+def rule_from_table(path: Path, data: dict[str, Any]) -> Rule:
+    """Validate one rule file's parsed TOML into a Rule; raise CatalogueError."""
     r = _Reader(path, data)
     code = r.string("code", pattern=CODE_RE)
     name = r.string("name", pattern=NAME_RE)
