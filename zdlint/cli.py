@@ -91,6 +91,11 @@ def main() -> None:
 )
 @click.option("--stdin-filename", help="The name to report for `-` (standard input).")
 @click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Check every file again instead of reusing findings of unchanged files.",
+)
+@click.option(
     "--config",
     "config_path",
     type=click.Path(dir_okay=False),
@@ -126,6 +131,7 @@ def check(
     exit_zero: bool,
     templates: bool | None,
     stdin_filename: str | None,
+    no_cache: bool,
     config_path: str | None,
     isolated: bool,
     schema_file: str | None,
@@ -174,7 +180,15 @@ def check(
         except DiffBaseError as exc:
             _fail(str(exc))
             sys.exit(EXIT_ERROR)
-    run = lint_paths(list(paths), settings, catalogue, stdin_name=stdin_filename, only=only)
+    run = lint_paths(
+        list(paths),
+        settings,
+        catalogue,
+        stdin_name=stdin_filename,
+        only=only,
+        cache=None if no_cache else _findings_cache(settings, catalogue),
+        parallel=True,
+    )
     output = render(output_format, run.reports, catalogue, color=_use_color(output_file))
     if output_file:
         from zdlint.atomic import write_atomic
@@ -194,6 +208,19 @@ def check(
     if not exit_zero and fails(findings, settings):
         sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_CLEAN)
+
+
+def _findings_cache(settings, catalogue):  # type: ignore[no-untyped-def]
+    """The cache for this run's settings and rule catalogue (see zdlint.cache)."""
+    from zdlint.cache import FindingsCache, digest
+
+    fingerprint = repr(settings)
+    if settings.schema is not None:  # the schema file seeds every file's model
+        try:
+            fingerprint += digest(settings.schema.read_bytes())
+        except OSError:
+            return None  # lint_paths reports it
+    return FindingsCache.open(catalogue.fingerprint, fingerprint)
 
 
 def _selectors(value: str | None, catalogue, option: str) -> tuple[str, ...] | None:  # type: ignore[no-untyped-def]

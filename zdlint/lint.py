@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from zdlint.cache import FindingsCache, digest
 from zdlint.catalogue import Catalogue
 from zdlint.config import Settings, enabled_codes, is_excluded, timezone_is_utc
 from zdlint.discover import K8S, STDIN, DiscoveryError, Target, discover, kind_of_text
@@ -37,8 +38,15 @@ def lint_paths(
     stdin_name: str | None = None,
     read_stdin: Callable[[], bytes] | None = None,
     only: set[Path] | None = None,
+    cache: FindingsCache | None = None,
+    parallel: bool = False,
 ) -> LintRun:
-    """Check every target; with `only`, report just those files (history still counts)."""
+    """Check every target; with `only`, report just those files (history still counts).
+
+    With `cache`, files whose inputs are unchanged take their findings from it. With
+    `parallel`, a large batch is spread over processes (findings without fix plans).
+    Reports come in the order of the targets either way.
+    """
     from zdlint.sql.history import SchemaFileError
 
     run = LintRun()
@@ -47,6 +55,7 @@ def lint_paths(
     except SchemaFileError as exc:
         run.errors.append(str(exc))
         return run
+    jobs: list[Job] = []
     for target in discover(arguments, lambda p: is_excluded(p, settings)):
         if isinstance(target, DiscoveryError):
             run.errors.append(str(target))
@@ -59,8 +68,125 @@ def lint_paths(
             run.errors.append(f"{target.display}: cannot read the file: {exc.strerror or exc}")
             continue
         display = stdin_name or STDIN if target.path is None else target.display
-        run.reports.append(lint_bytes(display, target, data, settings, catalogue, history))
+        jobs.append(Job(display, target, data))
+
+    reports: list[FileReport | None] = [None] * len(jobs)
+    keys: list[str | None] = [None] * len(jobs)
+    if cache is not None:
+        keys = CacheKeys(cache, settings, history, jobs).all()
+        for i, key in enumerate(keys):
+            findings = cache.get(key) if key is not None else None
+            if findings is not None:
+                reports[i] = FileReport(jobs[i].display, findings, decode(jobs[i].data))
+    # In history order, so the schema model of each folder advances and is never rebuilt.
+    misses = sorted((i for i, r in enumerate(reports) if r is None), key=lambda i: jobs[i].order)
+    if misses:
+        from zdlint.parallel import lint_in_processes, worker_count
+
+        workers = worker_count(len(misses)) if parallel else 1
+        if workers > 1:
+            done = lint_in_processes(jobs, misses, settings, catalogue, workers)
+        else:
+            done = lint_jobs(jobs, misses, settings, catalogue, history)
+        for i, report in done:
+            reports[i] = report
+            key = keys[i]
+            if cache is not None and key is not None:
+                cache.put(key, report.findings)
+    run.reports.extend(r for r in reports if r is not None)
     return run
+
+
+@dataclass(frozen=True)
+class Job:
+    """One file to check: its name for reports, where it is, and its bytes."""
+
+    display: str
+    target: Target
+    data: bytes
+
+    @property
+    def order(self) -> tuple[bool, Path]:
+        path = self.target.path
+        return (path is not None, path.resolve() if path is not None else Path())
+
+
+def lint_jobs(
+    jobs: list[Job],
+    indexes: list[int],
+    settings: Settings,
+    catalogue: Catalogue,
+    history: History | None,
+) -> list[tuple[int, FileReport]]:
+    """Check `jobs[i]` for each i in `indexes`, in that order."""
+    from zdlint.sql.parse import unchecked_tree_building
+
+    with unchecked_tree_building():  # once for the batch: see its docstring
+        return [
+            (
+                i,
+                lint_bytes(
+                    jobs[i].display, jobs[i].target, jobs[i].data, settings, catalogue, history
+                ),
+            )  # fmt: skip
+            for i in indexes
+        ]
+
+
+class CacheKeys:
+    """Cache keys of a run's files: their bytes, layout and schema history."""
+
+    def __init__(
+        self, cache: FindingsCache, settings: Settings, history: History, jobs: list[Job]
+    ) -> None:
+        self.cache, self.settings, self.history, self.jobs = cache, settings, history, jobs
+        self.content: dict[Path, str] = {}  # resolved path -> digest of its bytes
+        self.prefixes: dict[int, tuple[list[Path], list[str]]] = {}  # id(sequence) -> digests
+        for job in jobs:
+            if job.target.path is not None:
+                self.content[job.target.path.resolve()] = digest(job.data)
+
+    def all(self) -> list[str | None]:
+        return [self.key(job) for job in self.jobs]
+
+    def key(self, job: Job) -> str | None:
+        """None when the file is not worth caching (it cannot even be decoded)."""
+        from zdlint.sql.placeholders import substitute_placeholders
+        from zdlint.sql.tools import detect_tool
+
+        try:
+            text = decode(job.data)
+        except UndecodableFile:
+            return None
+        target = job.target
+        kind = target.kind or kind_of_text(text)
+        path = target.path
+        parts: list[bytes | str] = [job.display, str(path), kind, job.data]
+        if kind != K8S:
+            checked = substitute_placeholders(text) if self.settings.templates else text
+            parts.append(repr(detect_tool(path, checked)))  # sees files beside `path`
+            if path is not None and self.settings.history:
+                parts.append(self._history_digest(path))
+        return self.cache.key(*parts)
+
+    def _history_digest(self, path: Path) -> str:
+        """A digest of the names and bytes of the migrations replayed before `path`."""
+        files, count = self.history.earlier(path)
+        _, digests = self.prefixes.setdefault(id(files), (files, [digest("")]))
+        while len(digests) <= count:
+            earlier = files[len(digests) - 1]
+            digests.append(digest(digests[-1], str(earlier), self._content(earlier)))
+        return digests[count]
+
+    def _content(self, path: Path) -> str:
+        known = self.content.get(path)
+        if known is None:
+            try:
+                known = digest(path.read_bytes())
+            except OSError as exc:
+                known = f"unreadable: {exc.errno}"
+            self.content[path] = known
+        return known
 
 
 def new_history(settings: Settings) -> History:
