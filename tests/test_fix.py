@@ -98,14 +98,21 @@ def test_comments_and_other_statements_are_kept_as_written():
         "create index orders_c_idx on orders (customer_id); -- keep me\n"
         "ALTER TABLE orders ADD COLUMN note text;\n"
     )
-    text = fix_source(source, setup="CREATE TABLE orders (id bigint, customer_id bigint);").outputs[0].text
+    text = (
+        fix_source(source, setup="CREATE TABLE orders (id bigint, customer_id bigint);")
+        .outputs[0]
+        .text
+    )
     assert "/* hot path */\n" in text and "-- keep me" in text
     assert "create index CONCURRENTLY orders_c_idx on orders (customer_id);" in text
     assert text.endswith("ALTER TABLE orders ADD COLUMN note text;\n")
 
 
 def test_goose_file_becomes_no_transaction_when_only_concurrent_work_is_left(tmp_path):
-    source = "-- +goose Up\nSET lock_timeout = '2s';\nCREATE INDEX o_idx ON orders (c);\n\n-- +goose Down\nDROP INDEX o_idx;\n"
+    source = (
+        "-- +goose Up\nSET lock_timeout = '2s';\nCREATE INDEX o_idx ON orders (c);\n\n"
+        "-- +goose Down\nDROP INDEX o_idx;\n"
+    )
     result = fix_source(source, "00042_o_idx.sql", "CREATE TABLE orders (c int);", folder=tmp_path)
     (main,) = result.outputs
     assert main.text.startswith("-- +goose NO TRANSACTION\n-- +goose Up\n")
@@ -114,8 +121,13 @@ def test_goose_file_becomes_no_transaction_when_only_concurrent_work_is_left(tmp
 
 
 def test_golang_migrate_gets_one_new_file_per_statement_outside_a_transaction(tmp_path):
-    source = "SET lock_timeout = '2s';\nCREATE INDEX o_idx ON orders (c);\nALTER TABLE orders ADD COLUMN d int;\n"
-    result = fix_source(source, "000042_o_idx.up.sql", "CREATE TABLE orders (c int);", folder=tmp_path)
+    source = (
+        "SET lock_timeout = '2s';\nCREATE INDEX o_idx ON orders (c);\n"
+        "ALTER TABLE orders ADD COLUMN d int;\n"
+    )
+    result = fix_source(
+        source, "000042_o_idx.up.sql", "CREATE TABLE orders (c int);", folder=tmp_path
+    )
     names = [o.path.name for o in result.outputs]
     assert names == [
         "000042_o_idx.up.sql",
@@ -138,7 +150,9 @@ def test_new_migration_that_would_clash_with_a_later_version_is_refused(tmp_path
 
 
 def test_flyway_concurrent_step_gets_a_conf_sidecar(tmp_path):
-    source = "SET lock_timeout = '2s';\nALTER TABLE o ADD COLUMN d int;\nCREATE INDEX o_idx ON o (c);\n"
+    source = (
+        "SET lock_timeout = '2s';\nALTER TABLE o ADD COLUMN d int;\nCREATE INDEX o_idx ON o (c);\n"
+    )
     result = fix_source(source, "V7__o.sql", "CREATE TABLE o (c int);", folder=tmp_path)
     by_name = {o.path.name: o.text for o in result.outputs}
     assert by_name["V7_1__o_zdlint_fix.sql.conf"] == "executeInTransaction=false\n"
@@ -219,7 +233,9 @@ def test_fix_refuses_an_unparseable_file_and_writes_nothing(tmp_path, monkeypatc
 def test_write_refuses_a_file_that_changed_since_it_was_read(tmp_path):
     path = tmp_path / "m.sql"
     path.write_text("changed meanwhile\n")
-    fix = FileFix("m.sql", [Output(path, "fixed\n", BAD), Output(tmp_path / "new.sql", "x\n", None)])
+    fix = FileFix(
+        "m.sql", [Output(path, "fixed\n", BAD), Output(tmp_path / "new.sql", "x\n", None)]
+    )
     with pytest.raises(ChangedSinceRead, match="changed since zdlint read it"):
         write(fix)
     assert path.read_text() == "changed meanwhile\n"
@@ -228,12 +244,24 @@ def test_write_refuses_a_file_that_changed_since_it_was_read(tmp_path):
 
 def test_batch_size_and_backfill_expression_come_from_the_command_line(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    Path("m.sql").write_text("SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN t bigint NOT NULL;\n")
+    Path("m.sql").write_text(
+        "SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN t bigint NOT NULL;\n"
+    )
     Path("schema.sql").write_text("CREATE TABLE users (id bigint PRIMARY KEY);\n")
     result = CliRunner().invoke(
         main,
-        ["fix", "--isolated", "--stdout", "--schema", "schema.sql", "--batch-size", "50",
-         "--backfill-expr", "0", "m.sql"],
+        [
+            "fix",
+            "--isolated",
+            "--stdout",
+            "--schema",
+            "schema.sql",
+            "--batch-size",
+            "50",
+            "--backfill-expr",
+            "0",
+            "m.sql",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "LIMIT 50" in result.output and "SET t = 0" in result.output

@@ -54,6 +54,7 @@ class FileFix:
     fixed: list[Finding] = field(default_factory=list)
     unfixable: list[tuple[Finding, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    plans: list[Plan] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -136,6 +137,7 @@ def fix_text(
         else:
             explicit, region = context[index]
             planned[index] = _Planned(fix, explicit, region)
+            report.plans.append(fix)
             report.fixed.append(finding)
     if not report.fixed:
         return report

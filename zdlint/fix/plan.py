@@ -32,6 +32,9 @@ class Plan:
     # The steps add a column at the end where the original changed one in place, so the
     # resulting column order differs (and only that).
     reorders_columns: bool = False
+    # DETACH … CONCURRENTLY leaves a CHECK that mirrors the partition bound on the
+    # detached table (useful: it lets a later ATTACH skip its scan).
+    keeps_bound_check: bool = False
     # A sentence for the contract file's header: when the contract may ship.
     contract_note: str = ""
 

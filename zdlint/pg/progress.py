@@ -54,7 +54,7 @@ class ProgressLine:
             self._draw()
 
     def _draw(self) -> None:
-        if not self.enabled or self._stop.is_set():
+        if not self.enabled or self._stop.is_set() or not self._phase:
             return
         with self._lock:
             line = render_line(self._phase, self._expected, time.monotonic() - self._since)

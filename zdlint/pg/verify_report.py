@@ -118,9 +118,8 @@ def render_full(result: VerifyResult, source: str, gate: Verdict) -> str:
     lines = [
         f"zdlint verify: {source} on {settings.rows:,} rows of {', '.join(result.tables)}"
         f" (PostgreSQL {_version(result.server_version)})",
-        f"traffic: {settings.load.writers} writers and {settings.load.readers} readers at "
-        f"{settings.load.rate:g} ops/s each, write timeout {settings.load.statement_timeout_ms}"
-        f" ms, {result.control.window_s:.1f} s per run",
+        f"traffic: {_traffic(result)} at {settings.load.rate:g} ops/s each, write timeout "
+        f"{settings.load.statement_timeout_ms} ms, {result.control.window_s:.1f} s per run",
         "",
     ]
     rows: list[tuple[str, list[str]]] = [
@@ -158,6 +157,15 @@ def render_full(result: VerifyResult, source: str, gate: Verdict) -> str:
     lines += [f"note: {note}" for note in result.notes]
     lines += ["", _verdict_text(gate)]
     return "\n".join(lines)
+
+
+def _traffic(result: VerifyResult) -> str:
+    writers, readers = result.settings.load.writers, result.settings.load.readers
+    return f"{_plural(writers, 'writer')} and {_plural(readers, 'reader')}"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _lock_text(run: RunMeasurement) -> str:
@@ -389,6 +397,7 @@ def render_html(result: VerifyResult, source: str, gate: Verdict) -> str:
         charts=[chart(result, "log"), chart(result, "linear")],
         verdict=gate,
         verdict_text=_verdict_text(gate),
+        traffic=_traffic(result),
         version=_version(result.server_version),
         fmt_ms=_fmt_ms,
         statement_rows=_statement_rows(result.runs),

@@ -107,7 +107,7 @@ def detach_partition(
         statement=stmt.text.rstrip() + " CONCURRENTLY",
         partition=deparse(detach.name),
     )
-    return Plan(rule, (Step(sql, False, rule=rule),))
+    return Plan(rule, (Step(sql, False, rule=rule),), keeps_bound_check=True)
 
 
 PLANNERS = {
