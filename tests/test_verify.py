@@ -9,14 +9,13 @@ from __future__ import annotations
 import io
 import json
 import re
-from dataclasses import dataclass
+import sys
 from pathlib import Path
 
 import psycopg
 import pytest
 from click.testing import CliRunner, Result
 
-from zdlint.pg import verify as verify_module
 from zdlint.pg.load import LoadSettings, lock_waits
 from zdlint.pg.progress import ProgressLine, render_line
 from zdlint.pg.seed import seed_tables
@@ -217,40 +216,17 @@ def test_percentile_is_nearest_rank() -> None:
     assert percentile([], 99) == 0.0
 
 
-@dataclass(frozen=True)
-class _FakeStep:
-    sql: str
-    in_transaction: bool = True
-    new_transaction: bool = False
-
-
-def fake_fixed_steps(path: Path, text: str) -> list[_FakeStep]:
-    return [
-        _FakeStep("ALTER TABLE t ADD CONSTRAINT c CHECK (x IS NOT NULL) NOT VALID"),
-        _FakeStep("ALTER TABLE t VALIDATE CONSTRAINT c", new_transaction=True),
-        _FakeStep("ALTER TABLE t ALTER COLUMN x SET NOT NULL"),
-        _FakeStep("CREATE INDEX CONCURRENTLY i ON t (x)", in_transaction=False),
-    ]
-
-
-def test_fixed_sql_groups_the_fix_engines_steps_into_transactions(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(
-        verify_module, "_FIX_ENTRY_POINTS", (("tests.test_verify", "fake_fixed_steps"),)
-    )
-    assert fixed_sql(Path("m.sql"), "") == [
-        ("ALTER TABLE t ADD CONSTRAINT c CHECK (x IS NOT NULL) NOT VALID", True),
-        (
-            "ALTER TABLE t VALIDATE CONSTRAINT c;\nALTER TABLE t ALTER COLUMN x SET NOT NULL",
-            True,
-        ),
-        ("CREATE INDEX CONCURRENTLY i ON t (x)", False),
-    ]
+def test_fixed_sql_runs_zdlint_fix_and_keeps_each_files_transaction_mode(tmp_path: Path) -> None:
+    migration = tmp_path / "set_not_null.sql"
+    migration.write_text("ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;\n")
+    steps = fixed_sql(migration, migration.read_text())
+    text = "\n".join(sql for sql, _ in steps)
+    assert "NOT VALID" in text and "VALIDATE CONSTRAINT" in text
+    assert [wrapped for _, wrapped in steps] == [False] * len(steps)  # plain psql files
 
 
 def test_fixed_sql_without_a_fix_engine_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(verify_module, "_FIX_ENTRY_POINTS", (("zdlint.no_such_module", "x"),))
+    monkeypatch.setitem(sys.modules, "zdlint.fix.fixer", None)  # the import fails
     with pytest.raises(FixUnavailable, match="zdlint fix is not available in this build"):
         fixed_sql(Path("m.sql"), "")
 
@@ -312,13 +288,15 @@ def test_cli_json_has_three_runs_and_a_tiny_max_stall_exits_1(
     assert _scratch_databases(pg_server) == []
 
 
-def test_cli_html_draws_three_series_and_a_huge_max_stall_passes(
+def test_cli_compare_fix_draws_three_series_in_html_and_a_huge_max_stall_passes(
     tmp_path: Path, pg_server: PgServer
 ) -> None:
-    setup, original, fixed = _files(tmp_path)
+    setup, _, _ = _files(tmp_path)
+    original = tmp_path / "tighten.sql"
+    original.write_text("ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;\n")
     out = tmp_path / "report.html"
     result = _invoke(
-        pg_server, str(original), "--setup", str(setup), "--fixed", str(fixed),
+        pg_server, str(original), "--setup", str(setup), "--compare-fix",
         "--max-stall", "100000", "-f", "html", "-o", str(out),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -327,6 +305,7 @@ def test_cli_html_draws_three_series_and_a_huge_max_stall_passes(
     assert re.findall(r'data-run="(\w+)"', page)[:3] == ["control", "migration", "fixed"]
     assert page.count("<polyline") == 6
     assert ">M1<" in page and ">F1<" in page  # statement bands are labelled
+    assert "VALIDATE CONSTRAINT" in page  # the fix's statements are listed
 
 
 def test_cli_full_report_names_the_verdict_and_leaves_the_dsns_database_alone(
@@ -357,7 +336,7 @@ def test_cli_usage_errors_exit_2_with_one_line(
     assert missing.output.strip().splitlines() == [
         f"zdlint: error: {tmp_path / 'nope.sql'}: no such file or directory"
     ]
-    monkeypatch.setattr(verify_module, "_FIX_ENTRY_POINTS", ())
+    monkeypatch.setitem(sys.modules, "zdlint.fix.fixer", None)
     no_fix = _invoke(pg_server, str(original), "--setup", str(setup), "--compare-fix")
     assert no_fix.exit_code == 2
     assert len(no_fix.output.strip().splitlines()) == 1

@@ -9,7 +9,6 @@ always a control with no migration over the same time window, on identical clone
 
 from __future__ import annotations
 
-import importlib
 import math
 import threading
 import time
@@ -31,6 +30,7 @@ from zdlint.pg.trace import SetupItem, apply_setup, check_runnable, error_text, 
 from zdlint.pg.workload import TableWorkload, build_workloads
 from zdlint.source import SourceText
 from zdlint.sql.parse import Statement, parse_statements
+from zdlint.sql.tools import detect_tool
 
 Progress = Callable[[str, "float | None"], None]  # (what is happening, seconds expected)
 
@@ -484,64 +484,48 @@ def _remaining_ms(deadline: float) -> int:
     return remaining
 
 
-# The fix engine (zdlint/fix) is written separately. A file-level entry point taking
-# (path, text) and returning the fixed migration's steps is looked up here, so verify
-# works with whichever of these names it settles on.
-_FIX_ENTRY_POINTS = (
-    ("zdlint.fix.apply", "fixed_steps"),
-    ("zdlint.fix.layout", "fixed_steps"),
-    ("zdlint.fix.planner", "fixed_steps"),
-    ("zdlint.fix", "fixed_steps"),
-    ("zdlint.fix.apply", "fixed_sql"),
-    ("zdlint.fix", "fixed_sql"),
-)
+FixEngine = Callable[[Path, str], list[tuple[Path, str]]]  # (path, text) → files it writes
 
 
 def fixed_sql(path: Path, text: str) -> list[tuple[str, bool]]:
     """zdlint's fix of a migration as (SQL text, runs in a transaction) steps, in order.
 
-    Consecutive steps that run in a transaction share one, unless a step asks for a new
-    one (`new_transaction`). Raises FixUnavailable when this build has no fix engine.
+    Each file the fix writes is one step, run the way its migration tool would run it
+    (a file that must run outside a transaction says so with the tool's marker).
+    Raises FixUnavailable when this build has no fix engine, VerifyError when the fix
+    refuses the file or has nothing to change.
     """
-    entry = None
-    for module_name, attribute in _FIX_ENTRY_POINTS:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        if callable(getattr(module, attribute, None)):
-            entry = getattr(module, attribute)
-            break
-    if entry is None:
+    files = _fix_engine()(path, text)
+    if not files:
+        raise VerifyError(
+            f"{path}: zdlint fix has nothing to change, so there is no fix to compare."
+        )
+    return [(body, detect_tool(where, body).wraps_by_default) for where, body in files]
+
+
+def _fix_engine() -> FixEngine:
+    """`zdlint fix` as a function, imported only when asked for."""
+    try:
+        from zdlint import config
+        from zdlint.catalogue import load_catalogue
+        from zdlint.fix.command import fix_options
+        from zdlint.fix.fixer import FixRefused, fix_text
+        from zdlint.lint import new_history
+        from zdlint.sql.history import SchemaFileError
+    except ImportError:
         raise FixUnavailable(
             "zdlint fix is not available in this build; give the fixed migration with --fixed FILE."
-        )
-    steps = entry(path, text)
-    if isinstance(steps, str):
-        steps = [steps]
-    blocks: list[tuple[str, bool]] = []
-    join_previous = False
-    for step in steps:
-        sql_text, in_transaction = _as_step(step)
-        if join_previous and in_transaction and not getattr(step, "new_transaction", False):
-            blocks[-1] = (blocks[-1][0].rstrip().rstrip(";") + ";\n" + sql_text, True)
-        else:
-            blocks.append((sql_text, in_transaction))
-        join_previous = in_transaction and not isinstance(step, (str, tuple))
-    return blocks
+        ) from None
 
+    def engine(path: Path, text: str) -> list[tuple[Path, str]]:
+        catalogue = load_catalogue()
+        try:
+            settings = config.load_settings(config.find_config(path.parent), catalogue)
+            options = fix_options(settings.fix, {})
+            schema = new_history(settings).model_before(path)
+            result = fix_text(str(path), path, text, settings, catalogue, options, schema)
+        except (FixRefused, config.ConfigError, SchemaFileError, ValueError) as exc:
+            raise VerifyError(f"zdlint fix could not fix {path}: {exc}") from None
+        return [(output.path, output.text) for output in result.outputs]
 
-def _as_step(step: object) -> tuple[str, bool]:
-    """A step as (SQL, in transaction), from a string, a pair, or an object with fields."""
-    if isinstance(step, str):
-        return step, False
-    if isinstance(step, tuple) and len(step) == 2:
-        return str(step[0]), bool(step[1])
-    text = next((getattr(step, a) for a in ("sql", "text", "body") if hasattr(step, a)), None)
-    if text is None:
-        raise VerifyError(f"zdlint fix returned a step verify cannot run: {step!r}")
-    wrapped = next(
-        (getattr(step, a) for a in ("in_transaction", "transactional") if hasattr(step, a)),
-        False,
-    )
-    return str(text), bool(wrapped)
+    return engine
