@@ -205,12 +205,13 @@ def _note_locks(state: MigrationState, node: ast.Node) -> None:
     if state.access_exclusive and work_under_lock(node, state):
         state.worked_under_access_exclusive = True
     lock = statement_lock(node)
-    for table in ddl_tables(node) if lock else ():
-        held = state.ddl_locks.get(table)
-        if state.is_new_table(table):
-            continue
-        if held is None or lock_mode(held).strength < lock_mode(lock).strength:
-            state.ddl_locks[table] = lock
+    if lock is not None:
+        for table in ddl_tables(node):
+            held = state.ddl_locks.get(table)
+            if state.is_new_table(table):
+                continue
+            if held is None or lock_mode(held).strength < lock_mode(lock).strength:
+                state.ddl_locks[table] = lock
     for table in access_exclusive_tables(node):
         if not state.is_new_table(table):
             state.access_exclusive.add(table)

@@ -15,7 +15,7 @@ from zdlint.sql.names import qualified_name, strings
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 
-_KINDS = {
+_KINDS: dict[ObjectType | None, str] = {
     ObjectType.OBJECT_TYPE: "type",
     ObjectType.OBJECT_DOMAIN: "domain",
     ObjectType.OBJECT_FUNCTION: "function",
@@ -24,7 +24,7 @@ _KINDS = {
     ObjectType.OBJECT_VIEW: "view",
     ObjectType.OBJECT_MATVIEW: "materialized view",
 }
-_CASCADE_KINDS = {
+_CASCADE_KINDS: dict[ObjectType | None, str] = {
     **_KINDS,
     ObjectType.OBJECT_TABLE: "table",
     ObjectType.OBJECT_SCHEMA: "schema",
@@ -49,7 +49,7 @@ def object_name(obj: object) -> str:
     return ""
 
 
-def created_here(kind: ObjectType, name: str, state: MigrationState) -> bool:
+def created_here(kind: object, name: str, state: MigrationState) -> bool:
     """Created earlier in this file (so the running version cannot be using it)."""
     bare = name.split(".")[-1]
     if kind in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN):

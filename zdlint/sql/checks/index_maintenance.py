@@ -13,7 +13,7 @@ from zdlint.sql.names import qualified_name, relation_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 
-_TARGETS = {
+_TARGETS: dict[ReindexObjectType | None, str] = {
     ReindexObjectType.REINDEX_OBJECT_INDEX: "INDEX",
     ReindexObjectType.REINDEX_OBJECT_TABLE: "TABLE",
     ReindexObjectType.REINDEX_OBJECT_SCHEMA: "SCHEMA",

@@ -29,6 +29,7 @@ def attach_scan(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     node = stmt.node
     assert isinstance(node, ast.AlterTableStmt)
     for cmd in _partition_commands(node, AlterTableType.AT_AttachPartition):
+        assert isinstance(cmd.def_, ast.PartitionCmd)
         partition = cmd.def_.name
         if attach_scans_partition(relation_name(partition), state):
             yield Hit(

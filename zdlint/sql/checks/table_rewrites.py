@@ -15,7 +15,7 @@ from zdlint.sql.names import qualified_name, relation_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 
-_STORAGE_CHANGES = {
+_STORAGE_CHANGES: dict[AlterTableType | None, str] = {
     AlterTableType.AT_SetTableSpace: "SET TABLESPACE",
     AlterTableType.AT_SetLogged: "SET LOGGED",
     AlterTableType.AT_SetUnLogged: "SET UNLOGGED",
@@ -49,7 +49,9 @@ def cluster(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
 
 def storage_change(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     assert isinstance(stmt.node, ast.AlterTableStmt)
-    for _table, display, cmd in existing_table_commands(stmt.node, state, *_STORAGE_CHANGES):
+    for _table, display, cmd in existing_table_commands(
+        stmt.node, state, *(t for t in _STORAGE_CHANGES if t is not None)
+    ):
         yield Hit({"table": display, "change": _STORAGE_CHANGES[cmd.subtype]})
 
 
