@@ -336,6 +336,11 @@ def test_cli_usage_errors_exit_2_with_one_line(
     assert missing.output.strip().splitlines() == [
         f"zdlint: error: {tmp_path / 'nope.sql'}: no such file or directory"
     ]
+    bad_option = _invoke(pg_server, str(original), "--writers", "0")
+    assert bad_option.exit_code == 2
+    assert bad_option.output.strip().splitlines() == [
+        "zdlint: error: Invalid value for '--writers': 0 is not in the range x>=1."
+    ]
     monkeypatch.setitem(sys.modules, "zdlint.fix.fixer", None)
     no_fix = _invoke(pg_server, str(original), "--setup", str(setup), "--compare-fix")
     assert no_fix.exit_code == 2

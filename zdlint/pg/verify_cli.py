@@ -27,7 +27,18 @@ EXIT_INTERRUPTED = 130
 MAX_CONNECTIONS = 40  # the servers we start allow 50; keep room for the rest of us
 
 
-@click.command("verify")
+class _OneLineUsageErrors(click.Command):
+    """Bad options are reported in one line, like every other error of verify (exit 2)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            click.echo(f"zdlint: error: {exc.format_message()}", err=True)
+            ctx.exit(EXIT_ERROR)
+
+
+@click.command("verify", cls=_OneLineUsageErrors)
 @click.argument("migration", type=click.Path(path_type=Path))
 @click.option(
     "--setup",
