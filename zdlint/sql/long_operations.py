@@ -16,17 +16,12 @@ from pglast.enums import AlterTableType, ConstrType, ObjectType
 
 from zdlint.sql.batching import is_batched
 from zdlint.sql.locking import ddl_tables, is_vacuum_full
-from zdlint.sql.names import last_name, qualified_name, relation_name, type_name, walk
+from zdlint.sql.names import last_name, qualified_name, relation_name, walk
+from zdlint.sql.type_changes import alter_type_rewrites
 
 if TYPE_CHECKING:
     from zdlint.sql.state import MigrationState
 
-# Targets that are no rewrite from their usual sources: varchar widening or dropping the
-# limit, varchar <-> text, numeric precision increase, timestamp -> timestamptz (UTC),
-# cidr -> inet. Without the column's current type we give them the benefit of the doubt.
-BINARY_COMPATIBLE_TARGETS = frozenset(
-    {"text", "varchar", "citext", "numeric", "timestamptz", "inet", "varbit"}
-)
 
 # From PostgreSQL 12 a validated CHECK (col IS NOT NULL) lets SET NOT NULL skip its scan.
 CHECK_SKIPS_NOT_NULL_SCAN_FROM = 12
@@ -56,13 +51,6 @@ class LongOperation:
     table: str  # the table read or rewritten, as matched (no schema)
     display: str  # as written, for messages
     data_change: bool = False  # a bulk UPDATE/DELETE/INSERT … SELECT
-
-
-def type_change_rewrites(column: ast.ColumnDef) -> bool:
-    """ALTER COLUMN … TYPE rewrites unless the target is binary-compatible (no USING)."""
-    return type_name(column.typeName) not in BINARY_COMPATIBLE_TARGETS or (
-        column.raw_default is not None
-    )
 
 
 # PostgreSQL 18 adds VIRTUAL generated columns (computed on read, the new default).
@@ -113,7 +101,9 @@ def _alter_table(node: ast.AlterTableStmt, state: MigrationState) -> list[LongOp
             if set_not_null_scans(table, cmd.name or "", state):
                 add("SET NOT NULL")
         elif subtype == AlterTableType.AT_AlterColumnType and isinstance(definition, ast.ColumnDef):
-            if type_change_rewrites(definition):
+            known = state.schema.column(table, cmd.name or "")
+            old = known.type if known is not None else None
+            if alter_type_rewrites(old, definition, state.timezone_utc):
                 add("ALTER COLUMN TYPE")
         elif subtype == AlterTableType.AT_AddColumn and isinstance(definition, ast.ColumnDef):
             if is_stored_generated(definition, state.pg_version):

@@ -8,9 +8,32 @@ session TimeZone is UTC, cidr -> inet, varbit widening.
 
 from __future__ import annotations
 
-from zdlint.sql.schema import ColumnType
+from pglast import ast
+
+from zdlint.sql.names import type_name
+from zdlint.sql.schema import ColumnType, column_type
 
 _TEXTUAL = {"varchar", "text"}
+
+# Targets that are no rewrite from their usual sources: varchar widening or dropping the
+# limit, varchar <-> text, numeric precision increase, timestamp -> timestamptz (UTC),
+# cidr -> inet. Without the column's current type they get the benefit of the doubt.
+BINARY_COMPATIBLE_TARGETS = frozenset(
+    {"text", "varchar", "citext", "numeric", "timestamptz", "inet", "varbit"}
+)
+
+
+def alter_type_rewrites(old: ColumnType | None, column: ast.ColumnDef, timezone_utc: bool) -> bool:
+    """Does `ALTER COLUMN … TYPE <column.typeName> [USING …]` rewrite the table?
+
+    Exact when the column's current type `old` is known (from the schema model);
+    otherwise judged from the target type alone. A USING expression always rewrites.
+    """
+    if column.raw_default is not None:
+        return True
+    if old is not None:
+        return rewrites(old, column_type(column.typeName), timezone_utc)
+    return type_name(column.typeName) not in BINARY_COMPATIBLE_TARGETS
 
 
 def rewrites(old: ColumnType, new: ColumnType, timezone_utc: bool) -> bool:

@@ -12,17 +12,9 @@ from zdlint.sql.checks._alter import existing_table_commands
 from zdlint.sql.names import type_modifiers, type_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.schema import ColumnType
-from zdlint.sql.schema import column_type as schema_column_type
 from zdlint.sql.state import MigrationState
-from zdlint.sql.type_changes import rewrites
+from zdlint.sql.type_changes import alter_type_rewrites
 
-# Targets that are no rewrite from their usual sources: varchar widening or dropping the
-# limit, varchar <-> text, numeric precision increase, timestamp -> timestamptz (UTC),
-# cidr -> inet. When the schema model knows the column's current type the decision is
-# exact (zdlint.sql.type_changes); without it these targets get the benefit of the doubt.
-BINARY_COMPATIBLE_TARGETS = frozenset(
-    {"text", "varchar", "citext", "numeric", "timestamptz", "inet", "varbit"}
-)
 DISPLAY_NAMES = {
     "int2": "smallint",
     "int4": "integer",
@@ -56,15 +48,10 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
             continue
         using = column.raw_default is not None
         known = state.schema.column(table, cmd.name or "")
-        new = schema_column_type(column.typeName)
-        if known is not None:
-            if not using and not rewrites(known.type, new, state.timezone_utc):
-                continue
-            source = f" from {display_type_of(known.type)}"
-        else:
-            if type_name(column.typeName) in BINARY_COMPATIBLE_TARGETS and not using:
-                continue
-            source = ""
+        old = known.type if known is not None else None
+        if not alter_type_rewrites(old, column, state.timezone_utc):
+            continue
+        source = f" from {display_type_of(old)}" if old is not None else ""
         yield Hit(
             {
                 "table": display,

@@ -13,7 +13,7 @@ from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 
 
-def _foreign_keys(node: ast.Node | None) -> Iterator[tuple[ast.RangeVar, ast.Constraint, str]]:
+def _foreign_keys(node: ast.Node | None) -> Iterator[tuple[ast.RangeVar | None, object, str]]:
     """(table, constraint, column name for a column constraint) for each FOREIGN KEY."""
     if isinstance(node, ast.CreateStmt):
         for element in node.tableElts or ():
