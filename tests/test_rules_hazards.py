@@ -387,3 +387,16 @@ def test_advisories_are_off_by_default_and_point_at_the_column():
     assert codes(T + "CREATE TABLE n (a json);") == []
     (finding,) = lint("CREATE TABLE n (id int, payload json);", extend_select=("ZD505",))
     assert finding.span.column == 25 and "`n.payload`" in finding.message
+
+
+def test_dropping_a_type_renamed_away_earlier_in_the_file_is_not_a_second_break():
+    """Prisma's enum change: rename the old type, create the new one, drop the old."""
+    sql = (
+        "SET lock_timeout = '2s';\n"
+        'ALTER TYPE "Status" RENAME TO "Status_old";\n'
+        "CREATE TYPE \"Status\" AS ENUM ('a', 'b');\n"
+        'DROP TYPE "Status_old";\n'
+    )
+    found = codes(sql)
+    assert "ZD307" in found  # the rename is what breaks the running version
+    assert "ZD306" not in found

@@ -83,6 +83,11 @@ class MigrationState:
     enum_values_in_transaction: dict[str, str] = field(default_factory=dict)
     # Views and materialized views created in this file.
     created_views: set[str] = field(default_factory=set)
+    # New names given in this file to existing types, functions and views: the running
+    # version only knows the old name (the rename itself is what breaks it), so a later
+    # DROP of the new name (`ALTER TYPE s RENAME TO s_old; … DROP TYPE s_old`) is not
+    # a second break.
+    renamed_in_file: set[str] = field(default_factory=set)
     # Every parsed statement of the file, for the few questions about the whole file.
     file_nodes: list[ast.Node] = field(default_factory=list)
     _indexes_in_file: set[tuple[str, tuple[str, ...]]] | None = None
@@ -381,7 +386,20 @@ def _create_type(state: MigrationState, node: ast.Node) -> None:
         state.created_types.add(last_name(names))
 
 
+_RENAMED_OBJECTS = {
+    ObjectType.OBJECT_TYPE,
+    ObjectType.OBJECT_DOMAIN,
+    ObjectType.OBJECT_FUNCTION,
+    ObjectType.OBJECT_PROCEDURE,
+    ObjectType.OBJECT_ROUTINE,
+    ObjectType.OBJECT_VIEW,
+    ObjectType.OBJECT_MATVIEW,
+}
+
+
 def _rename(state: MigrationState, node: ast.RenameStmt) -> None:
+    if node.renameType in _RENAMED_OBJECTS and node.newname:
+        state.renamed_in_file.add(node.newname)
     if node.renameType == ObjectType.OBJECT_TABLE and node.newname:
         if relation_name(node.relation) in state.created_tables:
             state.created_tables.add(node.newname)

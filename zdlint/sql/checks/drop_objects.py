@@ -52,6 +52,8 @@ def object_name(obj: object) -> str:
 def created_here(kind: object, name: str, state: MigrationState) -> bool:
     """Created earlier in this file (so the running version cannot be using it)."""
     bare = name.split(".")[-1]
+    if kind in _KINDS and bare in state.renamed_in_file:
+        return True
     if kind in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN):
         return bare in state.created_types
     if kind in (ObjectType.OBJECT_FUNCTION, ObjectType.OBJECT_PROCEDURE, ObjectType.OBJECT_ROUTINE):
