@@ -400,3 +400,12 @@ def test_dropping_a_type_renamed_away_earlier_in_the_file_is_not_a_second_break(
     found = codes(sql)
     assert "ZD307" in found  # the rename is what breaks the running version
     assert "ZD306" not in found
+
+
+def test_a_view_dropped_and_recreated_in_one_transaction_is_not_a_break():
+    sql = "BEGIN;\nDROP VIEW user_view;\nCREATE VIEW user_view AS SELECT 1 AS id;\nCOMMIT;\n"
+    assert "ZD306" not in codes(sql)
+    # outside a transaction the view is missing between the two statements
+    assert "ZD306" in codes(sql.replace("BEGIN;\n", "").replace("COMMIT;\n", ""))
+    # and a drop that is never followed by a new definition still breaks the old code
+    assert "ZD306" in codes("BEGIN;\nDROP VIEW user_view;\nCOMMIT;\n")

@@ -79,8 +79,39 @@ def drop_object(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     if kind is None:
         return
     names = _existing(node, state)
+    if state.in_transaction:  # dropped and created again atomically: nobody sees a gap
+        recreated = _created_later(node, state)
+        names = [n for n in names if n.split(".")[-1] not in recreated]
     if names:
         yield Hit({"kind": kind, "name": ", ".join(names)})
+
+
+def _created_later(node: ast.DropStmt, state: MigrationState) -> set[str]:
+    """Names of types, functions and views the file creates after this DROP."""
+    later = False
+    names: set[str] = set()
+    for other in state.file_nodes:
+        if other is node:
+            later = True
+        elif later:
+            names |= _created_names(other)
+    return names
+
+
+def _created_names(node: ast.Node) -> set[str]:
+    if isinstance(node, ast.ViewStmt):
+        return {node.view.relname} if node.view and node.view.relname else set()
+    if isinstance(node, ast.CreateTableAsStmt) and node.into is not None:
+        return {node.into.rel.relname} if node.into.rel and node.into.rel.relname else set()
+    if isinstance(node, ast.CreateFunctionStmt):
+        return {strings(node.funcname)[-1]} if node.funcname else set()
+    if isinstance(node, (ast.CreateEnumStmt, ast.CreateDomainStmt, ast.CompositeTypeStmt)):
+        names = getattr(node, "typeName", None) or getattr(node, "domainname", None)
+        if isinstance(names, tuple):
+            return {strings(names)[-1]} if strings(names) else set()
+        typevar = getattr(node, "typevar", None)
+        return {typevar.relname} if typevar is not None and typevar.relname else set()
+    return set()
 
 
 def rename_object(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
