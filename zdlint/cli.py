@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -354,8 +355,15 @@ def rule_command(key: str) -> None:
     click.echo(rule_markdown(rule), nl=False)
 
 
+def _terminated(signum: int, _frame: object) -> None:
+    # SIGTERM (CI cancelling a job) unwinds like Ctrl-C, so every `finally` runs:
+    # temporary files are removed and throwaway PostgreSQL servers are stopped.
+    raise SystemExit(128 + signum)
+
+
 def run() -> None:
     """Entry point that turns unexpected exceptions into one clear line (exit 2)."""
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         main(standalone_mode=True)
     except KeyboardInterrupt:
