@@ -344,15 +344,22 @@ class _Tracer:
             samples: set[observe.LockKey] = set()
             sample_names: dict[int, str] = {}
             holding = True
-            while True:
-                done = not worker.is_alive()
+
+            def sample() -> None:
                 rows = sampler.execute(_SAMPLE, (pid, observe.FIRST_USER_OID)).fetchall()
                 for oid, name, mode in rows:
                     samples.add((oid, mode))
                     sample_names.setdefault(oid, name)
+
+            while True:
+                done = not worker.is_alive()
+                sample()
                 if done:
                     break
                 if holding and _waits_for(sampler, pid, holder.info.backend_pid):
+                    # it may have taken its lock just after the sample above: look again
+                    # while it is certainly paused, then let it go
+                    sample()
                     holder.execute("COMMIT")
                     holding = False
                 time.sleep(SAMPLE_INTERVAL)
