@@ -26,6 +26,13 @@ def _cases(kind: str) -> list[object]:
     for rule in load_catalogue():
         if rule.language != "sql":
             continue
+        if kind == "rejected":
+            if rule.claim.rejected:
+                cases += [
+                    pytest.param(rule, example, id=f"{rule.code}-bad{i}")
+                    for i, example in enumerate(rule.bad_examples)
+                ]
+            continue
         if kind == "bad" and rule.claim.lock is None:
             continue
         if kind == "good" and rule.claim.good_lock is None:
@@ -119,3 +126,51 @@ def test_good_example_stays_at_or_below_the_claimed_good_lock(
         if lock_mode(mode).strength > bound.strength
     }
     assert not too_strong, f"{rule.code} allows good examples {bound.name}; measured {too_strong}"
+
+
+@pytest.mark.parametrize(("rule", "example"), _cases("rejected"))
+def test_bad_example_that_the_rule_says_postgres_rejects_does_fail(
+    rule: Rule, example: Example, pg_server: PgServer
+) -> None:
+    major = pg_server.version // 10000
+    if not rule.applies_to(major):
+        pytest.skip(f"{rule.code} does not apply to PostgreSQL {major}")
+    path = Path(example.path) if example.path else None
+    result = run_trace(
+        pg_server,
+        [("setup", example.setup)] if example.setup else [],
+        example.source,
+        in_transaction=detect_tool(path, example.source).wraps_by_default,
+        seed_rows=SEED_ROWS,
+        name=f"{rule.code} bad example",
+    )
+    assert result.failed is not None, f"{rule.code} says PostgreSQL rejects it, but it ran"
+
+
+def test_every_sql_rule_with_a_bad_example_has_its_claim_checked_here():
+    """A rule's claim is a lock (traced), a rejection (run), or explicitly nothing to
+    measure on a table: those are listed here with the reason."""
+    nothing_to_measure = {
+        "ZD001": "a syntax error never reaches the server",
+        "ZD002": "a comment",
+        "ZD003": "an encoding problem never reaches the server",
+        "ZD112": "the lock is on a materialized view, not a table",
+        "ZD306": "the break is in the running application, not a table lock",
+        "ZD307": "the break is in the running application, not a table lock",
+        "ZD308": "what CASCADE drops depends on the dependants, not one table",
+        "ZD150": "advisory: the cost is on later DELETEs of the referenced table",
+        "ZD404": "SET takes no lock; the risk is how long a later lock may wait",
+        "ZD410": "the risk is the missing timeout, not a lock",
+        "ZD504": "SET session_replication_role takes no lock",
+        "ZD505": "advisory: a column type choice",
+        "ZD506": "advisory: a column type choice",
+    }
+    unchecked = {
+        rule.code
+        for rule in load_catalogue()
+        if rule.language == "sql"
+        and rule.bad_examples
+        and rule.claim.lock is None
+        and not rule.claim.rejected
+    }
+    assert unchecked == set(nothing_to_measure)

@@ -39,6 +39,7 @@ class Claim:
     rewrite: bool = False
     scan: bool = False
     good_lock: str | None = None  # strongest lock a good example may take
+    rejected: bool = False  # PostgreSQL refuses the bad example outright (it fails)
 
 
 @dataclass(frozen=True)
@@ -235,6 +236,7 @@ def rule_from_table(path: Path, data: dict[str, Any]) -> Rule:
         rewrite=c.boolean("rewrite", default=False),
         scan=c.boolean("scan", default=False),
         good_lock=c.lock("good_lock"),
+        rejected=c.boolean("rejected", default=False),
     )
     c.done()
     doc = _Reader(path, r.table("doc"), prefix="doc.")

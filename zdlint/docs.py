@@ -27,6 +27,8 @@ def _claim(rule: Rule) -> list[str]:
     if claim.lock:
         mode = lock_mode(claim.lock)
         lines.append(f"- Lock: **{mode.sql_name}** (`{mode.name}`), which blocks {mode.blocks}")
+    if claim.rejected:
+        lines.append("- PostgreSQL rejects the statement: the migration fails")
     if claim.lock or claim.rewrite or claim.scan:
         lines.append(f"- Rewrites the table: {'yes' if claim.rewrite else 'no'}")
         lines.append(f"- Scans the table: {'yes' if claim.scan else 'no'}")
