@@ -101,7 +101,7 @@ def mutated_corpus(draw: st.DrawFn) -> bytes:
 
 
 def check_invariants(data: bytes, path: str = "m.sql") -> None:
-    target = Target(path, None, "sql")
+    target = Target(path, None, "k8s" if path.endswith(".yaml") else "sql")
     report = lint_bytes(path, target, data, Settings(), CATALOGUE)
     again = lint_bytes(path, target, data, Settings(), CATALOGUE)
     assert report == again  # deterministic
