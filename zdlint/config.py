@@ -22,9 +22,9 @@ else:  # pragma: no cover
 
 from zdlint.catalogue import Catalogue
 from zdlint.findings import Severity
-from zdlint.sql.state import DEFAULT_PG_VERSION, SUPPORTED_PG_VERSIONS
 from zdlint.sql.timeouts import parse_duration_ms
 from zdlint.sql.tools import TRANSACTION_MODES
+from zdlint.versions import DEFAULT_PG_VERSION, SUPPORTED_PG_VERSIONS
 
 CONFIG_FILES = (".zdlint.toml", "zdlint.toml", "pyproject.toml")
 DEFAULT_MAX_LOCK_TIMEOUT = "10s"

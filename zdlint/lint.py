@@ -192,11 +192,9 @@ class CacheKeys:
 def new_history(settings: Settings) -> History:
     """Replays earlier migrations (and the `schema` file) so rules see the real schema."""
     from zdlint.sql.history import History, load_schema_file
-    from zdlint.sql.schema import SchemaModel
 
-    seed = load_schema_file(settings.schema) if settings.schema else None
     return History(
-        seed=seed if seed is not None else SchemaModel(),
+        seed=load_schema_file(settings.schema) if settings.schema else None,
         enabled=settings.history,
         templates=settings.templates,
     )

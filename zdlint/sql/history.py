@@ -12,12 +12,12 @@ import copy
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from zdlint.source import SourceText, UndecodableFile, decode
-from zdlint.sql.parse import parse_statements
-from zdlint.sql.placeholders import substitute_placeholders
-from zdlint.sql.schema import SchemaModel
-from zdlint.sql.tools import detect_tool
+
+if TYPE_CHECKING:  # the parser is imported only when a file is really replayed
+    from zdlint.sql.schema import SchemaModel
 
 PER_FOLDER_NAMES = ("migration.sql", "up.sql")
 _DOWN = re.compile(r"(^|[._-])down\.sql$|^U\d+.*__.*\.sql$", re.I)
@@ -30,6 +30,10 @@ class SchemaFileError(Exception):
 
 def replay_text(model: SchemaModel, text: str, path: Path | None, templates: bool) -> None:
     """Apply every deployed statement of one migration to `model`."""
+    from zdlint.sql.parse import parse_statements
+    from zdlint.sql.placeholders import substitute_placeholders
+    from zdlint.sql.tools import detect_tool
+
     checked = substitute_placeholders(text) if templates else text
     # psql meta-commands (`\restrict`, `\connect`) in pg_dump output are not SQL
     checked = _PSQL_META.sub(lambda m: " " * len(m.group(0)), checked)
@@ -40,6 +44,8 @@ def replay_text(model: SchemaModel, text: str, path: Path | None, templates: boo
 
 
 def load_schema_file(path: Path) -> SchemaModel:
+    from zdlint.sql.schema import SchemaModel
+
     model = SchemaModel()
     try:
         text = decode(path.read_bytes())
@@ -80,7 +86,7 @@ class _Sequence:
 class History:
     """Schema models for a run, reused while files are checked in history order."""
 
-    seed: SchemaModel = field(default_factory=SchemaModel)
+    seed: SchemaModel | None = None  # None: an empty schema
     enabled: bool = True
     templates: bool = False
     _cursors: dict[tuple[Path, str], _Cursor] = field(default_factory=dict)
@@ -108,11 +114,18 @@ class History:
         files = sequence.files
         return files, _position(files, target) if index is None else index
 
+    def _fresh_model(self) -> SchemaModel:
+        if self.seed is not None:
+            return copy.deepcopy(self.seed)
+        from zdlint.sql.schema import SchemaModel
+
+        return SchemaModel()
+
     def model_before(self, path: Path | None) -> SchemaModel:
         """The schema just before `path` runs. The caller applies `path` itself to the
         returned model while checking it, then calls `checked(path)`."""
         if path is None or not self.enabled:
-            return copy.deepcopy(self.seed)
+            return self._fresh_model()
         key, target, sequence = self._sequence(path)
         files, index = sequence.files, sequence.index.get(target)
         if index is None:  # not part of the sequence: check it on a copy
@@ -122,7 +135,7 @@ class History:
     def _advance(self, key: tuple[Path, str], files: list[Path], index: int) -> SchemaModel:
         cursor = self._cursors.get(key)
         if cursor is None or cursor.position > index or cursor.files != files:
-            cursor = _Cursor(files, 0, copy.deepcopy(self.seed))
+            cursor = _Cursor(files, 0, self._fresh_model())
             self._cursors[key] = cursor
         for earlier in files[cursor.position : index]:
             self._replay(cursor.model, earlier)

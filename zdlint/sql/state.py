@@ -35,9 +35,8 @@ from zdlint.sql.parse import Statement
 from zdlint.sql.schema import SchemaModel, indexes_created
 from zdlint.sql.timeouts import parse_duration_ms
 from zdlint.sql.tools import Region, ToolLayout
+from zdlint.versions import DEFAULT_PG_VERSION, SUPPORTED_PG_VERSIONS  # noqa: F401 - re-exported
 
-DEFAULT_PG_VERSION = 15
-SUPPORTED_PG_VERSIONS = range(11, 19)
 TIMEOUT_SETTINGS = ("lock_timeout", "statement_timeout")
 
 
