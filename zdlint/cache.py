@@ -114,6 +114,8 @@ def _finding(item: list[object]) -> Finding:
             raise TypeError("corrupt entry")
     if lock is not None and not isinstance(lock, str):
         raise TypeError("corrupt entry")
+    if not isinstance(severity, int):
+        raise TypeError("corrupt entry")
     return Finding(
         code=code,  # type: ignore[arg-type]
         rule=rule,  # type: ignore[arg-type]
