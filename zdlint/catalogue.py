@@ -107,6 +107,18 @@ class Catalogue:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_key", _index(self.rules))
+        object.__setattr__(self, "_active", {})
+
+    def active(self, enabled: frozenset[str], pg_version: int) -> dict[str, Rule]:
+        """The rules to run by code: selected and applying to this version. The same for
+        every file of a run, so worked out once."""
+        memo: dict[tuple[frozenset[str], int], dict[str, Rule]] = self._active  # type: ignore[attr-defined]
+        key = (enabled, pg_version)
+        if key not in memo:
+            memo[key] = {
+                r.code: r for r in self.rules if r.code in enabled and r.applies_to(pg_version)
+            }
+        return memo[key]
 
     def get(self, key: str) -> Rule | None:
         """A rule by code or kebab-case name, in any case."""

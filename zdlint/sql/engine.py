@@ -60,10 +60,7 @@ def lint_sql(
     state.timezone_utc = options.timezone_utc
     state.file_nodes = [s.node for s in statements if s.node is not None]
     dispatch = checks_by_node_type()
-    active: dict[str, Rule] = {}
-    for rule in catalogue:
-        if rule.code in options.enabled and rule.applies_to(options.pg_version):
-            active[rule.code] = rule
+    active = catalogue.active(options.enabled, options.pg_version)
     findings: list[tuple[Finding, int]] = []
     for stmt in statements:
         region = layout.region_at(stmt.start)

@@ -92,10 +92,14 @@ class History:
     _cursors: dict[tuple[Path, str], _Cursor] = field(default_factory=dict)
     # Each folder is listed once per run: listing it for every file made a run quadratic.
     _sequences: dict[tuple[Path, str], _Sequence] = field(default_factory=dict)
+    # Resolving a path stats every folder above it; each file is asked about twice.
+    _resolved: dict[Path, Path] = field(default_factory=dict)
 
     def _sequence(self, path: Path) -> tuple[tuple[Path, str], Path, _Sequence]:
         """(cursor key, resolved path, its migration sequence) for a migration file."""
-        target = path.resolve()
+        target = self._resolved.get(path)
+        if target is None:
+            target = self._resolved[path] = path.resolve()
         per_folder = target.name in PER_FOLDER_NAMES
         key = (
             target.parent.parent if per_folder else target.parent,
