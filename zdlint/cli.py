@@ -147,26 +147,19 @@ def check(
 
     catalogue = load_catalogue()
     try:
-        source = (
-            None
-            if isolated
-            else (Path(config_path) if config_path else cfg.find_config(Path.cwd()))
-        )
-        settings = cfg.load_settings(source, catalogue)
-        settings = settings.with_overrides(
-            select=_selectors(select, catalogue, "--select"),
-            extend_select=_selectors(extend_select, catalogue, "--extend-select"),
-            ignore=(
-                tuple(settings.ignore) + (_selectors(ignore, catalogue, "--ignore") or ())
-                if ignore
-                else None
-            ),
-            pg_version=cfg.pg_version(pg_version, "--pg-version") if pg_version else None,
+        settings = cfg.command_settings(
+            catalogue,
+            config_path=config_path,
+            isolated=isolated,
+            select=select,
+            extend_select=extend_select,
+            ignore=ignore,
+            pg_version=pg_version,
+            fail_on=fail_on,
+            schema=schema_file,
             transaction=transaction,
-            fail_on=cfg.severity(fail_on, "--fail-on") if fail_on else None,
             templates=templates,
             history=history,
-            schema=Path(schema_file) if schema_file else None,
         )
     except cfg.ConfigError as exc:
         _fail(str(exc))
@@ -222,15 +215,6 @@ def _findings_cache(settings, catalogue):  # type: ignore[no-untyped-def]
         except OSError:
             return None  # lint_paths reports it
     return FindingsCache.open(catalogue.fingerprint, fingerprint)
-
-
-def _selectors(value: str | None, catalogue, option: str) -> tuple[str, ...] | None:  # type: ignore[no-untyped-def]
-    from zdlint.config import rule_selectors
-
-    if not value:
-        return None
-    tokens = [t for t in value.split(",") if t.strip()]
-    return tuple(rule_selectors(tokens, catalogue, option))
 
 
 @main.command("fix")

@@ -147,7 +147,7 @@ def parse_settings(
             for glob, codes in table.items()
         }
     if "pg-version" in data:
-        changes["pg_version"] = pg_version(data["pg-version"], f"{where}: pg-version")
+        changes["pg_version"] = parse_pg_version(data["pg-version"], f"{where}: pg-version")
     if "transaction" in data:
         changes["transaction"] = transaction_mode(data["transaction"], f"{where}: transaction")
     if "max-lock-timeout" in data:
@@ -240,7 +240,7 @@ def expand_selector(token: str, catalogue: Catalogue) -> list[str]:
     return []
 
 
-def pg_version(value: Any, where: str) -> int:
+def parse_pg_version(value: Any, where: str) -> int:
     try:
         number = int(str(value).split(".")[0])
     except ValueError:
@@ -314,4 +314,41 @@ def is_excluded(path: Path, settings: Settings) -> bool:
     return any(
         fnmatch.fnmatch(relative, glob) or fnmatch.fnmatch(path.name, glob)
         for glob in settings.exclude
+    )
+
+
+def command_settings(
+    catalogue: Catalogue,
+    *,
+    config_path: str | None,
+    isolated: bool,
+    select: str | None = None,
+    extend_select: str | None = None,
+    ignore: str | None = None,
+    pg_version: str | None = None,
+    fail_on: str | None = None,
+    schema: str | None = None,
+    **plain: Any,
+) -> Settings:
+    """The nearest config file (or `--config`, or none with `--isolated`) with a
+    command's options on top. Rule options are comma-separated codes, names or prefixes;
+    `--ignore` adds to the configured ignores. Raises ConfigError naming the option."""
+
+    def rules(value: str | None, option: str) -> tuple[str, ...] | None:
+        if not value:
+            return None
+        tokens = [t for t in value.split(",") if t.strip()]
+        return tuple(rule_selectors(tokens, catalogue, option))
+
+    found = None if isolated else (Path(config_path) if config_path else find_config(Path.cwd()))
+    settings = load_settings(found, catalogue)
+    extra_ignores = rules(ignore, "--ignore")
+    return settings.with_overrides(
+        select=rules(select, "--select"),
+        extend_select=rules(extend_select, "--extend-select"),
+        ignore=settings.ignore + extra_ignores if extra_ignores else None,
+        pg_version=parse_pg_version(pg_version, "--pg-version") if pg_version else None,
+        fail_on=severity(fail_on, "--fail-on") if fail_on else None,
+        schema=Path(schema) if schema else None,
+        **plain,
     )

@@ -55,25 +55,14 @@ def run_fix(
 
     catalogue = load_catalogue()
     try:
-        source = (
-            None
-            if isolated
-            else (Path(config_path) if config_path else cfg.find_config(Path.cwd()))
-        )
-        settings = cfg.load_settings(source, catalogue)
-        tokens = lambda value: [t for t in (value or "").split(",") if t.strip()]  # noqa: E731
-        settings = settings.with_overrides(
-            select=tuple(cfg.rule_selectors(tokens(select), catalogue, "--select"))
-            if select
-            else None,
-            ignore=(
-                tuple(settings.ignore)
-                + tuple(cfg.rule_selectors(tokens(ignore), catalogue, "--ignore"))
-                if ignore
-                else None
-            ),
-            pg_version=cfg.pg_version(pg_version, "--pg-version") if pg_version else None,
-            schema=Path(schema_file) if schema_file else None,
+        settings = cfg.command_settings(
+            catalogue,
+            config_path=config_path,
+            isolated=isolated,
+            select=select,
+            ignore=ignore,
+            pg_version=pg_version,
+            schema=schema_file,
         )
         options = fix_options(settings.fix, overrides)
         history = new_history(settings)
