@@ -267,3 +267,14 @@ def test_cli_never_prints_the_dsn_password(tmp_path: Path) -> None:
     result = _invoke(str(target), "--dsn", dsn)
     assert result.exit_code == 2
     assert "hunter2" not in result.output and "***" in result.output
+
+
+def test_a_statement_that_runs_past_the_limit_is_cancelled_and_reported(
+    pg_database: Database,
+) -> None:
+    migration = "SELECT 1;\nSELECT pg_sleep(30);\nSELECT 2;\n"
+    result = run_trace(pg_database, [SETUP], migration, in_transaction=False, statement_limit=0.5)
+    assert result.failed is not None
+    assert result.failed.line == 2
+    assert "stopped by zdlint after 0.5 s" in (result.failed.error or "")
+    assert sum(s.duration_ms for s in result.statements) < 20_000

@@ -113,6 +113,36 @@ def trace_statements(
     )
 
 
+DEFAULT_STATEMENT_LIMIT = 300.0  # seconds; a stuck statement cannot hang a CI job
+
+
+class _Watchdog:
+    """Cancels the statement running on `conn` once it has run `seconds`."""
+
+    def __init__(self, conn: psycopg.Connection, seconds: float) -> None:
+        self.conn, self.seconds, self.fired = conn, seconds, False
+
+    def _cancel(self) -> None:
+        self.fired = True
+        self.conn.cancel()
+
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        timer = threading.Timer(self.seconds, self._cancel)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+
+    def explain(self, message: str) -> str:
+        if not self.fired:
+            return message
+        self.fired = False
+        return f"stopped by zdlint after {self.seconds:g} s (--timeout): {message}"
+
+
 def run_trace(
     target: Target,
     setup_sql: Sequence[SetupItem],
@@ -122,6 +152,7 @@ def run_trace(
     seed_rows: int = 0,
     allow_side_effects: bool = False,
     name: str = "",
+    statement_limit: float = DEFAULT_STATEMENT_LIMIT,
 ) -> Trace:
     """Apply the set-up, seed the tables, then trace each statement of the target.
 
@@ -129,7 +160,8 @@ def run_trace(
     to use as it is, or a user's DSN (a scratch database is created there and dropped).
     Statements that reach outside the database raise TraceError unless allowed; a
     statement that fails ends the trace and carries its error. `name` (the target's file
-    name) prefixes positions in error messages.
+    name) prefixes positions in error messages. A statement that runs longer than
+    `statement_limit` seconds is cancelled and reported as failed.
     """
     if isinstance(statements, str):
         statements = parse_statements(SourceText(statements))
@@ -137,12 +169,14 @@ def run_trace(
         check_runnable(statement, name, allow_side_effects)
     setup = [parse_setup(i, item, allow_side_effects) for i, item in enumerate(setup_sql)]
     with _database(target) as database, _connect(database.dsn) as conn:
+        watchdog = _Watchdog(conn, statement_limit)
         for name, setup_statements in setup:
-            apply_setup(conn, name, setup_statements)
+            with watchdog.guard():
+                apply_setup(conn, name, setup_statements)
         seeding = seed_tables(conn, seed_rows)
         start = observe.relations(conn)
         existing = frozenset(start.names[oid] for oid in start.tables)
-        tracer = _Tracer(conn, database.dsn)
+        tracer = _Tracer(conn, database.dsn, watchdog)
         traces = tracer.run(statements, in_transaction)
         return Trace(tuple(traces), seeding, database.version, existing, tuple(tracer.notes))
 
@@ -241,6 +275,7 @@ def runs_outside_transaction(node: ast.Node | None) -> bool:
 class _Tracer:
     conn: psycopg.Connection
     dsn: str
+    watchdog: _Watchdog
     held: set[observe.LockKey] = field(default_factory=set)
     names: dict[int, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -295,11 +330,13 @@ class _Tracer:
         held_before = set(self.held) if not wrapped else set()
         start = time.perf_counter()
         try:
-            conn.execute(statement.text)
+            with self.watchdog.guard():
+                conn.execute(statement.text)
         except psycopg.Error as exc:
             duration = (time.perf_counter() - start) * 1000
             self.held = set()
-            return self._record(statement, in_block, duration, error=error_text(exc))
+            error = self.watchdog.explain(error_text(exc))
+            return self._record(statement, in_block, duration, error=error)
         duration = (time.perf_counter() - start) * 1000
         if conn.info.transaction_status == TransactionStatus.IDLE:
             # A COMMIT/ROLLBACK (or a statement that ended the block): nothing is held now.
@@ -330,9 +367,10 @@ class _Tracer:
         def run() -> None:
             start = time.perf_counter()
             try:
-                conn.execute(statement.text)
+                with self.watchdog.guard():
+                    conn.execute(statement.text)
             except psycopg.Error as exc:
-                outcome["error"] = error_text(exc)
+                outcome["error"] = self.watchdog.explain(error_text(exc))
             outcome["duration"] = (time.perf_counter() - start) * 1000
 
         with ExitStack() as stack:

@@ -114,6 +114,15 @@ def postgres_target(dsn: str | None) -> Iterator[PgServer | str]:
     help="Run the target in one transaction [default: as its migration tool would, detected"
     " from its markers and layout].",
 )
+@click.option(
+    "--timeout",
+    "statement_limit",
+    type=click.FloatRange(min=0.1),
+    default=300.0,
+    show_default=True,
+    help="Seconds one statement may run before zdlint cancels it (so a stuck migration"
+    " cannot hang CI).",
+)
 def trace(
     paths: tuple[Path, ...],
     setup: tuple[Path, ...],
@@ -122,6 +131,7 @@ def trace(
     output_format: str,
     allow_side_effects: bool,
     in_transaction: bool | None,
+    statement_limit: float,
 ) -> None:
     """Run migrations on a real PostgreSQL and report each statement's locks.
 
@@ -129,7 +139,9 @@ def trace(
     the last is traced.
     """
     try:
-        traced = _trace_all(paths, setup, seed_rows, dsn, allow_side_effects, in_transaction)
+        traced = _trace_all(
+            paths, setup, seed_rows, dsn, allow_side_effects, in_transaction, statement_limit
+        )
     except (UsageError, NoPostgresError, DatabaseError, TraceError) as exc:
         message = str(exc).replace("\n", " ")
         click.echo(f"zdlint: error: {message}", err=True)
@@ -146,6 +158,7 @@ def _trace_all(
     dsn: str | None,
     allow_side_effects: bool,
     in_transaction: bool | None,
+    statement_limit: float = 300.0,
 ) -> list[TracedFile]:
     jobs = plan(paths, setup)
     texts = {p: read_sql(p) for job in jobs for p in [*job[0], job[1]]}  # fail before starting
@@ -165,6 +178,7 @@ def _trace_all(
                     seed_rows=seed_rows,
                     allow_side_effects=allow_side_effects,
                     name=str(path),
+                    statement_limit=statement_limit,
                 )
                 results.append(TracedFile(str(path), tuple(map(str, setup_files)), result))
     except DatabaseError as exc:
