@@ -24,32 +24,6 @@ from tests import test_properties as props  # noqa: E402
 COUNT = {"inputs": 0}
 
 
-K8S_CORPUS = props.CORPUS / "k8s"
-_YAML_TRICKS = [
-    b"!!python/object/apply:os.system ['true']\n",
-    b"a: &a [*a]\n",
-    b"x: &x {k: v}\ny: [*x, *x, *x]\n",
-    b"{{ .Values.image }}\n",
-    b"---\n",
-    b"\t- tab\n",
-    b"- [[[[[[[[[[[[[[[[[[[[\n",
-]
-
-
-@st.composite
-def manifests(draw: st.DrawFn) -> bytes:
-    """Real manifests from the corpus with YAML-level mutations."""
-    files = sorted(K8S_CORPUS.rglob("*.yaml")) + sorted(K8S_CORPUS.rglob("*.yml"))
-    data = bytearray(draw(st.sampled_from(files)).read_bytes())
-    for _ in range(draw(st.integers(0, 3))):
-        position = draw(st.integers(0, max(len(data) - 1, 0)))
-        if draw(st.booleans()):
-            data[position:position] = draw(st.sampled_from(_YAML_TRICKS))
-        elif data:
-            data[position] ^= 1 << draw(st.integers(0, 7))
-    return bytes(data)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--examples", type=int, default=100_000)
@@ -58,7 +32,7 @@ def main() -> int:
         "grammar": props.migrations(),
         "mutated corpus": props.mutated_corpus(),
         "random bytes": st.binary(max_size=4000),
-        "manifests": manifests(),
+        "manifests": props.manifests(),
     }
     share = -(-args.examples // len(sources))  # round up: at least --examples in all
     budget = settings(

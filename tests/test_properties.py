@@ -100,6 +100,32 @@ def mutated_corpus(draw: st.DrawFn) -> bytes:
     return bytes(data)
 
 
+K8S_CORPUS = CORPUS / "k8s"
+_YAML_TRICKS = [
+    b"!!python/object/apply:os.system ['true']\n",
+    b"a: &a [*a]\n",
+    b"x: &x {k: v}\ny: [*x, *x, *x]\n",
+    b"{{ .Values.image }}\n",
+    b"---\n",
+    b"\t- tab\n",
+    b"- [[[[[[[[[[[[[[[[[[[[\n",
+]
+
+
+@st.composite
+def manifests(draw: st.DrawFn) -> bytes:
+    """Real manifests from the corpus with YAML-level mutations."""
+    files = sorted(K8S_CORPUS.rglob("*.yaml")) + sorted(K8S_CORPUS.rglob("*.yml"))
+    data = bytearray(draw(st.sampled_from(files)).read_bytes())
+    for _ in range(draw(st.integers(0, 3))):
+        position = draw(st.integers(0, max(len(data) - 1, 0)))
+        if draw(st.booleans()):
+            data[position:position] = draw(st.sampled_from(_YAML_TRICKS))
+        elif data:
+            data[position] ^= 1 << draw(st.integers(0, 7))
+    return bytes(data)
+
+
 def check_invariants(data: bytes, path: str = "m.sql") -> None:
     target = Target(path, None, "k8s" if path.endswith(".yaml") else "sql")
     report = lint_bytes(path, target, data, Settings(), CATALOGUE)
@@ -137,3 +163,10 @@ def test_mutated_corpus_files_keep_every_invariant(data):
 @given(st.binary(max_size=2000))
 def test_arbitrary_bytes_keep_every_invariant(data):
     check_invariants(data)
+
+
+@pytest.mark.skipif(not (CORPUS / "k8s").is_dir(), reason="shared/corpus/k8s is absent")
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(manifests())
+def test_mutated_manifests_keep_every_invariant(data):
+    check_invariants(data, "m.yaml")
