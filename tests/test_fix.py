@@ -11,11 +11,13 @@ import pytest
 from click.testing import CliRunner
 
 from tests.fix_support import example_settings, fix_example, fix_source, fixed_text
-from tests.support import lint
+from tests.support import codes, lint
 from zdlint.catalogue import load_catalogue
 from zdlint.cli import main
+from zdlint.config import Settings
 from zdlint.fix.apply import ChangedSinceRead, write
 from zdlint.fix.fixer import FileFix, FixRefused, Output
+from zdlint.lint import lint_paths
 
 CATALOGUE = load_catalogue()
 FIXABLE = [
@@ -175,6 +177,121 @@ def test_unknown_column_type_is_reported_not_guessed():
     result = fix_source("SET lock_timeout = '2s';\nALTER TABLE users RENAME COLUMN a TO b;\n")
     assert not result.changed
     assert "--schema" in result.unfixable[0][1]
+
+
+# --- layouts of the migration tools, written to disk and linted by the real linter ------
+
+ORDERS = "CREATE TABLE orders (id bigint PRIMARY KEY, c int);"
+MIXED = (
+    "SET lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN d int;\n"
+    "CREATE INDEX o_idx ON orders (c);\n"
+)
+
+
+def _fix_on_disk(tmp_path: Path, name: str, source: str, beside: dict[str, str] | None = None):
+    """Write the migration (and files beside it) under tmp_path/db, fix it with --write,
+    and return {path relative to db: text} of every file there afterwards."""
+    root = tmp_path / "db"
+    for rel, text in {**(beside or {}), name: source}.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    (tmp_path / "schema.sql").write_text(ORDERS + "\n")
+    assert "ZD102" in _lint_folder(tmp_path).get(name, []), "the original must be flagged"
+    write(fix_source(source, name, ORDERS, folder=root))
+    return {
+        p.relative_to(root).as_posix(): p.read_text()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _lint_folder(tmp_path: Path) -> dict[str, list[str]]:
+    """The real linter on the whole folder: {file relative to db: finding codes}."""
+    root = tmp_path / "db"
+    run = lint_paths([str(root)], Settings(schema=tmp_path / "schema.sql"), CATALOGUE)
+    assert run.errors == []
+    return {
+        Path(r.path).relative_to(root).as_posix(): [f.code for f in r.findings]
+        for r in run.reports
+        if r.findings
+    }
+
+
+def test_dbmate_statement_outside_a_transaction_gets_a_transaction_false_file(tmp_path):
+    source = "-- migrate:up\n" + MIXED + "\n-- migrate:down\nDROP INDEX o_idx;\n"
+    files = _fix_on_disk(tmp_path, "20240101120000_o.sql", source)
+    assert list(files) == [
+        "20240101120000_o.sql",
+        "20240101120001_o_zdlint_fix.sql",
+        "20240101120002_o_zdlint_fix.sql",
+    ]
+    assert "CREATE INDEX" not in files["20240101120000_o.sql"]
+    assert files["20240101120000_o.sql"].endswith("-- migrate:down\nDROP INDEX o_idx;\n")
+    create = files["20240101120002_o_zdlint_fix.sql"]
+    assert "-- migrate:up transaction:false\n" in create
+    assert "CREATE INDEX CONCURRENTLY o_idx ON orders (c);\n\n-- migrate:down\n" in create
+    assert _lint_folder(tmp_path) == {}
+
+
+def test_sqlx_statement_outside_a_transaction_gets_a_no_transaction_file(tmp_path):
+    files = _fix_on_disk(tmp_path, "migrations/20240101120000_o.sql", MIXED)
+    create = files["migrations/20240101120002_o_zdlint_fix.sql"]
+    assert create.startswith("-- no-transaction\n")  # sqlx reads it on the first line only
+    assert "CREATE INDEX CONCURRENTLY o_idx ON orders (c);" in create
+    assert "CONCURRENTLY" not in files["migrations/20240101120000_o.sql"]
+    assert _lint_folder(tmp_path) == {}
+
+
+def test_atlas_file_left_with_concurrent_work_only_switches_to_txmode_none(tmp_path):
+    source = "SET lock_timeout = '2s';\nCREATE INDEX o_idx ON orders (c);\n"
+    files = _fix_on_disk(tmp_path, "20240101120000_o.sql", source, {"atlas.sum": "h1:x=\n"})
+    assert list(files) == ["20240101120000_o.sql", "atlas.sum"]
+    assert files["20240101120000_o.sql"].startswith("-- atlas:txmode none\n\n")
+    assert _lint_folder(tmp_path) == {}
+
+
+def test_atlas_mixed_file_gets_a_txmode_none_file_and_a_note_to_rehash(tmp_path):
+    source = "-- atlas:txmode file\n" + MIXED
+    files = _fix_on_disk(tmp_path, "20240101120000_o.sql", source)
+    assert files["20240101120001_o_zdlint_fix.sql"].startswith("-- atlas:txmode none\n")
+    assert "CONCURRENTLY" not in files["20240101120000_o.sql"]
+    assert _lint_folder(tmp_path) == {}
+    result = fix_source(source, "20240101120000_o.sql", ORDERS, folder=tmp_path / "again")
+    assert any("atlas migrate hash" in note for note in result.notes)
+
+
+def test_prisma_statement_outside_a_transaction_gets_a_folder_that_sorts_after(tmp_path):
+    beside = {"migrations/migration_lock.toml": 'provider = "postgresql"\n'}
+    files = _fix_on_disk(tmp_path, "migrations/20240101235959_o/migration.sql", MIXED, beside)
+    folders = sorted({name.split("/")[1] for name in files if name.count("/") == 2})
+    assert folders == [
+        "20240101235959_o",
+        "20240102000000_o_zdlint_fix",
+        "20240102000001_o_zdlint_fix",
+    ]
+    create = files["migrations/20240102000001_o_zdlint_fix/migration.sql"]
+    assert "step 3 of 20240101235959_o" in create
+    assert "CREATE INDEX CONCURRENTLY o_idx ON orders (c);" in create
+    # Prisma sends the file as one query: a lone statement runs outside a transaction
+    assert create.count(";") == 1
+    assert _lint_folder(tmp_path) == {}
+
+
+def test_diesel_statement_outside_a_transaction_gets_a_folder_with_metadata(tmp_path):
+    beside = {"migrations/2024-01-01-120000_o/down.sql": "DROP INDEX o_idx;\n"}
+    files = _fix_on_disk(tmp_path, "migrations/2024-01-01-120000_o/up.sql", MIXED, beside)
+    new = "migrations/2024-01-01-120002_o_zdlint_fix"
+    assert files[f"{new}/metadata.toml"] == "run_in_transaction = false\n"
+    assert "CREATE INDEX CONCURRENTLY o_idx ON orders (c);" in files[f"{new}/up.sql"]
+    assert f"{new}/down.sql" in files
+    assert "CONCURRENTLY" not in files["migrations/2024-01-01-120000_o/up.sql"]
+    assert _lint_folder(tmp_path) == {}
+
+
+def test_lone_statement_of_a_golang_migrate_or_prisma_file_runs_outside_a_transaction(tmp_path):
+    lone = "CREATE INDEX CONCURRENTLY o_idx ON orders (c);\n"
+    assert "ZD402" not in codes(lone, tmp_path / "000042_o.up.sql")
+    assert "ZD402" in codes("SELECT 1;\n" + lone, tmp_path / "000042_o.up.sql")
 
 
 # --- the command line ---------------------------------------------------------------------

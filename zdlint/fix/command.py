@@ -137,6 +137,8 @@ def run_fix(
                 f"{finding.path}:{span.line}:{span.column}: {finding.code} not fixed: {reason}",
                 file=sys.stderr,
             )
+        for note in result.notes:
+            print(note, file=sys.stderr)
         fixes.append(result)
 
     changed = [f for f in fixes if f.changed]

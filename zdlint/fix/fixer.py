@@ -173,6 +173,13 @@ class _Writer:
         )
         self.notes: list[str] = []
 
+    @property
+    def _migration_name(self) -> str:
+        """What names the migration: its folder for Prisma and Diesel, else the file."""
+        if self.tool in ("prisma", "diesel"):
+            return self.path.parent.name
+        return self.path.name
+
     # --- pieces of the original text -------------------------------------------------
 
     def _statement_end(self, stmt: Statement) -> int:
@@ -226,6 +233,11 @@ class _Writer:
             notes = [p.plan.contract_note for p in planned.values() if p.plan.contract_note]
             outputs.extend(self._contract(contract, notes, inline))
         main = Output(self.path, self._ensure_timeouts(new_text, self.path, alone=False), self.text)
+        if self.tool == "atlas":
+            self.notes.append(
+                f"{self.path.parent.as_posix()}: run `atlas migrate hash` after writing the fix "
+                "(atlas.sum lists every migration file's hash)"
+            )
         outputs = [main, *outputs]
         return [o if o.original is not None else self._finish_new(o) for o in outputs]
 
@@ -303,7 +315,7 @@ class _Writer:
                     f"the new migration {target.name} would share its version with {clash.name}; "
                     "renumber the later migrations or split this one by hand"
                 )
-            header = f"{HEADER}: step {k + 1} of {self.path.name}, run right after it.\n\n"
+            header = f"{HEADER}: step {k + 1} of {self._migration_name}, run right after it.\n\n"
             extra.extend(self._files(target, segment, header))
         return main, extra
 
@@ -347,7 +359,7 @@ class _Writer:
             else self.path.name.split(".")[0]
         )
         header = (
-            f"-- Written by zdlint fix: the contract phase of {self.path.name}.\n"
+            f"-- Written by zdlint fix: the contract phase of {self._migration_name}.\n"
             + "".join(f"-- {note}\n" for note in dict.fromkeys(notes))
             + "-- Then move it into the migrations folder as the newest migration.\n\n"
         )

@@ -186,7 +186,7 @@ def _next_name(name: str, tool: str, index: int, slug: str) -> str:
         return f"{stamp:%Y-%m-%d-%H%M%S}{m.group('rest')}_{slug}"
     if m := _NUMBERED.match(stem):
         number = m.group("number")
-        bumped = str(int(number) + index).zfill(len(number))
+        bumped = _timestamp_plus(number, index) or str(int(number) + index).zfill(len(number))
         return f"{bumped}{m.group('rest')}_{slug}{suffix}"
     if tool in SPLITTING_TOOLS:
         raise LayoutError(
@@ -194,6 +194,17 @@ def _next_name(name: str, tool: str, index: int, slug: str) -> str:
             "placed right after it"
         )
     return f"{stem}_{slug}{suffix or '.sql'}"
+
+
+def _timestamp_plus(number: str, seconds: int) -> str | None:
+    """A YYYYMMDDHHMMSS version `seconds` later (a real time, not 20240101120060)."""
+    if len(number) != len("20240101120000"):
+        return None
+    try:
+        stamp = datetime.strptime(number, "%Y%m%d%H%M%S")
+    except ValueError:
+        return None
+    return f"{stamp + timedelta(seconds=seconds):%Y%m%d%H%M%S}"
 
 
 def version_taken(path: Path, tool: str) -> Path | None:

@@ -14,7 +14,12 @@ from zdlint.sql.checks import checks_by_node_type
 from zdlint.sql.parse import Statement, parse_statements
 from zdlint.sql.schema import SchemaModel
 from zdlint.sql.state import MigrationState, advance, enter_region, new_state
-from zdlint.sql.tools import ToolLayout, apply_transaction_mode, detect_tool
+from zdlint.sql.tools import (
+    ToolLayout,
+    apply_transaction_mode,
+    detect_tool,
+    lone_statement_unwrapped,
+)
 
 SYNTAX_ERROR = "ZD001"
 
@@ -54,8 +59,11 @@ def lint_sql(
 ) -> SqlResult:
     """Check one file; `schema` (the model before this file) is updated as it goes."""
     source = SourceText(text)
-    layout = apply_transaction_mode(detect_tool(file_path, text), options.transaction)
     statements = parse_statements(source)
+    layout = apply_transaction_mode(
+        lone_statement_unwrapped(detect_tool(file_path, text), [s.start for s in statements]),
+        options.transaction,
+    )
     state = new_state(options.pg_version, layout, options.max_lock_timeout_ms, schema)
     state.timezone_utc = options.timezone_utc
     state.file_nodes = [s.node for s in statements if s.node is not None]

@@ -18,6 +18,10 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 TRANSACTION_MODES = ("auto", "always", "never")
+# Tools that send the whole file as one simple-protocol query and no BEGIN of their own:
+# PostgreSQL runs several statements of one query in an implicit transaction block, but a
+# lone statement outside any (so CREATE INDEX CONCURRENTLY alone in its file works).
+IMPLICIT_BLOCK_TOOLS = frozenset({"golang-migrate", "prisma"})
 
 
 @dataclass(frozen=True)
@@ -174,3 +178,17 @@ def apply_transaction_mode(layout: ToolLayout, mode: str) -> ToolLayout:
     wrapped = mode == "always"
     regions = tuple(Region(r.start, r.end, wrapped, r.batch, r.deploy) for r in layout.regions)
     return ToolLayout(layout.tool, f"{layout.reason}; transaction = {mode!r} in config", regions)
+
+
+def lone_statement_unwrapped(layout: ToolLayout, statement_starts: list[int]) -> ToolLayout:
+    """A golang-migrate or Prisma file holding one statement runs it outside a transaction."""
+    if layout.tool not in IMPLICIT_BLOCK_TOOLS:
+        return layout
+    regions = []
+    for r in layout.regions:
+        alone = sum(r.start <= s < r.end for s in statement_starts) == 1
+        wrapped = r.wrapped and not (alone and r.batch and r.deploy)
+        regions.append(Region(r.start, r.end, wrapped, r.batch, r.deploy))
+    if tuple(regions) == layout.regions:
+        return layout
+    return ToolLayout(layout.tool, f"{layout.reason}; one statement", tuple(regions))
