@@ -409,3 +409,25 @@ def test_a_view_dropped_and_recreated_in_one_transaction_is_not_a_break():
     assert "ZD306" in codes(sql.replace("BEGIN;\n", "").replace("COMMIT;\n", ""))
     # and a drop that is never followed by a new definition still breaks the old code
     assert "ZD306" in codes("BEGIN;\nDROP VIEW user_view;\nCOMMIT;\n")
+
+
+def test_not_null_on_a_column_this_file_adds_breaks_the_running_writers():
+    base = "SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN nick text;\n"
+    assert "ZD310" in codes(base + "ALTER TABLE users ALTER COLUMN nick SET NOT NULL;\n")
+    assert "ZD310" in codes(
+        base + "ALTER TABLE users ADD CONSTRAINT c CHECK (nick IS NOT NULL) NOT VALID;\n"
+    )
+    # a default fills the column for writers that do not know it
+    with_default = base + "ALTER TABLE users ALTER COLUMN nick SET DEFAULT '';\n"
+    assert "ZD310" not in codes(
+        with_default + "ALTER TABLE users ALTER COLUMN nick SET NOT NULL;\n"
+    )
+    # a column from an earlier release is the contract step: ZD101's business, not ZD310's
+    assert "ZD310" not in codes(
+        "SET lock_timeout = '2s';\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\n"
+    )
+    # a new table has no running writers
+    assert "ZD310" not in codes(
+        "CREATE TABLE t (id int);\nALTER TABLE t ADD COLUMN n text;\n"
+        "ALTER TABLE t ALTER COLUMN n SET NOT NULL;\n"
+    )

@@ -141,7 +141,8 @@ def indexes_created(nodes: list[ast.Node]) -> set[tuple[str, tuple[str, ...]]]:
     return {(index.table, index.columns) for index in scratch.indexes.values()}
 
 
-def _not_null_column(expr: object) -> str | None:
+def not_null_column(expr: object) -> str | None:
+    """The column of a `col IS NOT NULL` expression, else None."""
     if (
         isinstance(expr, ast.NullTest)
         and expr.nulltesttype == NullTestType.IS_NOT_NULL
@@ -188,7 +189,7 @@ def _add_constraint(
         kind,
         validated=not con.skip_validation,
         columns=columns,
-        not_null_column=_not_null_column(con.raw_expr) if kind == "check" else None,
+        not_null_column=not_null_column(con.raw_expr) if kind == "check" else None,
     )
     if kind in ("unique", "primary", "exclusion"):
         index_name = con.indexname or name

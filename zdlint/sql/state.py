@@ -87,6 +87,9 @@ class MigrationState:
     # DROP of the new name (`ALTER TYPE s RENAME TO s_old; … DROP TYPE s_old`) is not
     # a second break.
     renamed_in_file: set[str] = field(default_factory=set)
+    # (table, column) added to an existing table by this file: the running version of
+    # the application does not know these columns, so it never writes them.
+    added_columns: set[tuple[str, str]] = field(default_factory=set)
     # Every parsed statement of the file, for the few questions about the whole file.
     file_nodes: list[ast.Node] = field(default_factory=list)
     _indexes_in_file: set[tuple[str, tuple[str, ...]]] | None = None
@@ -432,6 +435,13 @@ def _alter_table(state: MigrationState, node: ast.AlterTableStmt) -> None:
         subtype = cmd.subtype
         if subtype == AlterTableType.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
             _add_constraint(state, table, cmd.def_)
+        elif (
+            subtype == AlterTableType.AT_AddColumn
+            and isinstance(cmd.def_, ast.ColumnDef)
+            and cmd.def_.colname
+            and table not in state.created_tables
+        ):
+            state.added_columns.add((table, cmd.def_.colname))
 
 
 _HANDLERS: dict[type, Callable[[MigrationState, Any], None]] = {

@@ -36,6 +36,7 @@ CHECK_MODULES = (
     "exclusion_constraint",
     "fk_enforcement",
     "foreign_key_index",
+    "not_null_before_writers",
     "index_maintenance",
     "lock_timeout",
     "partitions",
