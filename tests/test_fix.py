@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -382,3 +383,35 @@ def test_batch_size_and_backfill_expression_come_from_the_command_line(tmp_path,
     )
     assert result.exit_code == 0, result.output
     assert "LIMIT 50" in result.output and "SET t = 0" in result.output
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_diff_base_leaves_flyway_files_applied_at_the_base_and_fixes_new_ones(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    _git(tmp_path, "init", "-q")
+    Path("V1__old.sql").write_text(BAD)
+    _git(tmp_path, "add", "V1__old.sql")
+    _git(tmp_path, "commit", "-q", "-m", "applied")
+    _git(tmp_path, "tag", "base")
+    edited = BAD + "-- edited after the base\n"
+    Path("V1__old.sql").write_text(edited)  # edited since: still applied and checksummed
+    Path("V2__new.sql").write_text(BAD)
+    result = CliRunner().invoke(
+        main, ["fix", "--isolated", "--write", "--diff-base", "base", "V1__old.sql", "V2__new.sql"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "V1__old.sql: flyway has already applied and checksummed it" in result.output
+    assert Path("V1__old.sql").read_text() == edited
+    assert not Path("V1_1__old_zdlint_fix.sql").exists()
+    assert "CREATE INDEX CONCURRENTLY o_idx ON orders (c);" in Path("V2__new.sql").read_text()
+    assert Path("V2__new.sql.conf").read_text() == "executeInTransaction=false\n"

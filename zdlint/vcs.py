@@ -28,3 +28,11 @@ def changed_files(ref: str, cwd: Path) -> set[Path]:
     names = _git(["diff", "--name-only", "--diff-filter=ACMR", ref, "--"], cwd).splitlines()
     names += _git(["ls-files", "--others", "--exclude-standard"], cwd).splitlines()
     return {(top / name).resolve() for name in names if name}
+
+
+def files_at(ref: str, cwd: Path) -> set[Path]:
+    """Files that exist in revision `ref` (whatever happened to them since)."""
+    top = Path(_git(["rev-parse", "--show-toplevel"], cwd).strip())
+    _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd)
+    names = _git(["ls-tree", "-r", "--name-only", "--full-tree", ref], cwd).splitlines()
+    return {(top / name).resolve() for name in names if name}

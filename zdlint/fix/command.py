@@ -70,12 +70,13 @@ def run_fix(
         fail(str(exc))
         return EXIT_ERROR
 
-    new_since_base: set[Path] | None = None
+    # A file that exists at the base was applied there, even if it was edited since.
+    at_base: set[Path] = set()
     if diff_base:
-        from zdlint.vcs import DiffBaseError, changed_files
+        from zdlint.vcs import DiffBaseError, files_at
 
         try:
-            new_since_base = changed_files(diff_base, Path.cwd())
+            at_base = files_at(diff_base, Path.cwd())
         except DiffBaseError as exc:
             fail(str(exc))
             return EXIT_ERROR
@@ -108,11 +109,7 @@ def run_fix(
             errors += 1
             continue
         tool = detect_tool(target.path, text).tool
-        if (
-            new_since_base is not None
-            and tool in CHECKSUM_TOOLS
-            and target.path.resolve() not in new_since_base
-        ):
+        if tool in CHECKSUM_TOOLS and target.path.resolve() in at_base:
             print(
                 f"{target.display}: {tool} has already applied and checksummed it (it exists at "
                 f"{diff_base}); not edited",
