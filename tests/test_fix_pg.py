@@ -168,3 +168,21 @@ def test_backfilled_not_null_column_is_filled_on_every_row(pg_server):
         assert wrong == (0,) and notnull == (True,)
     finally:
         drop_database(pg_server.dsn(), name)
+
+
+@pytest.mark.parametrize("index", [0, 1], ids=["range", "list-with-null"])
+def test_fixed_attach_partition_finds_its_bound_proven_and_skips_the_scan(pg_server, index):
+    example = load_catalogue().get("ZD107").bad_examples[index]
+    result = fix_example(example, pg_version=pg_server.version // 10000)
+    (output,) = result.outputs
+    name = _fresh(pg_server, example.setup, 0)
+    try:
+        with psycopg.connect(with_dbname(pg_server.dsn(), name), autocommit=True) as conn:
+            notices: list[str] = []
+            conn.add_notice_handler(lambda d: notices.append(d.message_primary or ""))
+            conn.execute("SET client_min_messages = debug1")
+            for stmt in parse_statements(SourceText(output.text)):
+                conn.execute(stmt.text)
+        assert any("is implied by existing constraints" in n for n in notices), notices
+    finally:
+        drop_database(pg_server.dsn(), name)

@@ -92,6 +92,9 @@ class Table:
     constraints: dict[str, Constraint] = field(default_factory=dict)
     partitioned: bool = False
     partition_of: str | None = None
+    # PARTITION BY RANGE/LIST/HASH (col, …): the key's columns; empty when an expression
+    # is part of the key (or the table is not partitioned).
+    partition_key: tuple[str, ...] = ()
 
 
 @dataclass
@@ -230,6 +233,10 @@ def _create_table(model: SchemaModel, node: ast.CreateStmt) -> None:
     if node.if_not_exists and name in model.tables:
         return
     table = Table(name, partitioned=node.partspec is not None)
+    if node.partspec is not None:
+        elements = node.partspec.partParams or ()
+        if all(e.name for e in elements):
+            table.partition_key = tuple(e.name for e in elements)
     if node.partbound is not None and node.inhRelations:
         table.partition_of = relation_name(node.inhRelations[0])
         parent = model.tables.get(table.partition_of)

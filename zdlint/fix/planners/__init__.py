@@ -15,7 +15,15 @@ from zdlint.sql.state import MigrationState
 
 Planner = Callable[[Statement, MigrationState, Hit, FixOptions], "Plan | Unfixable"]
 
-PLANNER_MODULES = ("indexes", "constraints", "not_null", "defaults", "batches", "columns")
+PLANNER_MODULES = (
+    "indexes",
+    "constraints",
+    "not_null",
+    "defaults",
+    "batches",
+    "columns",
+    "partitions",
+)
 
 
 @cache
