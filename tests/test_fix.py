@@ -82,7 +82,7 @@ def test_fixing_twice_changes_nothing(rule, example):
         assert not again.changed, (output.path, [o.text for o in again.outputs])
 
 
-def test_statement_inside_an_explicit_transaction_moves_out_of_it():
+def test_statement_inside_an_explicit_transaction_moves_out_of_it_leaving_no_empty_one():
     result = fix_source(
         "SET lock_timeout = '2s';\nBEGIN;\nALTER TABLE t ADD COLUMN a int;\n"
         "CREATE INDEX t_a_idx ON t (a);\nCOMMIT;\n",
@@ -91,7 +91,7 @@ def test_statement_inside_an_explicit_transaction_moves_out_of_it():
     assert result.outputs[0].text == (
         "SET lock_timeout = '2s';\nBEGIN;\nALTER TABLE t ADD COLUMN a int;\nCOMMIT;\n"
         "DROP INDEX CONCURRENTLY IF EXISTS t_a_idx;\n"
-        "CREATE INDEX CONCURRENTLY t_a_idx ON t (a);\nBEGIN;\nCOMMIT;\n"
+        "CREATE INDEX CONCURRENTLY t_a_idx ON t (a);\n"
     )
 
 
@@ -189,16 +189,24 @@ MIXED = (
 )
 
 
-def _fix_on_disk(tmp_path: Path, name: str, source: str, beside: dict[str, str] | None = None):
+def _fix_on_disk(
+    tmp_path: Path,
+    name: str,
+    source: str,
+    beside: dict[str, str] | None = None,
+    flagged: str = "ZD102",
+    setup: str = ORDERS,
+    **settings,
+):
     """Write the migration (and files beside it) under tmp_path/db, fix it with --write,
     and return {path relative to db: text} of every file there afterwards."""
     root = tmp_path / "db"
     for rel, text in {**(beside or {}), name: source}.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text)
-    (tmp_path / "schema.sql").write_text(ORDERS + "\n")
-    assert "ZD102" in _lint_folder(tmp_path).get(name, []), "the original must be flagged"
-    write(fix_source(source, name, ORDERS, folder=root))
+    (tmp_path / "schema.sql").write_text(setup + "\n")
+    assert flagged in _lint_folder(tmp_path, **settings).get(name, []), "the original is flagged"
+    write(fix_source(source, name, setup, Settings(**settings), folder=root))
     return {
         p.relative_to(root).as_posix(): p.read_text()
         for p in sorted(root.rglob("*"))
@@ -206,10 +214,10 @@ def _fix_on_disk(tmp_path: Path, name: str, source: str, beside: dict[str, str] 
     }
 
 
-def _lint_folder(tmp_path: Path) -> dict[str, list[str]]:
+def _lint_folder(tmp_path: Path, **settings) -> dict[str, list[str]]:
     """The real linter on the whole folder: {file relative to db: finding codes}."""
     root = tmp_path / "db"
-    run = lint_paths([str(root)], Settings(schema=tmp_path / "schema.sql"), CATALOGUE)
+    run = lint_paths([str(root)], Settings(schema=tmp_path / "schema.sql", **settings), CATALOGUE)
     assert run.errors == []
     return {
         Path(r.path).relative_to(root).as_posix(): [f.code for f in r.findings]
@@ -293,6 +301,75 @@ def test_lone_statement_of_a_golang_migrate_or_prisma_file_runs_outside_a_transa
     lone = "CREATE INDEX CONCURRENTLY o_idx ON orders (c);\n"
     assert "ZD402" not in codes(lone, tmp_path / "000042_o.up.sql")
     assert "ZD402" in codes("SELECT 1;\n" + lone, tmp_path / "000042_o.up.sql")
+
+
+# --- transactions split (ZD405, ZD407, ZD408) ------------------------------------------
+
+USERS = "CREATE TABLE users (id bigint PRIMARY KEY, fullname text);"
+
+
+def test_backfill_moves_out_of_a_goose_files_transaction_into_batches(tmp_path):
+    source = (
+        "-- +goose Up\nSET lock_timeout = '2s';\nSET statement_timeout = '30min';\n"
+        "ALTER TABLE users ADD COLUMN full_name text;\nUPDATE users SET full_name = fullname;\n"
+    )
+    files = _fix_on_disk(tmp_path, "00042_name.sql", source, flagged="ZD407", setup=USERS)
+    assert "UPDATE" not in files["00042_name.sql"]
+    assert "ALTER TABLE users ADD COLUMN full_name text;" in files["00042_name.sql"]
+    call = next(t for t in files.values() if "CALL zdlint_batch_update_users()" in t)
+    assert "-- +goose NO TRANSACTION\n" in call
+    assert "CREATE PROCEDURE" in files["00043_name_zdlint_fix.sql"]
+    assert _lint_folder(tmp_path) == {}
+
+
+def test_backfill_in_a_golang_migrate_file_becomes_one_batch_in_its_own_file(tmp_path):
+    source = (
+        "SET lock_timeout = '2s';\nSET statement_timeout = '30min';\n"
+        "ALTER TABLE users ADD COLUMN full_name text;\nUPDATE users SET full_name = fullname;\n"
+    )
+    files = _fix_on_disk(tmp_path, "000042_name.up.sql", source, flagged="ZD407", setup=USERS)
+    assert "UPDATE" not in files["000042_name.up.sql"]
+    batch = files["000043_name_zdlint_fix.up.sql"]
+    assert "UPDATE users SET full_name = fullname" in batch and "LIMIT 1000" in batch
+    assert "ZD407" not in str(_lint_folder(tmp_path))
+
+
+def test_second_table_of_a_golang_migrate_file_goes_to_a_new_file(tmp_path):
+    source = (
+        "SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN seen timestamptz;\n"
+        "ALTER TABLE orders ADD COLUMN shipped timestamptz;\n"
+    )
+    setup = USERS + "\n" + ORDERS
+    files = _fix_on_disk(tmp_path, "000042_two.up.sql", source, flagged="ZD408", setup=setup)
+    assert "orders" not in files["000042_two.up.sql"]
+    assert files["000043_two_zdlint_fix.up.sql"].endswith(
+        "SET lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN shipped timestamptz;\n"
+    )
+    assert _lint_folder(tmp_path) == {}
+
+
+def test_statement_locking_several_tables_itself_is_reported_not_split():
+    result = fix_source(
+        "SET lock_timeout = '2s';\nBEGIN;\nALTER TABLE users ADD COLUMN a int;\n"
+        "DROP TABLE orders, users;\nCOMMIT;\n",
+        setup=USERS + "\n" + ORDERS,
+    )
+    reasons = [reason for finding, reason in result.unfixable if finding.code == "ZD408"]
+    assert reasons and "split it into one statement each" in reasons[0]
+
+
+def test_enum_value_before_12_moves_to_a_goose_no_transaction_file(tmp_path):
+    source = (
+        "-- +goose Up\nSET lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN d int;\n"
+        "ALTER TYPE status ADD VALUE 'refunded';\n"
+    )
+    setup = ORDERS + "\nCREATE TYPE status AS ENUM ('new');"
+    files = _fix_on_disk(
+        tmp_path, "00042_s.sql", source, flagged="ZD405", setup=setup, pg_version=11
+    )
+    assert "ADD VALUE" not in files["00042_s.sql"]
+    assert "-- +goose NO TRANSACTION\n" in files["00043_s_zdlint_fix.sql"]
+    assert _lint_folder(tmp_path, pg_version=11) == {}
 
 
 # --- the command line ---------------------------------------------------------------------

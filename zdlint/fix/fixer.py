@@ -32,6 +32,7 @@ _DIRECTIVE = re.compile(
     r"--\s*(\+goose|migrate:|\+migrate|no-transaction|atlas:|liquibase|changeset)[^\n]*\n?", re.I
 )
 
+_EMPTY_TRANSACTION = re.compile(r"^BEGIN;\n(?:\s*\n)*COMMIT;(?:\n|\Z)", re.M)
 
 HEADER = "-- Written by zdlint fix"
 
@@ -251,7 +252,8 @@ class _Writer:
             pieces.append(lay.inline_steps(entry.plan.expand, entry.explicit))
             position = self._semicolon_end(stmt)
         pieces.append(self.text[position:])
-        return "".join(pieces)
+        # Steps moved out of the user's BEGIN … COMMIT may leave it empty: a no-op, dropped.
+        return _EMPTY_TRANSACTION.sub("", "".join(pieces))
 
     def _units(
         self, planned: dict[int, _Planned], region: Region

@@ -93,7 +93,8 @@ def inline_steps(steps: tuple[Step, ...], in_explicit_transaction: bool) -> str:
     for i, (transactional, units) in enumerate(groups):
         texts = [u.text for u in units]
         if in_explicit_transaction:
-            if i > 0 or not transactional:
+            # the first step joins the open transaction unless it must start a new one
+            if i > 0 or not transactional or units[0].mode == NEW:
                 if open_tx:
                     lines.append("COMMIT;")
                     open_tx = False

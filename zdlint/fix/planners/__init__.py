@@ -23,6 +23,7 @@ PLANNER_MODULES = (
     "batches",
     "columns",
     "partitions",
+    "transactions",
 )
 
 

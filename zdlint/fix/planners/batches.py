@@ -58,9 +58,10 @@ def _values(set_clause: str, count: int) -> list[str]:
     return values if len(values) == count else []
 
 
-def _plan(
+def batched_plan(
     stmt: Statement, state: MigrationState, options: FixOptions, rule: str
 ) -> Plan | Unfixable:
+    """The UPDATE or DELETE in batches that each commit (for `rule`'s finding)."""
     node = stmt.node
     kind = "update" if isinstance(node, ast.UpdateStmt) else "delete"
     if not isinstance(node, (ast.UpdateStmt, ast.DeleteStmt)):
@@ -118,13 +119,13 @@ def _plan(
 def update(
     stmt: Statement, state: MigrationState, hit: Hit, options: FixOptions
 ) -> Plan | Unfixable:
-    return _plan(stmt, state, options, "ZD501")
+    return batched_plan(stmt, state, options, "ZD501")
 
 
 def delete(
     stmt: Statement, state: MigrationState, hit: Hit, options: FixOptions
 ) -> Plan | Unfixable:
-    return _plan(stmt, state, options, "ZD502")
+    return batched_plan(stmt, state, options, "ZD502")
 
 
 PLANNERS = {"ZD501": update, "ZD502": delete}

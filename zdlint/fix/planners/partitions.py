@@ -112,7 +112,7 @@ def attach_partition(
                 rule=RULE,
                 new_transaction=True,
             ),
-            Step(render(RULE, "drop_bound_check", **names), rule=RULE),
+            Step(render(RULE, "drop_bound_check", **names), rule=RULE, new_transaction=True),
         ),
     )
 
