@@ -19,7 +19,7 @@ from zdlint.pg.seed import seed_tables
 from zdlint.pg.server import PgServer
 from zdlint.source import SourceText
 from zdlint.sql.parse import parse_statements
-from zdlint.sql.tools import detect_tool
+from zdlint.sql.tools import detect_tool, lone_statement_unwrapped
 
 SEED_ROWS = 2_500  # more than two batches of the default 1000
 _names = itertools.count(1)
@@ -69,9 +69,10 @@ def _schema(dsn: str, column_order: bool) -> dict[str, set[tuple]]:
 def _run_file(conn: psycopg.Connection, path: Path, text: str) -> None:
     """Run a migration file the way its tool would: wrapped in one transaction, or
     statement by statement."""
-    layout = detect_tool(path, text)
+    parsed = parse_statements(SourceText(text))
+    layout = lone_statement_unwrapped(detect_tool(path, text), [s.start for s in parsed])
     wrapped = layout.wraps_by_default
-    statements = [s for s in parse_statements(SourceText(text)) if layout.region_at(s.start).deploy]
+    statements = [s for s in parsed if layout.region_at(s.start).deploy]
     if wrapped:
         conn.execute("BEGIN")
     for stmt in statements:
