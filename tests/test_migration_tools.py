@@ -85,3 +85,12 @@ def test_config_transaction_override_always_and_never():
     assert not apply_transaction_mode(goose, "never").wraps_by_default
     assert "ZD402" in codes(CIC, transaction="always")
     assert "ZD402" not in codes("-- +goose Up\n" + CIC, transaction="never")
+
+
+def test_a_lone_statement_of_a_batch_tool_runs_outside_a_transaction(tmp_path):
+    from zdlint.sql.tools import file_runs_in_transaction
+
+    path = tmp_path / "0003_idx.up.sql"
+    assert file_runs_in_transaction(path, "CREATE INDEX CONCURRENTLY i ON t (a);\n") is False
+    assert file_runs_in_transaction(path, "SET lock_timeout = '1s';\nSELECT 1;\n") is True
+    assert file_runs_in_transaction(tmp_path / "plain.sql", "SELECT 1;\nSELECT 2;\n") is False

@@ -16,7 +16,7 @@ from zdlint.catalogue import Example, Rule, load_catalogue
 from zdlint.locks import lock_mode
 from zdlint.pg.server import PgServer
 from zdlint.pg.trace import Trace, run_trace
-from zdlint.sql.tools import detect_tool
+from zdlint.sql.tools import file_runs_in_transaction
 
 SEED_ROWS = 2_000
 
@@ -50,7 +50,7 @@ def _trace(rule: Rule, example: Example, server: PgServer) -> Trace:
     if not rule.applies_to(major):
         pytest.skip(f"{rule.code} does not apply to PostgreSQL {major}")
     path = Path(example.path) if example.path else None
-    wrapped = detect_tool(path, example.source).wraps_by_default
+    wrapped = file_runs_in_transaction(path, example.source)
     for seed_rows in (SEED_ROWS, 0):
         result = run_trace(
             server,  # a fresh scratch database for every run
@@ -143,7 +143,7 @@ def test_bad_example_that_the_rule_says_postgres_rejects_does_fail(
         pg_server,
         [("setup", example.setup)] if example.setup else [],
         example.source,
-        in_transaction=detect_tool(path, example.source).wraps_by_default,
+        in_transaction=file_runs_in_transaction(path, example.source),
         seed_rows=SEED_ROWS,
         name=f"{rule.code} bad example",
     )

@@ -16,7 +16,7 @@ from zdlint.pg.server import PgServer, start_server
 from zdlint.pg.trace import TraceError, run_trace
 from zdlint.pg.trace_report import TracedFile, render
 from zdlint.source import UndecodableFile, decode
-from zdlint.sql.tools import detect_tool
+from zdlint.sql.tools import file_runs_in_transaction
 
 EXIT_CLEAN, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 _DOWN = re.compile(r"(^|[._-])down\.sql$", re.IGNORECASE)
@@ -173,7 +173,7 @@ def _trace_all(
                     in_transaction=(
                         in_transaction
                         if in_transaction is not None
-                        else detect_tool(path, texts[path]).wraps_by_default
+                        else file_runs_in_transaction(path, texts[path])
                     ),
                     seed_rows=seed_rows,
                     allow_side_effects=allow_side_effects,

@@ -30,7 +30,7 @@ from zdlint.pg.trace import SetupItem, apply_setup, check_runnable, error_text, 
 from zdlint.pg.workload import TableWorkload, build_workloads
 from zdlint.source import SourceText
 from zdlint.sql.parse import Statement, parse_statements
-from zdlint.sql.tools import detect_tool
+from zdlint.sql.tools import file_runs_in_transaction
 
 Progress = Callable[[str, "float | None"], None]  # (what is happening, seconds expected)
 
@@ -500,7 +500,7 @@ def fixed_sql(path: Path, text: str) -> list[tuple[str, bool]]:
         raise VerifyError(
             f"{path}: zdlint fix has nothing to change, so there is no fix to compare."
         )
-    return [(body, detect_tool(where, body).wraps_by_default) for where, body in files]
+    return [(body, file_runs_in_transaction(where, body)) for where, body in files]
 
 
 def _fix_engine() -> FixEngine:

@@ -20,7 +20,7 @@ from zdlint.pg.trace import TraceError
 from zdlint.pg.trace_cli import UsageError, plan, postgres_target, read_sql
 from zdlint.pg.verify import Script, VerifyError, VerifySettings, fixed_sql, run_verify
 from zdlint.pg.verify_report import FORMATS, render, verdict
-from zdlint.sql.tools import detect_tool
+from zdlint.sql.tools import file_runs_in_transaction
 
 EXIT_PASSED, EXIT_STALLED, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED = 130
@@ -172,13 +172,13 @@ def verify(
             wrapped = (
                 in_transaction
                 if in_transaction is not None
-                else detect_tool(target_path, texts[target_path]).wraps_by_default
+                else file_runs_in_transaction(target_path, texts[target_path])
             )
             original = Script.from_texts([(str(target_path), texts[target_path], wrapped)])
             fixed_script = None
             if fixed:
                 fixed_script = Script.from_texts(
-                    [(str(p), texts[p], detect_tool(p, texts[p]).wraps_by_default) for p in fixed]
+                    [(str(p), texts[p], file_runs_in_transaction(p, texts[p])) for p in fixed]
                 )
             elif compare_fix:
                 steps = fixed_sql(target_path, texts[target_path])

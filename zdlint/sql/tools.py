@@ -192,3 +192,14 @@ def lone_statement_unwrapped(layout: ToolLayout, statement_starts: list[int]) ->
     if tuple(regions) == layout.regions:
         return layout
     return ToolLayout(layout.tool, f"{layout.reason}; one statement", tuple(regions))
+
+
+def file_runs_in_transaction(path: Path | None, text: str) -> bool:
+    """Whether the file's migration tool runs it inside a transaction (the whole file, as
+    trace and verify run it): its markers and layout, and for a batch tool the number of
+    statements (a lone statement is not wrapped)."""
+    from zdlint.source import SourceText
+    from zdlint.sql.parse import parse_statements
+
+    starts = [s.start for s in parse_statements(SourceText(text))]
+    return lone_statement_unwrapped(detect_tool(path, text), starts).wraps_by_default
