@@ -431,3 +431,21 @@ def test_not_null_on_a_column_this_file_adds_breaks_the_running_writers():
         "CREATE TABLE t (id int);\nALTER TABLE t ADD COLUMN n text;\n"
         "ALTER TABLE t ALTER COLUMN n SET NOT NULL;\n"
     )
+
+
+def test_attach_partition_locks_the_partition_not_the_parent_in_access_exclusive():
+    from zdlint.sql.locking import access_exclusive_tables, statement_lock
+    from zdlint.sql.parse import parse_fast
+
+    (raw,) = parse_fast(
+        "ALTER TABLE measurements ATTACH PARTITION m2024 FOR VALUES FROM (1) TO (2)"
+    )
+    assert statement_lock(raw.stmt) == "ShareUpdateExclusiveLock"  # on the parent
+    assert access_exclusive_tables(raw.stmt) == ["m2024"]
+    sql = (
+        "SET lock_timeout = '2s';\nBEGIN;\n"
+        "ALTER TABLE measurements ATTACH PARTITION m2024 FOR VALUES FROM (1) TO (2);\n"
+        "ALTER TABLE m2024 DROP CONSTRAINT m2024_bound;\nCOMMIT;\n"
+    )
+    found = codes(sql)
+    assert "ZD408" not in found and "ZD409" not in found

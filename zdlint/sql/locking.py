@@ -24,7 +24,7 @@ def ddl_tables(node: ast.Node | None) -> list[str]:
     which is why such statements need a lock_timeout.
     """
     if isinstance(node, ast.AlterTableStmt):
-        return [relation_name(node.relation)]
+        return [relation_name(node.relation), *attached_partitions(node)]
     if isinstance(node, ast.IndexStmt):
         return [relation_name(node.relation)]
     if isinstance(node, (ast.CreateTrigStmt, ast.RuleStmt)):
@@ -62,6 +62,10 @@ def alter_table_command_lock(cmd: ast.AlterTableCmd) -> str:
         return "ShareUpdateExclusiveLock"
     if cmd.subtype == AlterTableType.AT_DetachPartition and _concurrent_partition_cmd(cmd):
         return "ShareUpdateExclusiveLock"
+    if cmd.subtype == AlterTableType.AT_AttachPartition:
+        # since PostgreSQL 12; the partition being attached gets ACCESS EXCLUSIVE
+        # (see attached_partitions)
+        return "ShareUpdateExclusiveLock"
     if (
         cmd.subtype == AlterTableType.AT_AddConstraint
         and isinstance(cmd.def_, ast.Constraint)
@@ -69,6 +73,17 @@ def alter_table_command_lock(cmd: ast.AlterTableCmd) -> str:
     ):
         return "ShareRowExclusiveLock"
     return "AccessExclusiveLock"
+
+
+def attached_partitions(node: ast.AlterTableStmt) -> list[str]:
+    """Tables ATTACH PARTITION takes ACCESS EXCLUSIVE on (the parent gets less)."""
+    return [
+        relation_name(cmd.def_.name)
+        for cmd in node.cmds or ()
+        if cmd.subtype == AlterTableType.AT_AttachPartition
+        and isinstance(cmd.def_, ast.PartitionCmd)
+        and cmd.def_.name is not None
+    ]
 
 
 def _concurrent_partition_cmd(cmd: ast.AlterTableCmd) -> bool:
@@ -137,6 +152,8 @@ def access_exclusive_tables(node: ast.Node | None) -> list[str]:
         if not is_vacuum_full(node):
             return []
         return [relation_name(r.relation) for r in node.rels or () if r.relation is not None]
+    if isinstance(node, ast.AlterTableStmt) and statement_lock(node) != "AccessExclusiveLock":
+        return attached_partitions(node)
     if statement_lock(node) != "AccessExclusiveLock":
         return []
     return ddl_tables(node)
