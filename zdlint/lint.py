@@ -47,6 +47,24 @@ def lint_paths(
     `parallel`, a large batch is spread over processes (findings without fix plans).
     Reports come in the order of the targets either way.
     """
+    from zdlint.sql.tools import remembered_files
+
+    with remembered_files():
+        return _lint_paths(
+            arguments, settings, catalogue, stdin_name, read_stdin, only, cache, parallel
+        )
+
+
+def _lint_paths(
+    arguments: list[str],
+    settings: Settings,
+    catalogue: Catalogue,
+    stdin_name: str | None,
+    read_stdin: Callable[[], bytes] | None,
+    only: set[Path] | None,
+    cache: FindingsCache | None,
+    parallel: bool,
+) -> LintRun:
     from zdlint.sql.history import SchemaFileError
 
     run = LintRun()
@@ -79,7 +97,10 @@ def lint_paths(
             if findings is not None:
                 reports[i] = FileReport(jobs[i].display, findings, decode(jobs[i].data))
     # In history order, so the schema model of each folder advances and is never rebuilt.
-    misses = sorted((i for i, r in enumerate(reports) if r is None), key=lambda i: jobs[i].order)
+    misses = sorted(
+        (i for i, r in enumerate(reports) if r is None),
+        key=lambda i: _history_order(jobs[i], history),
+    )
     if misses:
         from zdlint.parallel import lint_in_processes, worker_count
 
@@ -97,6 +118,12 @@ def lint_paths(
     return run
 
 
+def _history_order(job: Job, history: History) -> tuple[bool, Path]:
+    """stdin first, then files by resolved path (the history memoises resolving)."""
+    path = job.target.path
+    return (path is not None, history.resolve(path) if path is not None else Path())
+
+
 @dataclass(frozen=True)
 class Job:
     """One file to check: its name for reports, where it is, and its bytes."""
@@ -104,11 +131,6 @@ class Job:
     display: str
     target: Target
     data: bytes
-
-    @property
-    def order(self) -> tuple[bool, Path]:
-        path = self.target.path
-        return (path is not None, path.resolve() if path is not None else Path())
 
 
 def lint_jobs(

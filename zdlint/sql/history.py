@@ -95,11 +95,16 @@ class History:
     # Resolving a path stats every folder above it; each file is asked about twice.
     _resolved: dict[Path, Path] = field(default_factory=dict)
 
-    def _sequence(self, path: Path) -> tuple[tuple[Path, str], Path, _Sequence]:
-        """(cursor key, resolved path, its migration sequence) for a migration file."""
+    def resolve(self, path: Path) -> Path:
+        """`path.resolve()`, once per path and run."""
         target = self._resolved.get(path)
         if target is None:
             target = self._resolved[path] = path.resolve()
+        return target
+
+    def _sequence(self, path: Path) -> tuple[tuple[Path, str], Path, _Sequence]:
+        """(cursor key, resolved path, its migration sequence) for a migration file."""
+        target = self.resolve(path)
         per_folder = target.name in PER_FOLDER_NAMES
         key = (
             target.parent.parent if per_folder else target.parent,

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,6 +88,30 @@ def _sections(
     return tuple(regions)
 
 
+# Within one run the same few marker files are asked about for every migration of a
+# folder; `remembered_files()` lets a run answer each question once.
+_known_files: ContextVar[dict[Path, bool] | None] = ContextVar("zdlint_known_files", default=None)
+
+
+@contextmanager
+def remembered_files() -> Iterator[None]:
+    """For the length of one run, each marker file's existence is looked up once."""
+    token = _known_files.set({})
+    try:
+        yield
+    finally:
+        _known_files.reset(token)
+
+
+def _exists(path: Path) -> bool:
+    known = _known_files.get()
+    if known is None:
+        return path.exists()
+    if path not in known:
+        known[path] = path.exists()
+    return known[path]
+
+
 def detect_tool(path: Path | None, text: str) -> ToolLayout:
     """Identify the migration tool from markers in the text, then from the file layout."""
     if _GOOSE.search(text):
@@ -106,7 +133,7 @@ def detect_tool(path: Path | None, text: str) -> ToolLayout:
         return ToolLayout("liquibase", "liquibase formatted sql header", _liquibase(text))
     if _SQLX_NO_TX.match(text):
         return ToolLayout("sqlx", "-- no-transaction first line", _whole(text, False))
-    if _ATLAS_ANY.search(text) or (path is not None and (path.parent / "atlas.sum").exists()):
+    if _ATLAS_ANY.search(text) or (path is not None and _exists(path.parent / "atlas.sum")):
         wrapped = not _ATLAS_NONE.search(text)
         return ToolLayout("atlas", "atlas directive or atlas.sum", _whole(text, wrapped))
     if path is None:
@@ -123,20 +150,20 @@ def _detect_from_layout(path: Path, text: str) -> ToolLayout:
         return ToolLayout("flyway", reason, _whole(text, wrapped))
     if (
         name == "up.sql"
-        and (path.parent / "down.sql").exists()
-        or (name == "up.sql" and (path.parent / "metadata.toml").exists())
+        and _exists(path.parent / "down.sql")
+        or (name == "up.sql" and _exists(path.parent / "metadata.toml"))
     ):
         wrapped = _diesel_runs_in_transaction(path.parent / "metadata.toml")
         return ToolLayout("diesel", "Diesel up.sql layout", _whole(text, wrapped, batch=True))
     if name == "migration.sql" and (
-        (path.parent.parent / "migration_lock.toml").exists() or path.parent.name[:1].isdigit()
+        _exists(path.parent.parent / "migration_lock.toml") or path.parent.name[:1].isdigit()
     ):
         return ToolLayout("prisma", "Prisma migration.sql layout", _whole(text, True, batch=True))
     if _GOLANG_MIGRATE_NAME.match(name):
         return ToolLayout(
             "golang-migrate", "NNN_name.up.sql file name", _whole(text, True, batch=True)
         )
-    if any((p / "sqitch.plan").exists() for p in list(path.parents)[:3]):
+    if any(_exists(p / "sqitch.plan") for p in list(path.parents)[:3]):
         return ToolLayout("sqitch", "sqitch.plan", _whole(text, False))
     if _SQLX_NAME.match(name) and path.parent.name == "migrations":
         return ToolLayout("sqlx", "NNN_name.sql in migrations/", _whole(text, True, batch=True))
