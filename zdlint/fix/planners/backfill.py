@@ -6,8 +6,10 @@ Shared by the unbatched UPDATE/DELETE fix and by every fix that fills a new colu
 from __future__ import annotations
 
 from zdlint.fix.plan import EXPAND, Phase, Step
+from zdlint.fix.planners._common import is_batch_tool, primary_key
 from zdlint.fix.render import render
-from zdlint.fix.sql_text import derived_name
+from zdlint.fix.sql_text import derived_name, quote_ident
+from zdlint.sql.state import MigrationState
 
 TEMPLATE = "batched"  # rules/batched-*.fix.sql.j2
 
@@ -49,3 +51,31 @@ def batched_steps(
         Step(render(TEMPLATE, "call", name=name), False, phase, rule),
         Step(render(TEMPLATE, "drop", name=name), True, phase, rule, True),
     ]
+
+
+def fill_null_column_steps(
+    *,
+    rule: str,
+    state: MigrationState,
+    table: str,  # the table as SQL
+    name: str,  # the table's bare name, for the schema model
+    column: str,
+    expression: str,
+    batch_size: int,
+    phase: Phase = EXPAND,
+) -> list[Step]:
+    """Batched `UPDATE table SET column = expression WHERE column IS NULL`."""
+    return batched_steps(
+        rule=rule,
+        kind="update",
+        relation=table,
+        qualifier=table,
+        table_sql=table,
+        key=primary_key(state, name),
+        set_clause=f"{quote_ident(column)} = {expression}",
+        where=f"{quote_ident(column)} IS NULL",
+        batch_size=batch_size,
+        batch_tool=is_batch_tool(state),
+        name_hint=f"{name}_{column}",
+        phase=phase,
+    )

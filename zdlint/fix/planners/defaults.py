@@ -10,12 +10,10 @@ from zdlint.findings import Hit
 from zdlint.fix.plan import FixOptions, Plan, Step, Unfixable
 from zdlint.fix.planners._common import (
     deparse,
-    is_batch_tool,
-    primary_key,
     relation_sql,
     single_command,
 )
-from zdlint.fix.planners.backfill import batched_steps
+from zdlint.fix.planners.backfill import fill_null_column_steps
 from zdlint.fix.planners.not_null import not_null_steps
 from zdlint.fix.render import render
 from zdlint.fix.sql_text import quote_ident
@@ -61,18 +59,14 @@ def add_column_volatile_default(
     steps = [
         Step(render(rule, "add_without_default", **ctx), True, rule=rule),
         Step(render(rule, "set_default", **ctx), True, rule=rule),
-        *batched_steps(
+        *fill_null_column_steps(
             rule=rule,
-            kind="update",
-            relation=table,
-            qualifier=table,
-            table_sql=table,
-            key=primary_key(state, name),
-            set_clause=f"{quote_ident(colname)} = {expression}",
-            where=f"{quote_ident(colname)} IS NULL",
+            state=state,
+            table=table,
+            name=name,
+            column=colname,
+            expression=expression,
             batch_size=options.batch_size,
-            batch_tool=is_batch_tool(state),
-            name_hint=f"{name}_{colname}",
         ),
     ]
     if not_null:

@@ -10,8 +10,8 @@ from pglast.enums import AlterTableType, ConstrType
 
 from zdlint.findings import Hit
 from zdlint.fix.plan import CONTRACT, EXPAND, FixOptions, Phase, Plan, Step, Unfixable
-from zdlint.fix.planners._common import is_batch_tool, primary_key, relation_sql, single_command
-from zdlint.fix.planners.backfill import batched_steps
+from zdlint.fix.planners._common import relation_sql, single_command
+from zdlint.fix.planners.backfill import fill_null_column_steps
 from zdlint.fix.render import render
 from zdlint.fix.sql_text import derived_name, quote_ident, remove_tokens
 from zdlint.sql.names import relation_name
@@ -122,18 +122,14 @@ def add_column_not_null(
         # version inserted (without the column) in between.
         for phase, target in ((EXPAND, expand), (CONTRACT, contract)):
             target.extend(
-                batched_steps(
+                fill_null_column_steps(
                     rule=rule,
-                    kind="update",
-                    relation=table,
-                    qualifier=table,
-                    table_sql=table,
-                    key=primary_key(state, name),
-                    set_clause=f"{quote_ident(colname)} = {options.backfill_expr}",
-                    where=f"{quote_ident(colname)} IS NULL",
+                    state=state,
+                    table=table,
+                    name=name,
+                    column=colname,
+                    expression=options.backfill_expr,
                     batch_size=options.batch_size,
-                    batch_tool=is_batch_tool(state),
-                    name_hint=f"{name}_{colname}",
                     phase=phase,
                 )
             )
