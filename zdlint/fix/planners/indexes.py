@@ -20,6 +20,12 @@ REINDEX_CONCURRENTLY_FROM = 12
 DETACH_CONCURRENTLY_FROM = 14
 
 
+def _concurrently(rule: str, text: str) -> str | Unfixable:
+    """The statement with CONCURRENTLY after its INDEX keyword."""
+    sql = insert_after(text, "INDEX", "CONCURRENTLY")
+    return sql if sql is not None else Unfixable(rule, "could not find INDEX in the statement")
+
+
 def create_index(
     stmt: Statement, state: MigrationState, hit: Hit, options: FixOptions
 ) -> Plan | Unfixable:
@@ -33,9 +39,9 @@ def create_index(
             "on each partition, then create it ON ONLY the parent and ATTACH each one",
         )
     text = remove_tokens(stmt.text, ("IF_P", "NOT", "EXISTS"))
-    create = insert_after(text, "INDEX", "CONCURRENTLY")
-    if create is None:
-        return Unfixable(rule, "could not find INDEX in the statement")
+    create = _concurrently(rule, text)
+    if isinstance(create, Unfixable):
+        return create
     steps = []
     if node.idxname:
         schema = node.relation.schemaname if node.relation else None
@@ -57,9 +63,9 @@ def drop_index(
         )
     names = [".".join(quote_ident(n) for n in strings(obj)) for obj in node.objects or ()]
     if len(names) == 1:
-        sql = insert_after(stmt.text, "INDEX", "CONCURRENTLY")
-        if sql is None:
-            return Unfixable(rule, "could not find INDEX in the statement")
+        sql = _concurrently(rule, stmt.text)
+        if isinstance(sql, Unfixable):
+            return sql
         steps = [Step(render(rule, "drop", statement=sql), False, rule=rule)]
     else:  # CONCURRENTLY drops one index per statement
         steps = [
