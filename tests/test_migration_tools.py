@@ -94,3 +94,32 @@ def test_a_lone_statement_of_a_batch_tool_runs_outside_a_transaction(tmp_path):
     assert file_runs_in_transaction(path, "CREATE INDEX CONCURRENTLY i ON t (a);\n") is False
     assert file_runs_in_transaction(path, "SET lock_timeout = '1s';\nSELECT 1;\n") is True
     assert file_runs_in_transaction(tmp_path / "plain.sql", "SELECT 1;\nSELECT 2;\n") is False
+
+
+@pytest.mark.parametrize("depth", [0, 1, 2])
+def test_sqitch_plan_up_to_two_folders_above_identifies_sqitch(tmp_path, monkeypatch, depth):
+    (tmp_path / "sqitch.plan").write_text("%project=x\n")
+    folder = tmp_path.joinpath(*["deploy"] * depth)
+    folder.mkdir(parents=True, exist_ok=True)
+    monkeypatch.chdir(tmp_path)  # relative paths too: "x.sql" has "." as its only parent
+    relative = Path(*["deploy"] * depth, "x.sql")
+    assert detect_tool(relative, "SELECT 1;\n").tool == "sqitch"
+    assert detect_tool(folder / "x.sql", "SELECT 1;\n").tool == "sqitch"
+
+
+def test_sqitch_plan_three_folders_above_is_too_far(tmp_path):
+    (tmp_path / "sqitch.plan").write_text("%project=x\n")
+    assert detect_tool(tmp_path / "a" / "b" / "c" / "x.sql", "SELECT 1;\n").tool == "psql"
+
+
+def test_atlas_sum_and_migrations_folder_identify_atlas_and_sqlx(tmp_path):
+    (tmp_path / "atlas").mkdir()
+    (tmp_path / "atlas" / "atlas.sum").write_text("h1:x\n")
+    assert detect_tool(tmp_path / "atlas" / "1_x.sql", "SELECT 1;\n").tool == "atlas"
+    assert detect_tool(tmp_path / "migrations" / "1_x.sql", "SELECT 1;\n").tool == "sqlx"
+    assert detect_tool(tmp_path / "other" / "1_x.sql", "SELECT 1;\n").tool == "psql"
+
+
+def test_a_marker_inside_a_string_or_mid_line_is_not_a_marker(tmp_path):
+    text = "SELECT '-- +goose Up'; -- migrate:up\n"
+    assert detect_tool(tmp_path / "x.sql", text).tool == "psql"

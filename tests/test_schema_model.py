@@ -202,3 +202,17 @@ def test_diff_base_reports_only_changed_files_but_replays_the_rest(tmp_path):
         text=True,
     )
     assert bad.returncode == 2 and "failed" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_history_resolves_like_path_resolve_through_linked_folders_and_files(tmp_path, monkeypatch):
+    from zdlint.sql.history import History
+
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "1.sql").write_text("SELECT 1;")
+    (tmp_path / "linked").symlink_to(real)
+    (tmp_path / "alias.sql").symlink_to(real / "1.sql")
+    monkeypatch.chdir(tmp_path)
+    history = History()
+    for given in ["linked/1.sql", "linked/../real/1.sql", "alias.sql", "real/2.sql", "."]:
+        assert history.resolve(Path(given)) == Path(given).resolve(), given

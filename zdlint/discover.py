@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,12 +57,17 @@ def discover(arguments: list[str], excluded) -> Iterator[Target | DiscoveryError
             yield Target(STDIN, None, None)
             continue
         path = Path(argument)
-        if path.is_dir():
+        try:
+            is_dir = stat.S_ISDIR(os.stat(argument).st_mode)
+        except (OSError, ValueError):
+            is_dir = False
+            if not os.path.lexists(argument):  # a dangling link is reported when read
+                yield DiscoveryError(f"{argument}: no such file or directory")
+                continue
+        if is_dir:
             yield from _walk(path, excluded)
-        elif path.exists() or path.is_symlink():
-            yield Target(_display(path), path, kind_of_name(path))
         else:
-            yield DiscoveryError(f"{argument}: no such file or directory")
+            yield Target(_display(path), path, kind_of_name(path))
 
 
 def _walk(root: Path, excluded) -> Iterator[Target | DiscoveryError]:  # type: ignore[no-untyped-def]

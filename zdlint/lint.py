@@ -225,12 +225,15 @@ def new_history(settings: Settings) -> History:
 def _read(target: Target, read_stdin: Callable[[], bytes] | None) -> bytes:
     if target.path is None:
         return (read_stdin or sys.stdin.buffer.read)()
-    if target.path.is_dir():
-        raise IsADirectoryError(21, "it is a directory")
-    # a FIFO or a device would block or never end: only regular files are read
-    if not stat.S_ISREG(os.stat(target.path).st_mode):
-        raise OSError(22, "not a regular file")
-    with open(target.path, "rb") as handle:
+    # non-blocking: opening a FIFO must not wait for a writer; then only regular files
+    # are read (a FIFO or a device would block or never end)
+    descriptor = os.open(target.path, os.O_RDONLY | os.O_NONBLOCK)
+    with open(descriptor, "rb", closefd=True) as handle:
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(21, "it is a directory")
+        if not stat.S_ISREG(mode):
+            raise OSError(22, "not a regular file")
         data = handle.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise OSError(27, f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")

@@ -9,6 +9,7 @@ a file is every migration of the same layout that sorts before it. A `pg_dump
 from __future__ import annotations
 
 import copy
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,15 +93,29 @@ class History:
     _cursors: dict[tuple[Path, str], _Cursor] = field(default_factory=dict)
     # Each folder is listed once per run: listing it for every file made a run quadratic.
     _sequences: dict[tuple[Path, str], _Sequence] = field(default_factory=dict)
-    # Resolving a path stats every folder above it; each file is asked about twice.
+    # Resolving a path stats every folder above it; each file is asked about twice, and
+    # a folder's files all share its resolved form.
     _resolved: dict[Path, Path] = field(default_factory=dict)
+    _folders: dict[str, str] = field(default_factory=dict)
 
     def resolve(self, path: Path) -> Path:
         """`path.resolve()`, once per path and run."""
         target = self._resolved.get(path)
         if target is None:
-            target = self._resolved[path] = path.resolve()
+            target = self._resolved[path] = self._resolve(path)
         return target
+
+    def _resolve(self, path: Path) -> Path:
+        if os.path.islink(path):
+            return path.resolve()
+        # not normalised first: `link/../x` must follow the link, as resolve() does
+        folder, name = os.path.split(os.path.join(os.getcwd(), path))
+        if name in ("", ".", ".."):
+            return path.resolve()
+        real = self._folders.get(folder)
+        if real is None:
+            real = self._folders[folder] = os.path.realpath(folder)
+        return Path(real, name)
 
     def _sequence(self, path: Path) -> tuple[tuple[Path, str], Path, _Sequence]:
         """(cursor key, resolved path, its migration sequence) for a migration file."""

@@ -7,6 +7,7 @@ statement by statement, and `down` sections are not part of the deploy at all.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -71,6 +72,9 @@ _SQLX_NO_TX = re.compile(r"\A(?:\ufeff)?--\s*no-transaction\s*$", re.M)
 _FLYWAY_NAME = re.compile(r"^[VR]\d*(?:[._]\d+)*__.+\.sql$", re.I)
 _GOLANG_MIGRATE_NAME = re.compile(r"^\d+_.+\.(up|down)\.sql$", re.I)
 _SQLX_NAME = re.compile(r"^\d+_.+\.sql$", re.I)
+# One pass that tells whether any of the marker comments above is present at all: most
+# files have none, and searching for each marker separately was a fifth of the run.
+_ANY_MARKER = re.compile(r"^--\s*(?:\+goose|migrate:|\+migrate|atlas:)", re.I | re.M)
 
 
 def _sections(
@@ -90,7 +94,7 @@ def _sections(
 
 # Within one run the same few marker files are asked about for every migration of a
 # folder; `remembered_files()` lets a run answer each question once.
-_known_files: ContextVar[dict[Path, bool] | None] = ContextVar("zdlint_known_files", default=None)
+_known_files: ContextVar[dict[str, bool] | None] = ContextVar("zdlint_known_files", default=None)
 
 
 @contextmanager
@@ -103,27 +107,31 @@ def remembered_files() -> Iterator[None]:
         _known_files.reset(token)
 
 
-def _exists(path: Path) -> bool:
+def _exists(folder: str, name: str) -> bool:
+    """Whether `folder/name` exists (strings, not Paths: this runs for every file)."""
+    path = os.path.join(folder, name)
     known = _known_files.get()
     if known is None:
-        return path.exists()
-    if path not in known:
-        known[path] = path.exists()
-    return known[path]
+        return os.path.exists(path)
+    found = known.get(path)
+    if found is None:
+        found = known[path] = os.path.exists(path)
+    return found
 
 
 def detect_tool(path: Path | None, text: str) -> ToolLayout:
     """Identify the migration tool from markers in the text, then from the file layout."""
-    if _GOOSE.search(text):
+    marked = _ANY_MARKER.search(text) is not None
+    if marked and _GOOSE.search(text):
         wrapped = not _GOOSE_NO_TX.search(text)
         return ToolLayout("goose", "-- +goose marker", _sections(text, _GOOSE, lambda _o: wrapped))
-    if _DBMATE.search(text):
+    if marked and _DBMATE.search(text):
         return ToolLayout(
             "dbmate",
             "-- migrate:up marker",
             _sections(text, _DBMATE, lambda o: "transaction:false" not in o.replace(" ", "")),
         )
-    if _SQL_MIGRATE.search(text):
+    if marked and _SQL_MIGRATE.search(text):
         return ToolLayout(
             "sql-migrate",
             "-- +migrate marker",
@@ -133,41 +141,51 @@ def detect_tool(path: Path | None, text: str) -> ToolLayout:
         return ToolLayout("liquibase", "liquibase formatted sql header", _liquibase(text))
     if _SQLX_NO_TX.match(text):
         return ToolLayout("sqlx", "-- no-transaction first line", _whole(text, False))
-    if _ATLAS_ANY.search(text) or (path is not None and _exists(path.parent / "atlas.sum")):
+    folder = os.path.dirname(path) if path is not None else ""
+    if (marked and _ATLAS_ANY.search(text)) or (path is not None and _exists(folder, "atlas.sum")):
         wrapped = not _ATLAS_NONE.search(text)
         return ToolLayout("atlas", "atlas directive or atlas.sum", _whole(text, wrapped))
     if path is None:
         return ToolLayout("psql", "no migration tool recognised", _whole(text, False))
-    return _detect_from_layout(path, text)
+    return _detect_from_layout(path, folder, text)
 
 
-def _detect_from_layout(path: Path, text: str) -> ToolLayout:
+def _detect_from_layout(path: Path, folder: str, text: str) -> ToolLayout:
     name = path.name
     if _FLYWAY_NAME.match(name):
         conf = path.with_name(name + ".conf")
         wrapped = not _flyway_conf_disables_transaction(conf)
         reason = f"Flyway file name{' and ' + conf.name if not wrapped else ''}"
         return ToolLayout("flyway", reason, _whole(text, wrapped))
-    if (
-        name == "up.sql"
-        and _exists(path.parent / "down.sql")
-        or (name == "up.sql" and _exists(path.parent / "metadata.toml"))
-    ):
+    if name == "up.sql" and (_exists(folder, "down.sql") or _exists(folder, "metadata.toml")):
         wrapped = _diesel_runs_in_transaction(path.parent / "metadata.toml")
         return ToolLayout("diesel", "Diesel up.sql layout", _whole(text, wrapped, batch=True))
     if name == "migration.sql" and (
-        _exists(path.parent.parent / "migration_lock.toml") or path.parent.name[:1].isdigit()
+        _exists(os.path.dirname(folder), "migration_lock.toml")
+        or os.path.basename(folder)[:1].isdigit()
     ):
         return ToolLayout("prisma", "Prisma migration.sql layout", _whole(text, True, batch=True))
     if _GOLANG_MIGRATE_NAME.match(name):
         return ToolLayout(
             "golang-migrate", "NNN_name.up.sql file name", _whole(text, True, batch=True)
         )
-    if any(_exists(p / "sqitch.plan") for p in list(path.parents)[:3]):
+    if any(_exists(f, "sqitch.plan") for f in _folders_up(folder, 3)):
         return ToolLayout("sqitch", "sqitch.plan", _whole(text, False))
-    if _SQLX_NAME.match(name) and path.parent.name == "migrations":
+    if _SQLX_NAME.match(name) and os.path.basename(folder) == "migrations":
         return ToolLayout("sqlx", "NNN_name.sql in migrations/", _whole(text, True, batch=True))
     return ToolLayout("psql", "no migration tool recognised", _whole(text, False))
+
+
+def _folders_up(folder: str, count: int) -> list[str]:
+    """`folder` and its parents, `count` of them at most (as `Path.parents` would give)."""
+    folders = []
+    while len(folders) < count:
+        folders.append(folder)
+        parent = os.path.dirname(folder)
+        if parent == folder or not folder:
+            break
+        folder = parent
+    return folders
 
 
 def _liquibase(text: str) -> tuple[Region, ...]:
