@@ -33,3 +33,45 @@ def test_the_pool_gives_the_same_reports_in_the_same_order(tmp_path, monkeypatch
     assert [r.path for r in pooled.reports] == [r.path for r in serial.reports]
     assert [r.findings for r in pooled.reports] == [r.findings for r in serial.reports]
     assert any(r.findings for r in pooled.reports)
+
+
+def test_a_stretch_that_starts_inside_a_folder_replays_its_earlier_files(tmp_path, monkeypatch):
+    # The table is created by the first file only; a worker whose stretch starts later
+    # in the folder must still know it (else ZD101 would go quiet as "new table").
+    (tmp_path / "001_create.sql").write_text("CREATE TABLE t (id bigint);\n")
+    for n in range(2, 30):
+        (tmp_path / f"{n:03d}_change.sql").write_text(
+            f"SET lock_timeout = '1s';\nALTER TABLE t ALTER COLUMN c{n} SET NOT NULL;\n"
+        )
+    settings, catalogue = Settings(root=tmp_path), load_catalogue()
+    serial = lint_paths([str(tmp_path)], settings, catalogue)
+    monkeypatch.setattr(parallel, "MIN_FILES", 1)
+    monkeypatch.setattr(parallel, "MIN_CORES", 1)
+    monkeypatch.setattr(parallel, "worker_count", lambda files: 3)
+    pooled = lint_paths([str(tmp_path)], settings, catalogue, parallel=True)
+    assert [r.findings for r in pooled.reports] == [r.findings for r in serial.reports]
+    assert [r.text for r in pooled.reports] == [r.text for r in serial.reports]
+    assert sum("ZD101" in {f.code for f in r.findings} for r in pooled.reports) == 28
+
+
+def test_stretches_cover_the_batch_in_order_and_share_the_cost(tmp_path):
+    from zdlint.discover import Target
+    from zdlint.lint import Job
+
+    jobs = [
+        Job(f"{n}.sql", Target(f"{n}.sql", tmp_path / f"{n:03d}.sql", "sql"), b"SELECT 1;" * n)
+        for n in range(1, 41)
+    ]
+    indexes = list(range(40))
+    for workers in (1, 2, 3, 8):
+        stretches = parallel.stretches_of(jobs, indexes, workers)
+        assert [i for s in stretches for i in s] == indexes
+        assert len(stretches) == min(workers, 40) and all(stretches)
+    first, second = (
+        sum(parallel.FILE_COST + jobs[i].data.count(b";") for i in s)
+        for s in parallel.stretches_of(jobs, indexes, 2)
+    )
+    # the second stretch also replays the first, so it gets fewer files of its own,
+    # and the two cost about the same in all
+    assert first > second
+    assert abs(first - (second + parallel.REPLAY_SHARE * first)) < 0.1 * first

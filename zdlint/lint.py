@@ -106,7 +106,7 @@ def _lint_paths(
 
         workers = worker_count(len(misses)) if parallel else 1
         if workers > 1:
-            done = lint_in_processes(jobs, misses, settings, catalogue, workers)
+            done = lint_in_processes(jobs, misses, settings, catalogue, history, workers)
         else:
             done = lint_jobs(jobs, misses, settings, catalogue, history)
         for i, report in done:

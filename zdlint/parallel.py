@@ -1,14 +1,18 @@
 """Check a large batch of files on several processes.
 
-Only worth it for large batches: starting workers costs more than checking a few files.
-Files are handed out by migration sequence (a folder's migrations stay together, in
-order), so each worker replays a folder's schema history once, as a single process would.
-Results come back keyed by their index, so the output order never depends on timing.
+Only worth it for large batches: forking and sending findings back cost more than
+checking a few files. The batch, in history order, is cut into contiguous stretches of
+similar cost, one per process; the parent checks the first stretch itself while forked
+workers check the others. A stretch that starts inside a folder's migration sequence
+first replays that folder's earlier files (parse and apply only, as a single process
+would have), so every file sees the same schema as in a serial run. Results come back
+keyed by their index, so the output order never depends on timing.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
 import sys
 from pathlib import Path
@@ -17,14 +21,20 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from zdlint.catalogue import Catalogue
     from zdlint.config import Settings
-    from zdlint.findings import FileReport
+    from zdlint.findings import FileReport, Finding
     from zdlint.lint import Job
+    from zdlint.sql.history import History
 
 from zdlint.sql.history import PER_FOLDER_NAMES
 
 MIN_FILES = 200  # below this, one process is faster
-MIN_CORES = 3
+MIN_CORES = 2
 MAX_WORKERS = 8
+# Cost model, in "statements": checking a file costs about as much as five statements of
+# it (reading, tool detection, history, report), and replaying an earlier file of the
+# folder (parse and apply) about half of checking it. Measured on the corpus.
+FILE_COST = 5
+REPLAY_SHARE = 0.5
 
 # What the workers check; set before the pool forks, so it is inherited, not pickled.
 _batch: tuple[list[Job], Settings, Catalogue] | None = None
@@ -36,9 +46,6 @@ def worker_count(files: int) -> int:
     if files <= MIN_FILES or not sys.platform.startswith("linux"):
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    # The parent reads, keys and reports on its own core; with two cores, forking and
-    # sending reports back cost more than the second worker gains (measured on the
-    # corpus: 1.41 s with a pool, 1.15 s without).
     if (cores or 1) < MIN_CORES:
         return 1
     return max(1, min(cores or 1, MAX_WORKERS, files // MIN_FILES + 1))
@@ -49,62 +56,108 @@ def lint_in_processes(
     indexes: list[int],
     settings: Settings,
     catalogue: Catalogue,
+    history: History,
     workers: int,
 ) -> list[tuple[int, FileReport]]:
     """Check `jobs[i]` for i in `indexes` (in history order) on `workers` processes."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    # Loaded before the fork, so no worker imports the parser again.
+    import zdlint.sql.engine  # noqa: F401
+    from zdlint.lint import lint_jobs
+
     global _batch
-    shares = _shares(jobs, indexes, workers)
+    stretches = stretches_of(jobs, indexes, workers)
+    if len(stretches) < 2:
+        return lint_jobs(jobs, indexes, settings, catalogue, history)
     _batch = (jobs, settings, catalogue)
+    # Objects that exist before the fork are never collected in a worker: a collection
+    # there would write to (and so copy) every page of the parent's heap.
+    gc.freeze()
     try:
-        # fork: the workers start with zdlint, pglast and the catalogue already loaded.
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=len(shares), mp_context=context) as pool:
-            results = list(pool.map(_lint_share, shares))
+        with ProcessPoolExecutor(max_workers=len(stretches) - 1, mp_context=context) as pool:
+            futures = [pool.submit(_lint_stretch, s) for s in stretches[1:]]
+            done = lint_jobs(jobs, stretches[0], settings, catalogue, history)
+            for future in futures:
+                done += [
+                    (i, dataclasses.replace(r, text=_text(jobs[i]))) for i, r in future.result()
+                ]
     finally:
         _batch = None
-    return [pair for share in results for pair in share]
+        gc.unfreeze()
+    return done
 
 
-def _shares(jobs: list[Job], indexes: list[int], workers: int) -> list[list[int]]:
-    """Split `indexes` into at most `workers` lists of similar size in bytes, keeping each
-    folder's files together and in order."""
-    groups: dict[Path | None, list[int]] = {}
-    for i in indexes:
-        path = jobs[i].target.path
-        groups.setdefault(path.resolve().parent if path is not None else None, []).append(i)
-    # Per-folder layouts (`<name>/migration.sql`) share one history: keep them together.
-    merged: dict[Path | None, list[int]] = {}
-    for folder, members in groups.items():
-        first = jobs[members[0]].target.path
-        per_folder = first is not None and first.name in PER_FOLDER_NAMES
-        home = folder.parent if folder is not None and per_folder else folder
-        merged.setdefault(home, []).extend(members)
-    loads = [0] * workers
-    shares: list[list[int]] = [[] for _ in range(workers)]
-    by_size = sorted(merged.values(), key=lambda g: -sum(len(jobs[i].data) for i in g))
-    for group in by_size:
-        smallest = loads.index(min(loads))
-        shares[smallest].extend(group)
-        loads[smallest] += sum(len(jobs[i].data) for i in group)
-    order = {i: n for n, i in enumerate(indexes)}
-    return [sorted(share, key=order.__getitem__) for share in shares if share]
+def stretches_of(jobs: list[Job], indexes: list[int], workers: int) -> list[list[int]]:
+    """Cut `indexes` (history order) into at most `workers` contiguous stretches whose
+    costs, counting what each must replay before its first file, are as even as can be."""
+    costs = [FILE_COST + jobs[i].data.count(b";") for i in indexes]
+    prefix = [0]
+    for cost in costs:
+        prefix.append(prefix[-1] + cost)
+    # where the migration sequence of each file begins, as a position in `indexes`
+    sequence_start: list[int] = []
+    previous: object = object()
+    for n, i in enumerate(indexes):
+        sequence = _sequence_of(jobs[i])
+        fresh = sequence is None or sequence != previous
+        sequence_start.append(n if fresh else sequence_start[-1])
+        previous = sequence
+
+    def cuts(limit: float) -> list[int]:
+        """Where stretches begin when none may cost more than `limit` (if it can)."""
+        starts, first = [], 0
+        while first < len(costs):
+            starts.append(first)
+            replay = REPLAY_SHARE * (prefix[first] - prefix[sequence_start[first]])
+            last = first + 1
+            while last < len(costs) and replay + prefix[last + 1] - prefix[first] <= limit:
+                last += 1
+            first = last
+        return starts
+
+    low, high = float(max(costs, default=0)), float(prefix[-1])
+    while high - low > 1:  # the least limit that needs no more than `workers` stretches
+        middle = (low + high) / 2
+        low, high = (low, middle) if len(cuts(middle)) <= workers else (middle, high)
+    starts = cuts(high)
+    return [indexes[a:b] for a, b in zip(starts, [*starts[1:], len(indexes)], strict=True)]
 
 
-def _lint_share(indexes: list[int]) -> list[tuple[int, FileReport]]:
+def _sequence_of(job: Job) -> Path | None:
+    """The folder whose migrations replay before this file (None for stdin)."""
+    path = job.target.path
+    if path is None:
+        return None
+    folder = path.parent
+    return folder.parent if path.name in PER_FOLDER_NAMES else folder
+
+
+def _text(job: Job) -> str | None:
+    """The text a report carries (as `lint_bytes` decoded it), None if undecodable."""
+    from zdlint.source import UndecodableFile, decode
+
+    try:
+        return decode(job.data)
+    except UndecodableFile:
+        return None
+
+
+def _lint_stretch(indexes: list[int]) -> list[tuple[int, FileReport]]:
     from zdlint.lint import lint_jobs, new_history
 
     assert _batch is not None
     jobs, settings, catalogue = _batch
     done = lint_jobs(jobs, indexes, settings, catalogue, new_history(settings))
-    # Fix plans may hold objects that do not pickle; reports only need `fixable`.
+    # The parent has the text already; fix plans may hold objects that do not pickle
+    # (reports only need `fixable`).
     return [
-        (i, dataclasses.replace(r, findings=tuple(_without_fix(f) for f in r.findings)))
+        (i, dataclasses.replace(r, findings=tuple(_without_fix(f) for f in r.findings), text=None))
         for i, r in done
     ]
 
 
-def _without_fix(finding):  # type: ignore[no-untyped-def]
+def _without_fix(finding: Finding) -> Finding:
     return dataclasses.replace(finding, fix=None) if finding.fix is not None else finding

@@ -178,7 +178,7 @@ def _detect_from_layout(path: Path, folder: str, text: str) -> ToolLayout:
 
 def _folders_up(folder: str, count: int) -> list[str]:
     """`folder` and its parents, `count` of them at most (as `Path.parents` would give)."""
-    folders = []
+    folders: list[str] = []
     while len(folders) < count:
         folders.append(folder)
         parent = os.path.dirname(folder)
