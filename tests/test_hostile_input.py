@@ -114,3 +114,19 @@ def test_a_fifo_or_device_is_refused_without_hanging(tmp_path):
     os.mkfifo(fifo)
     result = zdlint("check", "pipe.sql", cwd=tmp_path)
     assert result.returncode == 2 and "not a regular file" in result.stderr
+
+
+def test_a_file_over_the_size_limit_is_refused_and_one_at_the_limit_is_read(tmp_path, monkeypatch):
+    from zdlint import lint
+    from zdlint.catalogue import load_catalogue
+    from zdlint.config import Settings
+
+    monkeypatch.setattr(lint, "MAX_FILE_BYTES", 64)
+    (tmp_path / "big.sql").write_text("SELECT 1;" * 8)  # 72 bytes
+    (tmp_path / "edge.sql").write_text("SELECT 1;" * 7 + "-")  # 64 bytes
+    run = lint.lint_paths(
+        [str(tmp_path / "big.sql"), str(tmp_path / "edge.sql")], Settings(), load_catalogue()
+    )
+    assert len(run.errors) == 1 and "big.sql" in run.errors[0] and "larger than" in run.errors[0]
+    assert [r.path for r in run.reports] == [(tmp_path / "edge.sql").as_posix()]
+    assert run.reports[0].text == "SELECT 1;" * 7 + "-"

@@ -20,12 +20,16 @@ HEAD = 3
 TAIL = 2
 
 
-def code_frame(source: SourceText, span: Span, *, caret_color: str, color: bool) -> list[str]:
-    """The frame's lines (no trailing newlines); empty when the span is not in the text."""
+def code_frame(
+    source: SourceText, span: Span, *, caret_color: str, color: bool
+) -> tuple[list[str], int]:
+    """The frame's lines (no trailing newlines) and the width of its line numbers; no
+    lines and width 0 when the span is not in the text."""
     numbers = _shown_lines(source, span)
     if not numbers:
-        return []
-    width = gutter_width(source, span)
+        return [], 0
+    # An elided frame has a `...` gutter row; keep the numbers aligned with it.
+    width = max(len(str(numbers[-1])), 3 if len(numbers) > MAX_LINES else 1)
     if len(numbers) > MAX_LINES:
         numbers = numbers[:HEAD] + [0] + numbers[-TAIL:]  # 0 marks the elided middle
     bar = paint(" " * width + " |", BLUE, BOLD, color=color)
@@ -41,22 +45,14 @@ def code_frame(source: SourceText, span: Span, *, caret_color: str, color: bool)
         if number == span.line:
             lines.append(f"{bar} {_carets(span, offsets, caret_color, color)}")
     lines.append(bar)
-    return lines
-
-
-def gutter_width(source: SourceText, span: Span) -> int:
-    """Width of the line numbers in the frame of `span` (0 when there is no frame)."""
-    numbers = _shown_lines(source, span)
-    if not numbers:
-        return 0
-    # An elided frame has a `...` gutter row; keep the numbers aligned with it.
-    return max(len(str(numbers[-1])), 3 if len(numbers) > MAX_LINES else 1)
+    return lines, width
 
 
 def _shown_lines(source: SourceText, span: Span) -> list[int]:
-    if span.line < 1 or span.line > source.line_count:
+    line_count = source.line_count
+    if span.line < 1 or span.line > line_count:
         return []
-    last = min(max(span.end_line, span.line), source.line_count)
+    last = min(max(span.end_line, span.line), line_count)
     # A span that ends at column 1 covers nothing of its last line: do not show it.
     if last > span.line and span.end_line == last and span.end_column <= 1:
         last -= 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from zdlint.catalogue import Catalogue
 from zdlint.findings import FileReport, Finding
 from zdlint.report.ansi import BOLD, CYAN, paint, severity_color
-from zdlint.report.code_frame import code_frame, gutter_width, visible_text
+from zdlint.report.code_frame import code_frame, visible_text
 from zdlint.report.lock_text import lock_description
 from zdlint.report.summary import Summary, sorted_findings, summary_line
 from zdlint.source import SourceText
@@ -40,15 +40,17 @@ def _finding_block(finding: Finding, source: SourceText | None, color: bool) -> 
         + visible_text(finding.message)
     )
     lines = [header]
+    width = 0
     if source is not None:
-        lines += code_frame(source, span, caret_color=hue, color=color)
+        frame, width = code_frame(source, span, caret_color=hue, color=color)
+        lines += frame
     notes = []
     if finding.help:
         notes.append(("help", finding.help))
     if finding.lock:
         notes.append(("lock", lock_description(finding.lock)))
     if notes:
-        indent = " " * max(gutter_width(source, span) if source else 0, 1)
+        indent = " " * max(width, 1)
         for label, value in notes:
             lines.append(f"{indent} = {paint(label + ':', CYAN, BOLD, color=color)} " + value)
     return "\n".join(lines)
