@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,11 +64,26 @@ def migration_sequence(path: Path) -> tuple[Path, list[Path]]:
     path = path.resolve()
     if path.name in PER_FOLDER_NAMES:
         root = path.parent.parent
-        files = sorted(root.glob(f"*/{path.name}"))
+        folders = sorted(_entries(root, lambda e: e.is_dir()))
+        files = [root / f / path.name for f in folders if (root / f / path.name).exists()]
     else:
         root = path.parent
-        files = sorted(p for p in root.glob("*.sql") if p.is_file() and not _DOWN.search(p.name))
+        # names sort as the Paths of one folder would; comparing Paths is far slower
+        files = [
+            root / name
+            for name in sorted(_entries(root, lambda e: e.is_file()))
+            if name.endswith(".sql") and not _DOWN.search(name)
+        ]
     return root, files
+
+
+def _entries(folder: Path, wanted: Callable[[os.DirEntry[str]], bool]) -> list[str]:
+    """Names of the entries of `folder` (links followed) that are `wanted`."""
+    try:
+        with os.scandir(folder) as entries:
+            return [e.name for e in entries if wanted(e)]
+    except OSError:
+        return []
 
 
 @dataclass
@@ -97,6 +113,8 @@ class History:
     # a folder's files all share its resolved form.
     _resolved: dict[Path, Path] = field(default_factory=dict)
     _folders: dict[str, str] = field(default_factory=dict)
+    # Each file's cursor key and sequence (a file is asked about several times)
+    _sequence_of: dict[Path, tuple[tuple[Path, str], _Sequence]] = field(default_factory=dict)
 
     def resolve(self, path: Path) -> Path:
         """`path.resolve()`, once per path and run."""
@@ -120,6 +138,9 @@ class History:
     def _sequence(self, path: Path) -> tuple[tuple[Path, str], Path, _Sequence]:
         """(cursor key, resolved path, its migration sequence) for a migration file."""
         target = self.resolve(path)
+        known = self._sequence_of.get(target)
+        if known is not None:
+            return known[0], target, known[1]
         per_folder = target.name in PER_FOLDER_NAMES
         key = (
             target.parent.parent if per_folder else target.parent,
@@ -129,6 +150,7 @@ class History:
         if sequence is None:
             _, files = migration_sequence(target)
             sequence = self._sequences[key] = _Sequence(files, {f: i for i, f in enumerate(files)})
+        self._sequence_of[target] = (key, sequence)
         return key, target, sequence
 
     def earlier(self, path: Path) -> tuple[list[Path], int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -92,9 +92,11 @@ def _sections(
     return tuple(regions)
 
 
-# Within one run the same few marker files are asked about for every migration of a
-# folder; `remembered_files()` lets a run answer each question once.
-_known_files: ContextVar[dict[str, bool] | None] = ContextVar("zdlint_known_files", default=None)
+# Within one run the same few questions about marker files are asked for every
+# migration of a folder; `remembered_files()` lets a run answer each of them once.
+_known_files: ContextVar[dict[tuple[str, str], bool] | None] = ContextVar(
+    "zdlint_known_files", default=None
+)
 
 
 @contextmanager
@@ -107,16 +109,27 @@ def remembered_files() -> Iterator[None]:
         _known_files.reset(token)
 
 
-def _exists(folder: str, name: str) -> bool:
-    """Whether `folder/name` exists (strings, not Paths: this runs for every file)."""
-    path = os.path.join(folder, name)
+def _remembered(question: tuple[str, str], answer: Callable[[], bool]) -> bool:
     known = _known_files.get()
     if known is None:
-        return os.path.exists(path)
-    found = known.get(path)
+        return answer()
+    found = known.get(question)
     if found is None:
-        found = known[path] = os.path.exists(path)
+        found = known[question] = answer()
     return found
+
+
+def _exists(folder: str, name: str) -> bool:
+    """Whether `folder/name` exists (strings, not Paths: this runs for every file)."""
+    return _remembered((folder, name), lambda: os.path.exists(os.path.join(folder, name)))
+
+
+def _sqitch_plan_above(folder: str) -> bool:
+    """Whether `folder` or one of the two folders above it holds a sqitch.plan."""
+    return _remembered(
+        (folder, "sqitch.plan above"),
+        lambda: any(_exists(f, "sqitch.plan") for f in _folders_up(folder, 3)),
+    )
 
 
 def detect_tool(path: Path | None, text: str) -> ToolLayout:
@@ -169,7 +182,7 @@ def _detect_from_layout(path: Path, folder: str, text: str) -> ToolLayout:
         return ToolLayout(
             "golang-migrate", "NNN_name.up.sql file name", _whole(text, True, batch=True)
         )
-    if any(_exists(f, "sqitch.plan") for f in _folders_up(folder, 3)):
+    if _sqitch_plan_above(folder):
         return ToolLayout("sqitch", "sqitch.plan", _whole(text, False))
     if _SQLX_NAME.match(name) and os.path.basename(folder) == "migrations":
         return ToolLayout("sqlx", "NNN_name.sql in migrations/", _whole(text, True, batch=True))
