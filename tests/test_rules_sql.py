@@ -107,3 +107,26 @@ def test_foreign_key_message_names_both_tables_and_the_weaker_lock():
 def test_ddl_on_a_table_already_locked_in_this_transaction_needs_no_second_timeout_report():
     sql = "BEGIN;\nLOCK TABLE t IN ACCESS EXCLUSIVE MODE;\nALTER TABLE t ADD COLUMN a int;\nCOMMIT;"
     assert codes(sql) == ["ZD401"]
+
+
+def test_an_alter_table_meets_the_checks_of_its_subcommands_once_each_in_check_order():
+    from zdlint.sql.checks import checks_by_node_type, checks_for
+    from zdlint.sql.parse import parse_fast
+
+    table = {k: tuple((c, None) for c in v) for k, v in checks_by_node_type().items()}
+
+    def rules(sql: str) -> list[str]:
+        return [c.rule for c, _ in checks_for(parse_fast(sql)[0].stmt, table)]
+
+    both = rules("ALTER TABLE t ALTER COLUMN a SET NOT NULL, ADD CONSTRAINT c CHECK (a > 0)")
+    assert both.count("ZD101") == 1 and "ZD104" in both and "ZD301" not in both
+    orders = [
+        c.order
+        for c, _ in checks_for(
+            parse_fast("ALTER TABLE t ADD COLUMN a int, DROP COLUMN b")[0].stmt, table
+        )
+    ]
+    assert orders == sorted(orders)
+    assert {"ZD301", "ZD304"} <= set(rules("ALTER TABLE t ADD COLUMN a int, DROP COLUMN b"))
+    owner = rules("ALTER TABLE t OWNER TO app")  # no subcommand check applies
+    assert "ZD401" in owner and not {"ZD101", "ZD301", "ZD304"} & set(owner)

@@ -35,13 +35,20 @@ LOCK_MODES: dict[str, LockMode] = {
 }
 
 
+# Every spelling `lock_mode` accepts, normalised: pg_locks names and SQL names.
+_BY_KEY = {
+    key: mode for mode in LOCK_MODES.values() for key in (mode.name.upper(), mode.sql_name)
+}
+
+
 def lock_mode(name: str) -> LockMode:
     """Look a mode up by its pg_locks name or its SQL name, in any case."""
-    key = name.replace("_", " ").strip().upper()
-    for mode in LOCK_MODES.values():
-        if key in (mode.name.upper(), mode.sql_name):
-            return mode
-    raise KeyError(f"unknown lock mode {name!r}")
+    mode = LOCK_MODES.get(name)  # the usual case: a pg_locks name as the catalogue has it
+    if mode is None:
+        mode = _BY_KEY.get(name.replace("_", " ").strip().upper())
+    if mode is None:
+        raise KeyError(f"unknown lock mode {name!r}")
+    return mode
 
 
 def blocks_traffic(name: str) -> bool:

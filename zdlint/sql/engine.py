@@ -10,7 +10,7 @@ from zdlint.catalogue import Catalogue, Rule
 from zdlint.finding_factory import make_finding
 from zdlint.findings import Finding, Hit
 from zdlint.source import SourceText
-from zdlint.sql.checks import checks_by_node_type
+from zdlint.sql.checks import Check, DispatchKey, checks_by_node_type, checks_for
 from zdlint.sql.parse import Statement, parse_statements
 from zdlint.sql.schema import SchemaModel
 from zdlint.sql.state import MigrationState, advance, enter_region, new_state
@@ -48,6 +48,25 @@ class SqlResult:
     findings: list[tuple[Finding, int]]
 
 
+# The dispatch table narrowed to the active rules, for the last `active` seen: every
+# file of a run has the same one. Holding it keeps its id from being reused.
+_narrowed: tuple[dict[str, Rule], dict[DispatchKey, tuple[tuple[Check, Rule], ...]]] | None = None
+
+
+def _active_dispatch(
+    active: dict[str, Rule],
+) -> dict[DispatchKey, tuple[tuple[Check, Rule], ...]]:
+    """For each statement type, its checks whose rule is active, with that rule."""
+    global _narrowed
+    if _narrowed is None or _narrowed[0] is not active:
+        table = {
+            node_type: tuple((c, active[c.rule]) for c in checks if c.rule in active)
+            for node_type, checks in checks_by_node_type().items()
+        }
+        _narrowed = (active, table)
+    return _narrowed[1]
+
+
 def lint_sql(
     path: str,
     text: str,
@@ -67,8 +86,8 @@ def lint_sql(
     state = new_state(options.pg_version, layout, options.max_lock_timeout_ms, schema)
     state.timezone_utc = options.timezone_utc
     state.file_nodes = [s.node for s in statements if s.node is not None]
-    dispatch = checks_by_node_type()
     active = catalogue.active(options.enabled, options.pg_version)
+    dispatch = _active_dispatch(active)
     findings: list[tuple[Finding, int]] = []
     for stmt in statements:
         region = layout.region_at(stmt.start)
@@ -84,10 +103,7 @@ def lint_sql(
                     (make_finding(rule, path, source, stmt.start, stmt.end, hit), stmt.index)
                 )
             continue
-        for check in dispatch.get(type(stmt.node), ()):
-            rule = active.get(check.rule)
-            if rule is None:
-                continue
+        for check, rule in checks_for(stmt.node, dispatch):
             for hit in check.function(stmt, state):
                 finding = make_finding(rule, path, source, stmt.start, stmt.end, hit)
                 if plan_hook is not None and rule.fixable:

@@ -3,20 +3,29 @@
 A check is a pure function of one statement and the migration state before it; it
 returns `Hit`s and never mutates the state. The catalogue entry `rules/<RULE>-*.toml`
 holds everything else about the rule.
+
+A check names what it looks at: statement types (`ast.IndexStmt`), or ALTER TABLE
+subcommands (`AlterTableType.AT_SetNotNull`: an ALTER TABLE with such a subcommand), so
+an ALTER TABLE only meets the checks of the subcommands it has.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
+from typing import TypeVar
+
+from pglast import ast
+from pglast.enums import AlterTableType
 
 from zdlint.findings import Hit
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 
 CheckFunction = Callable[[Statement, MigrationState], Iterable[Hit]]
+R = TypeVar("R")
 
 CHECK_MODULES = (
     "add_column_not_null",
@@ -53,28 +62,58 @@ CHECK_MODULES = (
 )
 
 
+# A dispatch key: a statement type, or (ast.AlterTableStmt, subcommand type).
+DispatchKey = type | tuple[type, AlterTableType]
+
+
 @dataclass(frozen=True)
 class Check:
     rule: str  # code
-    node_types: tuple[type, ...]
+    node_types: tuple[type | AlterTableType, ...]
     function: CheckFunction
+    order: int = 0  # place among all checks: a statement meets its checks in this order
 
 
 @cache
 def all_checks() -> tuple[Check, ...]:
-    checks = []
+    checks: list[Check] = []
     for name in CHECK_MODULES:
         module = importlib.import_module(f"{__name__}.{name}")
         for rule, node_types, function in module.CHECKS:
-            checks.append(Check(rule, tuple(node_types), function))
+            checks.append(Check(rule, tuple(node_types), function, len(checks)))
     return tuple(checks)
 
 
 @cache
-def checks_by_node_type() -> dict[type, tuple[Check, ...]]:
-    """Dispatch table: a statement only meets the checks that care about its type."""
-    table: dict[type, list[Check]] = {}
+def checks_by_node_type() -> dict[DispatchKey, tuple[Check, ...]]:
+    """Dispatch table: a statement only meets the checks that care about its type (and,
+    for ALTER TABLE, about one of its subcommands)."""
+    table: dict[DispatchKey, list[Check]] = {}
     for check in all_checks():
         for node_type in check.node_types:
-            table.setdefault(node_type, []).append(check)
+            key = (
+                (ast.AlterTableStmt, node_type)
+                if isinstance(node_type, AlterTableType)
+                else node_type
+            )
+            table.setdefault(key, []).append(check)
     return {k: tuple(v) for k, v in table.items()}
+
+
+def checks_for(
+    node: ast.Node, table: Mapping[DispatchKey, tuple[tuple[Check, R], ...]]
+) -> tuple[tuple[Check, R], ...]:
+    """The (check, payload) entries of a dispatch `table` (keyed like `checks_by_node_type`)
+    that `node` meets, in check order and each once."""
+    found = table.get(type(node), ())
+    if type(node) is not ast.AlterTableStmt:
+        return found
+    extra: list[tuple[Check, R]] = []
+    subtypes = {c.subtype for c in node.cmds or () if isinstance(c, ast.AlterTableCmd)}
+    for subtype in subtypes:
+        for entry in table.get((ast.AlterTableStmt, subtype), ()) if subtype is not None else ():
+            if entry not in extra and entry not in found:
+                extra.append(entry)
+    if not extra:
+        return found
+    return tuple(sorted((*found, *extra), key=lambda entry: entry[0].order))

@@ -37,4 +37,4 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
         yield Hit({"table": display, "column": column.colname})
 
 
-CHECKS = [("ZD301", [ast.AlterTableStmt], check)]
+CHECKS = [("ZD301", [AlterTableType.AT_AddColumn], check)]

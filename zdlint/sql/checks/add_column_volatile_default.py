@@ -72,4 +72,4 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
             yield Hit({"table": display, "column": column.colname, "reason": reason})
 
 
-CHECKS = [("ZD201", [ast.AlterTableStmt], check)]
+CHECKS = [("ZD201", [AlterTableType.AT_AddColumn], check)]

@@ -43,6 +43,6 @@ def foreign_key(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
 
 
 CHECKS = [
-    ("ZD104", [ast.AlterTableStmt], check_constraint),
-    ("ZD105", [ast.AlterTableStmt], foreign_key),
+    ("ZD104", [AlterTableType.AT_AddConstraint], check_constraint),
+    ("ZD105", [AlterTableType.AT_AddConstraint], foreign_key),
 ]

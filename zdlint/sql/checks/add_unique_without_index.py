@@ -31,4 +31,4 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
             )
 
 
-CHECKS = [("ZD106", [ast.AlterTableStmt], check)]
+CHECKS = [("ZD106", [AlterTableType.AT_AddConstraint], check)]

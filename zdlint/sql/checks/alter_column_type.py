@@ -63,4 +63,4 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
         )
 
 
-CHECKS = [("ZD202", [ast.AlterTableStmt], check)]
+CHECKS = [("ZD202", [AlterTableType.AT_AlterColumnType], check)]

@@ -51,7 +51,9 @@ def timestamp_column(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     yield from _columns_of_type(stmt, "timestamp")
 
 
+# Statements that declare column types: CREATE TABLE, ALTER TABLE ADD COLUMN and TYPE.
+_TYPED = [ast.CreateStmt, AlterTableType.AT_AddColumn, AlterTableType.AT_AlterColumnType]
 CHECKS = [
-    ("ZD505", [ast.CreateStmt, ast.AlterTableStmt], json_column),
-    ("ZD506", [ast.CreateStmt, ast.AlterTableStmt], timestamp_column),
+    ("ZD505", _TYPED, json_column),
+    ("ZD506", _TYPED, timestamp_column),
 ]

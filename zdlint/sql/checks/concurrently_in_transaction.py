@@ -38,5 +38,9 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
 
 
 CHECKS = [
-    ("ZD402", [ast.IndexStmt, ast.DropStmt, ast.ReindexStmt, ast.AlterTableStmt], check),
+    (
+        "ZD402",
+        [ast.IndexStmt, ast.DropStmt, ast.ReindexStmt, AlterTableType.AT_DetachPartition],
+        check,
+    ),
 ]

@@ -21,4 +21,4 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
         yield Hit({"table": display, "column": cmd.name or ""})
 
 
-CHECKS = [("ZD304", [ast.AlterTableStmt], check)]
+CHECKS = [("ZD304", [AlterTableType.AT_DropColumn], check)]

@@ -23,4 +23,4 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
             yield Hit({"table": display, "constraint": con.conname or "(unnamed)"})
 
 
-CHECKS = [("ZD113", [ast.AlterTableStmt], check)]
+CHECKS = [("ZD113", [AlterTableType.AT_AddConstraint], check)]

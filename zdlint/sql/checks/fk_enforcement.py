@@ -45,4 +45,4 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
         yield from replica_role(stmt, state)
 
 
-CHECKS = [("ZD504", [ast.AlterTableStmt, ast.VariableSetStmt], check)]
+CHECKS = [("ZD504", [AlterTableType.AT_DisableTrigAll, ast.VariableSetStmt], check)]

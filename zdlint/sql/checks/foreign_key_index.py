@@ -47,4 +47,6 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
         )
 
 
-CHECKS = [("ZD150", [ast.CreateStmt, ast.AlterTableStmt], check)]
+CHECKS = [
+    ("ZD150", [ast.CreateStmt, AlterTableType.AT_AddConstraint, AlterTableType.AT_AddColumn], check)
+]

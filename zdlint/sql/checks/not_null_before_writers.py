@@ -43,4 +43,4 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
             yield Hit({"table": display, "column": column})
 
 
-CHECKS = [("ZD310", [ast.AlterTableStmt], check)]
+CHECKS = [("ZD310", [AlterTableType.AT_SetNotNull, AlterTableType.AT_AddConstraint], check)]

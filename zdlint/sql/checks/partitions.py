@@ -56,7 +56,7 @@ def concurrent_index_on_parent(stmt: Statement, state: MigrationState) -> Iterat
 
 
 CHECKS = [
-    ("ZD107", [ast.AlterTableStmt], attach_scan),
-    ("ZD108", [ast.AlterTableStmt], detach_blocking),
+    ("ZD107", [AlterTableType.AT_AttachPartition], attach_scan),
+    ("ZD108", [AlterTableType.AT_DetachPartition], detach_blocking),
     ("ZD109", [ast.IndexStmt], concurrent_index_on_parent),
 ]

@@ -50,4 +50,4 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
                 yield Hit({"table": display, "change": change, "effect": effect})
 
 
-CHECKS = [("ZD309", [ast.AlterTableStmt], check)]
+CHECKS = [("ZD309", [AlterTableType.AT_ReplicaIdentity, AlterTableType.AT_DropConstraint], check)]

@@ -63,4 +63,4 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
                 yield _hit(display, column, state.pg_version)
 
 
-CHECKS = [("ZD101", [ast.AlterTableStmt], check)]
+CHECKS = [("ZD101", [AlterTableType.AT_SetNotNull, AlterTableType.AT_AddConstraint], check)]

@@ -68,6 +68,6 @@ def stored_generated_column(stmt: Statement, state: MigrationState) -> Iterator[
 CHECKS = [
     ("ZD203", [ast.VacuumStmt], vacuum_full),
     ("ZD204", [ast.ClusterStmt], cluster),
-    ("ZD205", [ast.AlterTableStmt], storage_change),
-    ("ZD206", [ast.AlterTableStmt], stored_generated_column),
+    ("ZD205", [t for t in _STORAGE_CHANGES if t is not None], storage_change),
+    ("ZD206", [AlterTableType.AT_AddColumn], stored_generated_column),
 ]

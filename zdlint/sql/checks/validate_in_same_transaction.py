@@ -37,4 +37,4 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
             yield Hit({"table": display, "constraint": cmd.name})
 
 
-CHECKS = [("ZD403", [ast.AlterTableStmt], check)]
+CHECKS = [("ZD403", [AlterTableType.AT_ValidateConstraint], check)]
