@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import marshal
+import os
 from pathlib import Path
 
 import pytest
@@ -80,3 +82,76 @@ def test_each_rule_page_has_the_ruff_sections():
             continue
         for section in ("## What it does", "## Why is this bad?", "## Example", "## Use instead"):
             assert section in text, f"{name} lacks {section}"
+
+
+@pytest.fixture
+def small_rules(tmp_path, monkeypatch):
+    """Two real rule files in a folder of their own, and a cache of their own."""
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    for name in ("ZD101-set-not-null-scan.toml", "ZD102-create-index-non-concurrently.toml"):
+        (folder / name).write_bytes((rules_dir() / name).read_bytes())
+    monkeypatch.setenv("ZDLINT_CACHE_DIR", str(tmp_path / "cache"))
+    return folder
+
+
+def compiled_copies(folder: Path) -> list[Path]:
+    return sorted((folder.parent / "cache" / "catalogue").glob("*"))
+
+
+def test_the_compiled_catalogue_equals_the_parsed_one(small_rules):
+    parsed = load_catalogue.__wrapped__(small_rules)
+    assert len(compiled_copies(small_rules)) == 1
+    compiled = load_catalogue.__wrapped__(small_rules)
+    assert compiled == parsed and compiled.fingerprint == parsed.fingerprint
+    assert [r.file for r in compiled] == [r.file for r in parsed]
+
+
+def test_a_rule_file_of_unchanged_size_and_time_is_not_read_again(small_rules):
+    """As a .pyc is checked against its source: the compiled copy answers, unread."""
+    summary = load_catalogue.__wrapped__(small_rules).get("ZD101").summary
+    rule_file = small_rules / "ZD101-set-not-null-scan.toml"
+    before = rule_file.stat()
+    text = rule_file.read_text(encoding="utf-8")
+    rule_file.write_text(text.replace(summary, "X" + summary[1:]), encoding="utf-8")
+    os.utime(rule_file, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert load_catalogue.__wrapped__(small_rules).get("ZD101").summary == summary
+
+
+def test_editing_a_rule_file_outdates_the_compiled_copy(small_rules):
+    load_catalogue.__wrapped__(small_rules)
+    rule_file = small_rules / "ZD101-set-not-null-scan.toml"
+    text = rule_file.read_text(encoding="utf-8")
+    rule_file.write_text(text.replace('summary = "', 'summary = "Edited: ', 1), encoding="utf-8")
+    assert load_catalogue.__wrapped__(small_rules).get("ZD101").summary.startswith("Edited: ")
+
+
+def test_adding_a_rule_file_outdates_the_compiled_copy(small_rules):
+    load_catalogue.__wrapped__(small_rules)
+    name = "ZD103-drop-index-non-concurrently.toml"
+    (small_rules / name).write_bytes((rules_dir() / name).read_bytes())
+    assert load_catalogue.__wrapped__(small_rules).get("ZD103") is not None
+
+
+def test_a_deleted_compiled_copy_is_made_again(small_rules):
+    parsed = load_catalogue.__wrapped__(small_rules)
+    for copy in compiled_copies(small_rules):
+        copy.unlink()
+    assert load_catalogue.__wrapped__(small_rules) == parsed
+    assert len(compiled_copies(small_rules)) == 1
+
+
+@pytest.mark.parametrize("junk", [b"", b"\x00not marshal", marshal.dumps((1, 2)), marshal.dumps(7)])
+def test_a_corrupt_compiled_copy_is_ignored_and_replaced(small_rules, junk):
+    parsed = load_catalogue.__wrapped__(small_rules)
+    (copy,) = compiled_copies(small_rules)
+    copy.write_bytes(junk)
+    assert load_catalogue.__wrapped__(small_rules) == parsed
+    assert copy.read_bytes() != junk
+
+
+def test_a_cache_that_cannot_be_written_does_not_stop_loading(small_rules, monkeypatch):
+    blocker = small_rules.parent / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("ZDLINT_CACHE_DIR", str(blocker / "cache"))
+    assert load_catalogue.__wrapped__(small_rules).get("ZD102") is not None

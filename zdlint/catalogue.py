@@ -6,18 +6,16 @@ rule is written twice.
 
 from __future__ import annotations
 
+import marshal
+import os
 import re
-import sys
-from dataclasses import dataclass, field
+import zlib
+from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
+from zdlint import __version__, findings, locks, toml
 from zdlint.findings import Severity
 from zdlint.locks import LOCK_MODES, lock_mode
 
@@ -141,8 +139,24 @@ def _index(rules: tuple[Rule, ...]) -> dict[str, Rule]:
 
 @cache
 def load_catalogue(directory: Path | None = None) -> Catalogue:
-    """Load and validate every `*.toml` in the rules folder; raise CatalogueError."""
+    """Load and validate every `*.toml` in the rules folder; raise CatalogueError.
+
+    The validated rules are kept in the cache, so a run whose rule files are unchanged
+    neither reads nor parses them: parsing ~80 TOML files in pure Python cost more than
+    the rest of a small run.
+    """
     folder = directory or rules_dir()
+    stamp = _stamp(folder)
+    compiled = _compiled_path(folder)
+    catalogue = _read_compiled(compiled, folder, stamp) if stamp is not None else None
+    if catalogue is None:
+        catalogue = _parse_catalogue(folder)
+        if stamp is not None:
+            _write_compiled(compiled, stamp, catalogue)
+    return catalogue
+
+
+def _parse_catalogue(folder: Path) -> Catalogue:
     sources: list[tuple[Path, bytes]] = []
     for path in sorted(folder.glob("*.toml")):
         try:
@@ -154,8 +168,7 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
     from zdlint.cache import digest
 
     fingerprint = digest(*(part for path, data in sources for part in (path.name, data)))
-    tables = _compiled_tables(fingerprint, sources)
-    rules = [_rule(path, tables.get(path.name), data) for path, data in sources]
+    rules = [load_rule(path, data) for path, data in sources]
     seen: dict[str, Path] = {}
     for rule in rules:
         for key in (rule.code, rule.name):
@@ -165,67 +178,90 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
     return Catalogue(tuple(sorted(rules, key=lambda r: r.code)), fingerprint)
 
 
-def _compiled_tables(fingerprint: str, sources: list[tuple[Path, bytes]]) -> dict[str, Any]:
-    """The parsed TOML of every rule file, from a JSON copy in the cache when the files
-    are unchanged: parsing TOML in pure Python cost more than the rest of a small run.
+# The code that turns a rule file into a Rule: editing it outdates the compiled copies.
+_LOADER_FILES = (__file__, findings.__file__, locks.__file__)
+COMPILED_FORMAT = 1  # bump when the layout of a compiled copy changes
+Stamp = tuple[Any, ...]
 
-    The copy is keyed by a hash of the files' names and bytes, so it is never stale;
-    a missing, corrupt or unwritable copy only means parsing the TOML again.
-    """
-    import json
 
+def _stamp(folder: Path) -> Stamp | None:
+    """What a compiled copy must have been made from: this zdlint, its loader code and
+    each rule file's name, size and modification time (as a .pyc is checked against
+    its source). None when a file cannot be looked at: then nothing is cached."""
+    try:
+        code = [(info.st_size, info.st_mtime_ns) for info in map(os.stat, _LOADER_FILES)]
+        with os.scandir(folder) as entries:
+            files = sorted(
+                (entry.name, info.st_size, info.st_mtime_ns)
+                for entry in entries
+                if entry.name.endswith(".toml")
+                for info in (entry.stat(),)
+            )
+    except (OSError, TypeError):  # TypeError: a module without a file (frozen)
+        return None
+    return (COMPILED_FORMAT, __version__, marshal.version, str(folder), tuple(code), tuple(files))
+
+
+def _compiled_path(folder: Path) -> Path:
+    """One compiled copy per rules folder (per zdlint install), in the user's cache."""
     from zdlint.cache import cache_dir
 
-    path = cache_dir() / "catalogue" / f"{fingerprint}.json"
+    return cache_dir() / "catalogue" / f"{zlib.crc32(os.fsencode(folder)):08x}.marshal"
+
+
+def _read_compiled(path: Path, folder: Path, stamp: Stamp) -> Catalogue | None:
+    """The catalogue kept by an earlier run from the same files, else None (missing,
+    made from other files, or corrupt). marshal, unlike pickle, never runs code."""
     try:
-        tables = json.loads(path.read_bytes())
-        if isinstance(tables, dict) and set(tables) == {p.name for p, _ in sources}:
-            return tables
-    except (OSError, ValueError):
-        pass
-    tables = {}
-    for source, data in sources:
-        try:
-            tables[source.name] = tomllib.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError):
-            return {}  # load_rule reports the error with its file name
-    import os
-    import tempfile
+        with open(path, "rb") as handle:
+            saved, fingerprint, rows = marshal.loads(handle.read())
+        if saved != stamp:
+            return None
+        return Catalogue(tuple(_rule_from_row(folder, row) for row in rows), fingerprint)
+    except (OSError, EOFError, ValueError, TypeError, KeyError):
+        return None
+
+
+def _write_compiled(path: Path, stamp: Stamp, catalogue: Catalogue) -> None:
+    """Keep the validated rules for the next run; failing to is never an error."""
+    from zdlint.atomic import write_atomic
 
     try:
-        payload = json.dumps(tables, ensure_ascii=False)
+        rows = tuple(_row(rule) for rule in catalogue)
+        data = marshal.dumps((stamp, catalogue.fingerprint, rows))
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(payload)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-        for stale in path.parent.glob("*.json"):  # older rule sets: never read again
-            if stale != path:
-                stale.unlink(missing_ok=True)
-    except (OSError, TypeError, ValueError):  # TypeError: a value JSON cannot hold
+        write_atomic(path, data)
+    except (OSError, ValueError):  # ValueError: a value marshal cannot hold (a date)
         pass
-    return tables
 
 
-def _rule(path: Path, table: Any, data: bytes) -> Rule:
-    if not isinstance(table, dict):
-        try:
-            table = tomllib.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise CatalogueError(f"{path}: {exc}") from None
-    return rule_from_table(path, table)
+def _row(rule: Rule) -> dict[str, Any]:
+    """A Rule as plain data that marshal can hold; `_rule_from_row` turns it back."""
+    row = asdict(rule)  # Claim and Examples become dicts too
+    row.update(severity=int(rule.severity), file=rule.file.name)
+    return row
 
 
-def load_rule(path: Path) -> Rule:
+def _rule_from_row(folder: Path, row: dict[str, Any]) -> Rule:
+    return Rule(
+        **{
+            **row,
+            "severity": Severity(row["severity"]),
+            "claim": Claim(**row["claim"]),
+            "examples": tuple(Example(**example) for example in row["examples"]),
+            "file": folder / row["file"],
+        }
+    )
+
+
+def load_rule(path: Path, data: bytes | None = None) -> Rule:
+    """Load and validate one rule file (from `data` when already read); raise
+    CatalogueError naming the file."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        table = toml.loads((path.read_bytes() if data is None else data).decode("utf-8"))
+    except (OSError, ValueError) as exc:  # ValueError: not UTF-8, or not TOML
         raise CatalogueError(f"{path}: {exc}") from None
-    return rule_from_table(path, data)
+    return rule_from_table(path, table)
 
 
 def rule_from_table(path: Path, data: dict[str, Any]) -> Rule:
