@@ -109,10 +109,12 @@ def checks_for(
     if type(node) is not ast.AlterTableStmt:
         return found
     extra: list[tuple[Check, R]] = []
+    seen = {check.order for check, _ in found}  # by place: comparing checks is slow
     subtypes = {c.subtype for c in node.cmds or () if isinstance(c, ast.AlterTableCmd)}
     for subtype in subtypes:
         for entry in table.get((ast.AlterTableStmt, subtype), ()) if subtype is not None else ():
-            if entry not in extra and entry not in found:
+            if entry[0].order not in seen:
+                seen.add(entry[0].order)
                 extra.append(entry)
     if not extra:
         return found
