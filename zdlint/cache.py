@@ -16,8 +16,6 @@ corrupt entry, and corrupt entries are ignored. Failing to write is never an err
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +38,8 @@ def cache_dir() -> Path:
 
 def digest(*parts: bytes | str) -> str:
     """A hex digest of `parts`; each part is length-prefixed, so parts cannot run together."""
+    import hashlib  # here, not at the top: a `--no-cache` run never needs it
+
     h = hashlib.blake2b(digest_size=20)
     for part in parts:
         data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part
@@ -69,6 +69,8 @@ class FindingsCache:
 
     def get(self, key: str) -> tuple[Finding, ...] | None:
         """The findings stored under `key`, or None (absent, unreadable or corrupt)."""
+        import json
+
         try:
             with open(self._path(key), "rb") as handle:
                 entry = json.loads(handle.read())
@@ -82,6 +84,7 @@ class FindingsCache:
         """Store findings; never raises (a read-only or full disk just means no cache)."""
         if not self.writable:
             return
+        import json
         import tempfile  # only when writing: it costs start-up time
 
         entry = {"key": key, "findings": [_entry(f) for f in findings]}

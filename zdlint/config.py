@@ -7,19 +7,13 @@ value is an error that names it.
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import os
-import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
+from zdlint import toml
 from zdlint.catalogue import Catalogue
 from zdlint.findings import Severity
 from zdlint.sql.timeouts import parse_duration_ms
@@ -72,8 +66,8 @@ def find_config(start: Path) -> Path | None:
 
 def _has_tool_table(path: Path) -> bool:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        data = toml.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # ValueError: not UTF-8, or not TOML
         return False
     return isinstance(data.get("tool"), dict) and "zdlint" in data["tool"]
 
@@ -83,12 +77,14 @@ def load_settings(path: Path | None, catalogue: Catalogue) -> Settings:
     if path is None:
         return Settings()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the config file: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
+    try:
+        data = toml.loads(text)
+    except ValueError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     if path.name == "pyproject.toml":
         data = data.get("tool", {}).get("zdlint", {})
@@ -125,6 +121,8 @@ def parse_settings(
 ) -> Settings:
     for key in data:
         if key not in _KEYS:
+            import difflib  # only to word the error
+
             close = difflib.get_close_matches(key.replace("_", "-"), _KEYS, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ConfigError(f"{where}: unknown key {key!r}{hint}")

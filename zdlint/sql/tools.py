@@ -16,11 +16,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 TRANSACTION_MODES = ("auto", "always", "never")
 # Tools that send the whole file as one simple-protocol query and no BEGIN of their own:
 # PostgreSQL runs several statements of one query in an implicit transaction block, but a
@@ -222,6 +217,10 @@ def _flyway_conf_disables_transaction(conf: Path) -> bool:
 
 
 def _diesel_runs_in_transaction(metadata: Path) -> bool:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         data = tomllib.loads(metadata.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
