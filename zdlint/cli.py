@@ -364,3 +364,8 @@ def run() -> None:
             raise
         _fail(f"internal error: {type(exc).__name__}: {exc} (set ZDLINT_DEBUG=1 for details)")
         sys.exit(EXIT_ERROR)
+    finally:
+        # At exit the interpreter collects garbage before freeing the modules, scanning
+        # every object start-up made: 12 ms of a one-file run. Frozen, they are skipped;
+        # atexit handlers and the flushing of output run as usual.
+        gc.freeze()
