@@ -75,3 +75,31 @@ def test_stretches_cover_the_batch_in_order_and_share_the_cost(tmp_path):
     # and the two cost about the same in all
     assert first > second
     assert abs(first - (second + parallel.REPLAY_SHARE * first)) < 0.1 * first
+
+
+def test_a_worker_returns_what_its_work_returned():
+    child = parallel._Child(lambda: {"answer": [42, "x"]})
+    assert child.result() == {"answer": [42, "x"]}
+
+
+def test_a_worker_that_raises_fails_the_run_with_its_error():
+    def work():
+        raise ValueError("bad migration state")
+
+    child = parallel._Child(work)
+    with pytest.raises(parallel.WorkerFailed, match="ValueError: bad migration state"):
+        child.result()
+
+
+def test_a_killed_worker_fails_the_run_and_an_abandoned_one_is_reaped():
+    import os
+    import signal
+
+    child = parallel._Child(lambda: os.kill(os.getpid(), signal.SIGKILL))
+    with pytest.raises(parallel.WorkerFailed, match="killed by signal 9"):
+        child.result()
+    slow = parallel._Child(lambda: __import__("time").sleep(30))
+    pid = slow.pid
+    slow.stop()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # already reaped: no zombie left behind

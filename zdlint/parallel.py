@@ -15,8 +15,9 @@ import dataclasses
 import gc
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from zdlint.catalogue import Catalogue
@@ -37,9 +38,6 @@ MAX_WORKERS = 8
 FILE_COST = 5
 REPLAY_SHARE = 0.7
 
-# What the workers check; set before the pool forks, so it is inherited, not pickled.
-_batch: tuple[list[Job], Settings, Catalogue] | None = None
-
 
 def worker_count(files: int) -> int:
     """How many processes to use for `files` files (1: do not start a pool)."""
@@ -52,6 +50,10 @@ def worker_count(files: int) -> int:
     return max(1, min(cores or 1, MAX_WORKERS, files // MIN_FILES + 1))
 
 
+class WorkerFailed(Exception):
+    """A worker process died or raised: the run cannot be trusted."""
+
+
 def lint_in_processes(
     jobs: list[Job],
     indexes: list[int],
@@ -61,34 +63,91 @@ def lint_in_processes(
     workers: int,
 ) -> list[tuple[int, FileReport]]:
     """Check `jobs[i]` for i in `indexes` (in history order) on `workers` processes."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     # Loaded before the fork, so no worker imports the parser again.
     import zdlint.sql.engine  # noqa: F401
-    from zdlint.lint import lint_jobs
+    from zdlint.lint import lint_jobs, new_history
 
-    global _batch
     stretches = stretches_of(jobs, indexes, workers)
     if len(stretches) < 2:
         return lint_jobs(jobs, indexes, settings, catalogue, history)
-    _batch = (jobs, settings, catalogue)
+
+    def work(stretch: list[int]) -> Callable[[], list[tuple[int, FileReport]]]:
+        return lambda: _portable(
+            lint_jobs(jobs, stretch, settings, catalogue, new_history(settings))
+        )
+
     # Objects that exist before the fork are never collected in a worker: a collection
     # there would write to (and so copy) every page of the parent's heap.
     gc.freeze()
+    children: list[_Child] = []
     try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=len(stretches) - 1, mp_context=context) as pool:
-            futures = [pool.submit(_lint_stretch, s) for s in stretches[1:]]
-            done = lint_jobs(jobs, stretches[0], settings, catalogue, history)
-            for future in futures:
-                done += [
-                    (i, dataclasses.replace(r, text=_text(jobs[i]))) for i, r in future.result()
-                ]
+        children = [_Child(work(stretch)) for stretch in stretches[1:]]
+        done = lint_jobs(jobs, stretches[0], settings, catalogue, history)
+        for child in children:
+            done += [(i, dataclasses.replace(r, text=_text(jobs[i]))) for i, r in child.result()]
     finally:
-        _batch = None
+        for child in children:
+            child.stop()
         gc.unfreeze()
     return done
+
+
+class _Child:
+    """`work()` run in a forked process; `result()` waits for what it returned.
+
+    Plain fork and a pipe: a process pool costs more to import and start than a batch
+    of migrations takes to check on one core.
+    """
+
+    def __init__(self, work: Callable[[], object]) -> None:
+        import pickle  # here: a run of a few files never forks
+
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the worker: never returns into the caller's code
+            status = 1
+            try:
+                os.close(read_end)
+                try:
+                    payload, status = pickle.dumps(work(), pickle.HIGHEST_PROTOCOL), 0
+                except BaseException as exc:  # whatever it is, the parent reports it
+                    payload = pickle.dumps(f"{type(exc).__name__}: {exc}")
+                with open(write_end, "wb") as pipe:
+                    pipe.write(payload)
+            finally:
+                os._exit(status)
+        os.close(write_end)
+        self.pid: int | None = pid
+        self.pipe = open(read_end, "rb")  # closed by result() or stop()
+
+    def result(self) -> Any:
+        import pickle
+
+        payload = self.pipe.read()
+        self.pipe.close()
+        assert self.pid is not None
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = None
+        code = os.waitstatus_to_exitcode(status)
+        if code < 0:
+            raise WorkerFailed(f"a worker process was killed by signal {-code}")
+        if code != 0:
+            raise WorkerFailed(f"a worker process failed: {pickle.loads(payload)}")
+        return pickle.loads(payload)
+
+    def stop(self) -> None:
+        """Kill and reap the worker if its result was never taken (the run failed)."""
+        if self.pid is None:
+            return
+        import signal
+
+        self.pipe.close()
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(self.pid, 0)
+        self.pid = None
 
 
 def stretches_of(jobs: list[Job], indexes: list[int], workers: int) -> list[list[int]]:
@@ -146,14 +205,9 @@ def _text(job: Job) -> str | None:
         return None
 
 
-def _lint_stretch(indexes: list[int]) -> list[tuple[int, FileReport]]:
-    from zdlint.lint import lint_jobs, new_history
-
-    assert _batch is not None
-    jobs, settings, catalogue = _batch
-    done = lint_jobs(jobs, indexes, settings, catalogue, new_history(settings))
-    # The parent has the text already; fix plans may hold objects that do not pickle
-    # (reports only need `fixable`).
+def _portable(done: list[tuple[int, FileReport]]) -> list[tuple[int, FileReport]]:
+    """Reports as a worker sends them: the parent has the text already, and fix plans
+    may hold objects that do not pickle (reports only need `fixable`)."""
     return [
         (i, dataclasses.replace(r, findings=tuple(_without_fix(f) for f in r.findings), text=None))
         for i, r in done
