@@ -19,8 +19,9 @@ from zdlint import __version__, findings, locks, toml
 from zdlint.findings import Severity
 from zdlint.locks import LOCK_MODES, lock_mode
 
-CODE_RE = re.compile(r"^Z[DK]\d{3}$")
-NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+# Patterns, compiled (by `re`, which keeps them) only when a rule file is validated.
+CODE_RE = r"^Z[DK]\d{3}$"
+NAME_RE = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 CATEGORIES = ("syntax", "locking", "rewrite", "compatibility", "transactions", "data", "k8s")
 LANGUAGES = ("sql", "yaml")
 
@@ -42,6 +43,8 @@ class Claim:
 
 @dataclass(frozen=True)
 class Example:
+    """One [[bad]] or [[good]] example of a rule file."""
+
     kind: str  # "bad" or "good"
     source: str  # SQL (or YAML) text
     setup: str = ""  # SQL run and committed first: the schema the example assumes
@@ -54,6 +57,8 @@ class Example:
 
 @dataclass(frozen=True)
 class Rule:
+    """One rule file, validated: what the engine, the docs and the tests know of a rule."""
+
     code: str
     name: str
     severity: Severity
@@ -99,6 +104,8 @@ def rules_dir() -> Path:
 
 @dataclass(frozen=True)
 class Catalogue:
+    """Every rule, by code, with lookups by code or name."""
+
     rules: tuple[Rule, ...]
     # A hash of the rule files the catalogue was loaded from ("" when built in memory).
     fingerprint: str = field(default="", compare=False)
@@ -369,14 +376,14 @@ class _Reader:
         self,
         key: str,
         default: object = _REQUIRED,
-        pattern: re.Pattern[str] | None = None,
+        pattern: str | None = None,
         choices: tuple[str, ...] | None = None,
         max_length: int | None = None,
     ) -> Any:
         value = self._get(key, str, default)
         if not isinstance(value, str):
             return value
-        if pattern is not None and not pattern.match(value):
+        if pattern is not None and not re.match(pattern, value):
             raise CatalogueError(f"{self.path}: {self.prefix}{key} = {value!r} is malformed")
         if choices is not None and value not in choices:
             raise CatalogueError(

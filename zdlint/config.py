@@ -30,6 +30,8 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Settings:
+    """The effective configuration of a run: config file, then command options."""
+
     select: tuple[str, ...] | None = None  # None: the catalogue's default rules
     extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()

@@ -24,6 +24,8 @@ _K8S_KIND = re.compile(r"^kind\s*:", re.M)
 
 @dataclass(frozen=True)
 class Target:
+    """One file to check (or stdin), as discovered from the command line."""
+
     display: str  # the path as the user will see it
     path: Path | None  # None for stdin
     kind: str | None  # SQL, K8S, or None to decide from the content

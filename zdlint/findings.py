@@ -26,7 +26,7 @@ class Severity(enum.IntEnum):
         return self.name.lower()
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Span:
     """A region of a file: 1-based lines and columns (characters), end column exclusive."""
 

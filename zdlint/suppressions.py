@@ -18,6 +18,8 @@ _LINE_COMMENT = re.compile(r"--[^\n]*")
 
 @dataclass
 class Suppression:
+    """One `zdlint: ignore` or `zdlint: file-ignore` comment, and what it silenced."""
+
     kind: str  # "ignore" or "file-ignore"
     tokens: tuple[str, ...]  # codes or names as written; empty means every rule
     start: int

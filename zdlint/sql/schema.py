@@ -41,6 +41,8 @@ _ALIASES = {
 
 @dataclass(frozen=True)
 class ColumnType:
+    """A column's type as PostgreSQL resolves it, aliases folded."""
+
     name: str  # canonical base name: int4, varchar, text, numeric, timestamptz…
     modifiers: tuple[int, ...] = ()  # varchar(20) -> (20,), numeric(10,2) -> (10, 2)
     array: bool = False
@@ -61,6 +63,8 @@ def column_type(node: ast.TypeName | None) -> ColumnType:
 
 @dataclass
 class Column:
+    """A column of a table in the model."""
+
     name: str
     type: ColumnType
     not_null: bool = False
@@ -69,6 +73,8 @@ class Column:
 
 @dataclass
 class Constraint:
+    """A table constraint, and whether it is validated."""
+
     name: str
     kind: str  # check, foreign, unique, primary, exclusion, not_null
     validated: bool
@@ -78,6 +84,8 @@ class Constraint:
 
 @dataclass
 class Index:
+    """An index of the model: its table, leading columns and uniqueness."""
+
     name: str
     table: str
     columns: tuple[str, ...]  # leading plain columns; expressions end the list
@@ -87,6 +95,8 @@ class Index:
 
 @dataclass
 class Table:
+    """A table of the model: its columns, constraints and partitioning."""
+
     name: str
     columns: dict[str, Column] = field(default_factory=dict)
     constraints: dict[str, Constraint] = field(default_factory=dict)
@@ -99,6 +109,8 @@ class Table:
 
 @dataclass
 class SchemaModel:
+    """The schema a migration runs against, as far as the replayed DDL tells."""
+
     tables: dict[str, Table] = field(default_factory=dict)
     indexes: dict[str, Index] = field(default_factory=dict)
     enums: dict[str, list[str]] = field(default_factory=dict)
