@@ -17,7 +17,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from zdlint.catalogue import Catalogue
@@ -44,10 +44,13 @@ def worker_count(files: int) -> int:
     # fork only (Linux): a spawned worker would import everything again.
     if files <= MIN_FILES or not sys.platform.startswith("linux"):
         return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if (cores or 1) < MIN_CORES:
+    cores = _cores()
+    if cores < MIN_CORES:
         return 1
-    return max(1, min(cores or 1, MAX_WORKERS, files // MIN_FILES + 1))
+    return max(1, min(cores, MAX_WORKERS, files // MIN_FILES + 1))
+
+
+R = TypeVar("R")
 
 
 class WorkerFailed(Exception):
@@ -76,20 +79,37 @@ def lint_in_processes(
             lint_jobs(jobs, stretch, settings, catalogue, new_history(settings))
         )
 
+    first, *others = run_split(
+        [lambda: lint_jobs(jobs, stretches[0], settings, catalogue, history)]
+        + [work(stretch) for stretch in stretches[1:]]
+    )
+    return first + [
+        (i, dataclasses.replace(r, text=_text(jobs[i]))) for done in others for i, r in done
+    ]
+
+
+def run_split(works: list[Callable[[], R]]) -> list[R]:
+    """Run `works[0]` in this process and the others in forked workers, at once; what
+    each returned, in order. The others' results must pickle."""
     # Objects that exist before the fork are never collected in a worker: a collection
     # there would write to (and so copy) every page of the parent's heap.
     gc.freeze()
     children: list[_Child] = []
     try:
-        children = [_Child(work(stretch)) for stretch in stretches[1:]]
-        done = lint_jobs(jobs, stretches[0], settings, catalogue, history)
-        for child in children:
-            done += [(i, dataclasses.replace(r, text=_text(jobs[i]))) for i, r in child.result()]
+        children = [_Child(work) for work in works[1:]]
+        results = [works[0]()]
+        results += [child.result() for child in children]
     finally:
         for child in children:
             child.stop()
         gc.unfreeze()
-    return done
+    return results
+
+
+def _cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 class _Child:
