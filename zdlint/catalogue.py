@@ -9,7 +9,6 @@ from __future__ import annotations
 import marshal
 import os
 import re
-import zlib
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
@@ -210,10 +209,12 @@ def _stamp(folder: Path) -> Stamp | None:
 
 
 def _compiled_path(folder: Path) -> Path:
-    """One compiled copy per rules folder (per zdlint install), in the user's cache."""
+    """One compiled copy per rules folder (per zdlint install), in the user's cache,
+    named after the folder."""
     from zdlint.cache import cache_dir
 
-    return cache_dir() / "catalogue" / f"{zlib.crc32(os.fsencode(folder)):08x}.marshal"
+    name = "".join(c if c.isalnum() or c in "._" else "-" for c in str(folder)).strip("-")
+    return cache_dir() / "catalogue" / f"{name[-200:]}.marshal"
 
 
 def _read_compiled(path: Path, folder: Path, stamp: Stamp) -> Catalogue | None:
