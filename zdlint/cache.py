@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, ClassVar
 
 from zdlint import __version__
 from zdlint.findings import Finding, Severity, Span
@@ -49,17 +50,13 @@ def digest(*parts: bytes | str) -> str:
 
 
 @dataclass
-class FindingsCache:
-    """Cached findings of files, under `directory/findings/`."""
+class JsonEntries:
+    """JSON entries under `directory`, one file each, named by key: `{"key": …, FIELD: …}`."""
 
+    FIELD: ClassVar[str]
     directory: Path
     salt: str  # zdlint version, catalogue and settings: shared by every key of a run
     writable: bool = True
-
-    @classmethod
-    def open(cls, catalogue_hash: str, settings_fingerprint: str) -> FindingsCache:
-        salt = digest(str(FORMAT), __version__, catalogue_hash, settings_fingerprint)
-        return cls(cache_dir() / "findings", salt)
 
     def key(self, *parts: bytes | str) -> str:
         return digest(self.salt, *parts)
@@ -67,33 +64,31 @@ class FindingsCache:
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key[2:]}.json"
 
-    def get(self, key: str) -> tuple[Finding, ...] | None:
-        """The findings stored under `key`, or None (absent, unreadable or corrupt)."""
+    def read(self, key: str) -> Any:
+        """The entry's value stored under `key`; None when absent, unreadable, corrupt."""
         import json
 
         try:
             with open(self._path(key), "rb") as handle:
                 entry = json.loads(handle.read())
-            if entry["key"] != key:
-                return None
-            return tuple(_finding(item) for item in entry["findings"])
-        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            return entry[self.FIELD] if entry["key"] == key else None
+        except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def put(self, key: str, findings: tuple[Finding, ...]) -> None:
-        """Store findings; never raises (a read-only or full disk just means no cache)."""
+    def write(self, key: str, value: object) -> None:
+        """Store a value; never raises (a read-only or full disk just means no cache)."""
         if not self.writable:
             return
         import json
         import tempfile  # only when writing: it costs start-up time
 
-        entry = {"key": key, "findings": [_entry(f) for f in findings]}
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    entry = {"key": key, self.FIELD: value}
                     json.dump(entry, handle, ensure_ascii=False, separators=(",", ":"))
                 os.replace(tmp, path)
             except BaseException:
@@ -101,6 +96,29 @@ class FindingsCache:
                 raise
         except (OSError, ValueError):
             self.writable = False  # do not retry for every file of the run
+
+
+class FindingsCache(JsonEntries):
+    """Cached findings of files, under `<cache>/findings/`."""
+
+    FIELD = "findings"
+
+    @classmethod
+    def open(cls, catalogue_hash: str, settings_fingerprint: str) -> FindingsCache:
+        salt = digest(str(FORMAT), __version__, catalogue_hash, settings_fingerprint)
+        return cls(cache_dir() / "findings", salt)
+
+    def get(self, key: str) -> tuple[Finding, ...] | None:
+        """The findings stored under `key`, or None (absent, unreadable or corrupt)."""
+        items = self.read(key)
+        try:
+            return tuple(_finding(item) for item in items)
+        except (ValueError, KeyError, TypeError, IndexError):
+            return None
+
+    def put(self, key: str, findings: tuple[Finding, ...]) -> None:
+        """Store findings; never raises."""
+        self.write(key, [_entry(f) for f in findings])
 
 
 def _entry(f: Finding) -> list[object]:

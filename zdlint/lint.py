@@ -69,7 +69,7 @@ def _lint_paths(
 
     run = LintRun()
     try:
-        history = new_history(settings)
+        history = new_history(settings, snapshots=cache is not None)
     except SchemaFileError as exc:
         run.errors.append(str(exc))
         return run
@@ -163,11 +163,9 @@ class CacheKeys:
         self, cache: FindingsCache, settings: Settings, history: History, jobs: list[Job]
     ) -> None:
         self.cache, self.settings, self.history, self.jobs = cache, settings, history, jobs
-        self.content: dict[Path, str] = {}  # resolved path -> digest of its bytes
-        self.prefixes: dict[int, tuple[list[Path], list[str]]] = {}  # id(sequence) -> digests
-        for job in jobs:
+        for job in jobs:  # the history digests these files without reading them again
             if job.target.path is not None:
-                self.content[job.target.path.resolve()] = digest(job.data)
+                history.contents[history.resolve(job.target.path)] = digest(job.data)
 
     def all(self) -> list[str | None]:
         return [self.key(job) for job in self.jobs]
@@ -189,37 +187,23 @@ class CacheKeys:
             checked = substitute_placeholders(text) if self.settings.templates else text
             parts.append(repr(detect_tool(path, checked)))  # sees files beside `path`
             if path is not None and self.settings.history:
-                parts.append(self._history_digest(path))
+                parts.append(self.history.prefix_digest(path))
         return self.cache.key(*parts)
 
-    def _history_digest(self, path: Path) -> str:
-        """A digest of the names and bytes of the migrations replayed before `path`."""
-        files, count = self.history.earlier(path)
-        _, digests = self.prefixes.setdefault(id(files), (files, [digest("")]))
-        while len(digests) <= count:
-            earlier = files[len(digests) - 1]
-            digests.append(digest(digests[-1], str(earlier), self._content(earlier)))
-        return digests[count]
 
-    def _content(self, path: Path) -> str:
-        known = self.content.get(path)
-        if known is None:
-            try:
-                known = digest(path.read_bytes())
-            except OSError as exc:
-                known = f"unreadable: {exc.errno}"
-            self.content[path] = known
-        return known
-
-
-def new_history(settings: Settings) -> History:
-    """Replays earlier migrations (and the `schema` file) so rules see the real schema."""
+def new_history(settings: Settings, snapshots: bool = False) -> History:
+    """Replays earlier migrations (and the `schema` file) so rules see the real schema;
+    with `snapshots`, long replays are kept in (and taken from) the cache."""
     from zdlint.sql.history import History, load_schema_file
 
+    seed = load_schema_file(settings.schema) if settings.schema else None
+    store = None
+    if snapshots:
+        from zdlint.sql.snapshots import SchemaSnapshots
+
+        store = SchemaSnapshots.open(seed, settings.templates)
     return History(
-        seed=load_schema_file(settings.schema) if settings.schema else None,
-        enabled=settings.history,
-        templates=settings.templates,
+        seed=seed, enabled=settings.history, templates=settings.templates, snapshots=store
     )
 
 

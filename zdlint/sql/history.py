@@ -20,8 +20,13 @@ from zdlint.source import SourceText, UndecodableFile, decode
 
 if TYPE_CHECKING:  # the parser is imported only when a file is really replayed
     from zdlint.sql.schema import SchemaModel
+    from zdlint.sql.snapshots import SchemaSnapshots
 
 PER_FOLDER_NAMES = ("migration.sql", "up.sql")
+# A replay to a file this far into its folder is worth a snapshot (see zdlint.sql.snapshots);
+# a run starting there tries the snapshots of the last LOOKBACK prefixes, longest first.
+SNAPSHOT_AFTER = 50
+LOOKBACK = 20
 _DOWN = re.compile(r"(^|[._-])down\.sql$|^U\d+.*__.*\.sql$", re.I)
 _PSQL_META = re.compile(r"^\\[^\n]*", re.M)
 
@@ -106,6 +111,7 @@ class History:
     seed: SchemaModel | None = None  # None: an empty schema
     enabled: bool = True
     templates: bool = False
+    snapshots: SchemaSnapshots | None = None  # cached models after long replays
     _cursors: dict[tuple[Path, str], _Cursor] = field(default_factory=dict)
     # Each folder is listed once per run: listing it for every file made a run quadratic.
     _sequences: dict[tuple[Path, str], _Sequence] = field(default_factory=dict)
@@ -115,6 +121,10 @@ class History:
     _folders: dict[str, str] = field(default_factory=dict)
     # Each file's cursor key and sequence (a file is asked about several times)
     _sequence_of: dict[Path, tuple[tuple[Path, str], _Sequence]] = field(default_factory=dict)
+    # Digests of file contents the run holds already (resolved path -> digest)
+    contents: dict[Path, str] = field(default_factory=dict)
+    # For each sequence, a digest of the names and bytes of each of its prefixes
+    _prefixes: dict[tuple[Path, str], list[str]] = field(default_factory=dict)
 
     def resolve(self, path: Path) -> Path:
         """`path.resolve()`, once per path and run."""
@@ -181,12 +191,50 @@ class History:
     def _advance(self, key: tuple[Path, str], files: list[Path], index: int) -> SchemaModel:
         cursor = self._cursors.get(key)
         if cursor is None or cursor.position > index or cursor.files != files:
-            cursor = _Cursor(files, 0, self._fresh_model())
-            self._cursors[key] = cursor
+            cursor = self._cursors[key] = self._start(key, files, index)
+        replayed = index - cursor.position
         for earlier in files[cursor.position : index]:
             self._replay(cursor.model, earlier)
         cursor.position = index
+        if self.snapshots is not None and replayed and index >= SNAPSHOT_AFTER:
+            self.snapshots.put(self._prefix_key(key, files, index), cursor.model)
         return cursor.model
+
+    def _start(self, key: tuple[Path, str], files: list[Path], index: int) -> _Cursor:
+        """A cursor at the longest snapshot of files[:index] in reach, else at the start."""
+        if self.snapshots is not None and index >= SNAPSHOT_AFTER:
+            for count in range(index, max(index - LOOKBACK, 0), -1):
+                model = self.snapshots.get(self._prefix_key(key, files, count))
+                if model is not None:
+                    return _Cursor(files, count, model)
+        return _Cursor(files, 0, self._fresh_model())
+
+    def prefix_digest(self, path: Path) -> str:
+        """A digest of the names and bytes of the migrations replayed before `path`."""
+        files, count = self.earlier(path)
+        return self._chain(self._sequence(path)[0], files, count)
+
+    def _prefix_key(self, key: tuple[Path, str], files: list[Path], count: int) -> str:
+        assert self.snapshots is not None
+        return self.snapshots.key(self._chain(key, files, count))
+
+    def _chain(self, key: tuple[Path, str], files: list[Path], count: int) -> str:
+        """The digest of files[:count]: their names in the folder and their bytes."""
+        from zdlint.cache import digest
+
+        chain = self._prefixes.setdefault(key, [digest("")])
+        root = str(key[0])
+        while len(chain) <= count:
+            earlier = files[len(chain) - 1]
+            content = self.contents.get(earlier)
+            if content is None:
+                try:
+                    content = digest(earlier.read_bytes())
+                except OSError as exc:
+                    content = f"unreadable: {exc.errno}"
+                self.contents[earlier] = content
+            chain.append(digest(chain[-1], str(earlier)[len(root) :], content))
+        return chain[count]
 
     def checked(self, path: Path | None) -> None:
         """`path` has been applied to its model: later files continue from there."""
