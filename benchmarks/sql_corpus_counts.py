@@ -32,7 +32,9 @@ def main() -> int:
     catalogue = load_catalogue()
     settings = Settings()
     if args.select:
-        settings = Settings(select=tuple(rule_selectors(args.select.split(","), catalogue, "--select")))
+        settings = Settings(
+            select=tuple(rule_selectors(args.select.split(","), catalogue, "--select"))
+        )
     projects = sorted(p for p in CORPUS.iterdir() if p.is_dir())
     counts: dict[str, collections.Counter[str]] = {}
     shown = collections.Counter[str]()
