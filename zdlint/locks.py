@@ -36,9 +36,7 @@ LOCK_MODES: dict[str, LockMode] = {
 
 
 # Every spelling `lock_mode` accepts, normalised: pg_locks names and SQL names.
-_BY_KEY = {
-    key: mode for mode in LOCK_MODES.values() for key in (mode.name.upper(), mode.sql_name)
-}
+_BY_KEY = {key: mode for mode in LOCK_MODES.values() for key in (mode.name.upper(), mode.sql_name)}
 
 
 def lock_mode(name: str) -> LockMode:
