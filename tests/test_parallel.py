@@ -103,3 +103,52 @@ def test_a_killed_worker_fails_the_run_and_an_abandoned_one_is_reaped():
     slow.stop()
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # already reaped: no zombie left behind
+
+
+@pytest.mark.parametrize("color", [False, True])
+def test_reports_prepared_where_they_are_checked_render_as_unprepared_ones(
+    tmp_path, monkeypatch, color
+):
+    from zdlint.report import preparer, render
+
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        for n in range(1, 6):
+            (tmp_path / folder / f"{n:03d}_x.sql").write_text(
+                f"CREATE INDEX i{n} ON t (c{n});\nALTER TABLE t ALTER COLUMN c{n} SET NOT NULL;\n"
+            )
+    settings, catalogue = Settings(root=tmp_path), load_catalogue()
+    plain = lint_paths([str(tmp_path)], settings, catalogue)
+    monkeypatch.setattr(parallel, "MIN_FILES", 1)
+    monkeypatch.setattr(parallel, "MIN_CORES", 1)
+    prepare = preparer("full", color=color)
+    assert prepare is not None
+    pooled = lint_paths([str(tmp_path)], settings, catalogue, parallel=True, prepare=prepare)
+    assert all(r.prepared is not None for r in pooled.reports)
+    expected = render("full", plain.reports, catalogue, color=color)
+    assert render("full", pooled.reports, catalogue, color=color) == expected
+    assert expected.count("ZD102") == 10
+    # prepared without colour, rendered with: the blocks are made again, in colour
+    other = lint_paths(
+        [str(tmp_path)], settings, catalogue, prepare=preparer("full", color=not color)
+    )
+    assert render("full", other.reports, catalogue, color=color) == expected
+
+
+def test_a_file_named_twice_renders_its_findings_in_line_order_even_when_prepared(tmp_path):
+    from zdlint.report import preparer, render
+
+    target = tmp_path / "001_x.sql"
+    target.write_text("CREATE INDEX i ON t (c);\nALTER TABLE t ALTER COLUMN c SET NOT NULL;\n")
+    settings, catalogue = Settings(root=tmp_path), load_catalogue()
+    twice = [str(target), str(target)]
+    plain = lint_paths(twice, settings, catalogue)
+    prepared = lint_paths(twice, settings, catalogue, prepare=preparer("full"))
+    assert render("full", prepared.reports, catalogue) == render("full", plain.reports, catalogue)
+
+
+def test_formats_without_a_per_file_part_have_no_preparer():
+    from zdlint.report import preparer
+
+    assert preparer("json") is None and preparer("sarif") is None
+    assert preparer("full") is not None

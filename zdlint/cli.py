@@ -149,7 +149,7 @@ def check(
     from zdlint import config as cfg
     from zdlint.catalogue import load_catalogue
     from zdlint.lint import fails, lint_paths
-    from zdlint.report import render
+    from zdlint.report import preparer, render
 
     catalogue = load_catalogue()
     try:
@@ -180,6 +180,7 @@ def check(
         except DiffBaseError as exc:
             _fail(str(exc))
             sys.exit(EXIT_ERROR)
+    color = _use_color(output_file)
     run = lint_paths(
         list(paths),
         settings,
@@ -188,8 +189,9 @@ def check(
         only=only,
         cache=None if no_cache else _findings_cache(settings, catalogue),
         parallel=True,
+        prepare=preparer(output_format, color=color),
     )
-    output = render(output_format, run.reports, catalogue, color=_use_color(output_file))
+    output = render(output_format, run.reports, catalogue, color=color)
     if output_file:
         from zdlint.atomic import write_atomic
 

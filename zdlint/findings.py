@@ -65,6 +65,8 @@ class FileReport:
     findings: tuple[Finding, ...]
     # The decoded text, for code frames; None when the file could not be decoded.
     text: str | None = None
+    # What the reporter in use made of this file ahead of rendering (see `prepare`)
+    prepared: object = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,9 @@ from zdlint.source import SourceText, UndecodableFile, decode
 if TYPE_CHECKING:
     from zdlint.sql.history import History
 
+# What a reporter does to each file's report ahead of rendering (see `lint_paths`)
+Prepare = Callable[[FileReport], FileReport]
+
 INVALID_ENCODING = "ZD003"
 UNUSED_SUPPRESSION = "ZD002"
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -40,18 +43,20 @@ def lint_paths(
     only: set[Path] | None = None,
     cache: FindingsCache | None = None,
     parallel: bool = False,
+    prepare: Prepare | None = None,
 ) -> LintRun:
     """Check every target; with `only`, report just those files (history still counts).
 
     With `cache`, files whose inputs are unchanged take their findings from it. With
     `parallel`, a large batch is spread over processes (findings without fix plans).
-    Reports come in the order of the targets either way.
+    `prepare` is applied to each report where it is made, so a reporter's per-file work
+    is spread too. Reports come in the order of the targets either way.
     """
     from zdlint.sql.tools import remembered_files
 
     with remembered_files():
         return _lint_paths(
-            arguments, settings, catalogue, stdin_name, read_stdin, only, cache, parallel
+            arguments, settings, catalogue, stdin_name, read_stdin, only, cache, parallel, prepare
         )
 
 
@@ -64,6 +69,7 @@ def _lint_paths(
     only: set[Path] | None,
     cache: FindingsCache | None,
     parallel: bool,
+    prepare: Prepare | None,
 ) -> LintRun:
     from zdlint.sql.history import SchemaFileError
 
@@ -95,7 +101,8 @@ def _lint_paths(
         for i, key in enumerate(keys):
             findings = cache.get(key) if key is not None else None
             if findings is not None:
-                reports[i] = FileReport(jobs[i].display, findings, decode(jobs[i].data))
+                report = FileReport(jobs[i].display, findings, decode(jobs[i].data))
+                reports[i] = prepare(report) if prepare is not None else report
     # In history order, so the schema model of each folder advances and is never rebuilt.
     misses = sorted(
         (i for i, r in enumerate(reports) if r is None),
@@ -106,9 +113,9 @@ def _lint_paths(
 
         workers = worker_count(len(misses)) if parallel else 1
         if workers > 1:
-            done = lint_in_processes(jobs, misses, settings, catalogue, history, workers)
+            done = lint_in_processes(jobs, misses, settings, catalogue, history, workers, prepare)
         else:
-            done = lint_jobs(jobs, misses, settings, catalogue, history)
+            done = lint_jobs(jobs, misses, settings, catalogue, history, prepare)
         for i, report in done:
             reports[i] = report
             key = keys[i]
@@ -140,20 +147,18 @@ def lint_jobs(
     settings: Settings,
     catalogue: Catalogue,
     history: History | None,
+    prepare: Prepare | None = None,
 ) -> list[tuple[int, FileReport]]:
     """Check `jobs[i]` for each i in `indexes`, in that order."""
     from zdlint.sql.parse import unchecked_tree_building
 
+    done = []
     with unchecked_tree_building():  # once for the batch: see its docstring
-        return [
-            (
-                i,
-                lint_bytes(
-                    jobs[i].display, jobs[i].target, jobs[i].data, settings, catalogue, history
-                ),
-            )  # fmt: skip
-            for i in indexes
-        ]
+        for i in indexes:
+            job = jobs[i]
+            report = lint_bytes(job.display, job.target, job.data, settings, catalogue, history)
+            done.append((i, prepare(report) if prepare is not None else report))
+    return done
 
 
 class CacheKeys:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from zdlint.catalogue import Catalogue
     from zdlint.config import Settings
     from zdlint.findings import FileReport, Finding
-    from zdlint.lint import Job
+    from zdlint.lint import Job, Prepare
     from zdlint.sql.history import History
 
 from zdlint.sql.history import PER_FOLDER_NAMES
@@ -64,6 +64,7 @@ def lint_in_processes(
     catalogue: Catalogue,
     history: History,
     workers: int,
+    prepare: Prepare | None = None,
 ) -> list[tuple[int, FileReport]]:
     """Check `jobs[i]` for i in `indexes` (in history order) on `workers` processes."""
     # Loaded before the fork, so no worker imports the parser again.
@@ -72,15 +73,15 @@ def lint_in_processes(
 
     stretches = stretches_of(jobs, indexes, workers)
     if len(stretches) < 2:
-        return lint_jobs(jobs, indexes, settings, catalogue, history)
+        return lint_jobs(jobs, indexes, settings, catalogue, history, prepare)
 
     def work(stretch: list[int]) -> Callable[[], list[tuple[int, FileReport]]]:
         return lambda: _portable(
-            lint_jobs(jobs, stretch, settings, catalogue, new_history(settings))
+            lint_jobs(jobs, stretch, settings, catalogue, new_history(settings), prepare)
         )
 
     first, *others = run_split(
-        [lambda: lint_jobs(jobs, stretches[0], settings, catalogue, history)]
+        [lambda: lint_jobs(jobs, stretches[0], settings, catalogue, history, prepare)]
         + [work(stretch) for stretch in stretches[1:]]
     )
     return first + [
