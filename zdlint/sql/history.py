@@ -118,7 +118,7 @@ class History:
     # Resolving a path stats every folder above it; each file is asked about twice, and
     # a folder's files all share its resolved form.
     _resolved: dict[Path, Path] = field(default_factory=dict)
-    _folders: dict[str, str] = field(default_factory=dict)
+    _folders: dict[str, Path] = field(default_factory=dict)
     # Each file's cursor key and sequence (a file is asked about several times)
     _sequence_of: dict[Path, tuple[tuple[Path, str], _Sequence]] = field(default_factory=dict)
     # Digests of file contents the run holds already (resolved path -> digest)
@@ -142,8 +142,8 @@ class History:
             return path.resolve()
         real = self._folders.get(folder)
         if real is None:
-            real = self._folders[folder] = os.path.realpath(folder)
-        return Path(real, name)
+            real = self._folders[folder] = Path(os.path.realpath(folder))
+        return real / name  # a child of a parsed Path: only `name` is parsed
 
     def _sequence(self, path: Path) -> tuple[tuple[Path, str], Path, _Sequence]:
         """(cursor key, resolved path, its migration sequence) for a migration file."""
