@@ -283,8 +283,23 @@ def timezone_is_utc(settings: Settings) -> bool:
     return settings.timezone.strip().lower() in UTC_NAMES
 
 
+# The codes for the last settings and catalogue seen, when no per-file ignores make them
+# depend on the file: every file of a run asks. Held, so their ids cannot be reused.
+_run_codes: tuple[Settings, Catalogue, frozenset[str]] | None = None
+
+
 def enabled_codes(settings: Settings, catalogue: Catalogue, path: str | None) -> frozenset[str]:
     """The rule codes to report for one file."""
+    global _run_codes
+    if not settings.per_file_ignores:
+        if _run_codes is None or _run_codes[0] is not settings or _run_codes[1] is not catalogue:
+            _run_codes = (settings, catalogue, _codes(settings, catalogue, None))
+        return _run_codes[2]
+    return _codes(settings, catalogue, path)
+
+
+def _codes(settings: Settings, catalogue: Catalogue, path: str | None) -> frozenset[str]:
+    """The codes selected for `path` (None: before any per-file ignores)."""
     if settings.select is None:
         codes = {r.code for r in catalogue if r.enabled}
     else:
