@@ -9,7 +9,7 @@ from zdlint.findings import FileReport, Finding
 from zdlint.report.ansi import BOLD, CYAN, paint, severity_color
 from zdlint.report.code_frame import code_frame, visible_text
 from zdlint.report.lock_text import lock_description
-from zdlint.report.summary import Summary, sorted_findings, summary_line
+from zdlint.report.summary import Summary, summary_line
 from zdlint.source import SourceText
 
 
@@ -21,35 +21,19 @@ def prepare(report: FileReport, *, color: bool = False) -> FileReport:
 
 
 def render(reports: list[FileReport], catalogue: Catalogue, *, color: bool = False) -> str:
-    blocks = _prepared_blocks(reports, color)
-    if blocks is None:
-        texts = {report.path: report.text for report in reports}
-        sources: dict[str, SourceText] = {}
-        blocks = []
-        for finding in sorted_findings(reports):
-            text = texts.get(finding.path)
-            if text is not None and finding.path not in sources:
-                sources[finding.path] = SourceText(text)
-            blocks.append(_finding_block(finding, sources.get(finding.path), color))
+    pairs: list[tuple[Finding, str]] = []
+    for report in reports:
+        prepared = report.prepared
+        if not (isinstance(prepared, tuple) and prepared[0] is color):
+            prepared = prepare(report, color=color).prepared
+        pairs += zip(report.findings, prepared[1], strict=True)  # type: ignore[index]
+    # stable: findings at the same place keep their report's order, as sorted_findings does
+    pairs.sort(key=lambda pair: pair[0].sort_key)
     tail = [summary_line(reports)]
     fixable = Summary.of(reports).fixable
     if fixable:
         tail.append(f"{fixable} fixable with `zdlint fix`.")
-    return "".join(block + "\n\n" for block in blocks) + "\n".join(tail) + "\n"
-
-
-def _prepared_blocks(reports: list[FileReport], color: bool) -> list[str] | None:
-    """The blocks `prepare` made, in output order; None unless every report has its own
-    path and was prepared with this colour setting."""
-    if len({r.path for r in reports}) != len(reports):
-        return None  # one file named twice: its findings interleave by line
-    blocks: list[str] = []
-    for report in sorted(reports, key=lambda r: r.path):  # findings sort by path first
-        prepared = report.prepared
-        if not (isinstance(prepared, tuple) and prepared[0] is color):
-            return None
-        blocks += prepared[1]
-    return blocks
+    return "".join(block + "\n\n" for _, block in pairs) + "\n".join(tail) + "\n"
 
 
 def _finding_block(finding: Finding, source: SourceText | None, color: bool) -> str:
