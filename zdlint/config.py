@@ -16,6 +16,7 @@ from typing import Any
 from zdlint import toml
 from zdlint.catalogue import Catalogue
 from zdlint.findings import Severity
+from zdlint.last_result import LastResult
 from zdlint.sql.timeouts import parse_duration_ms
 from zdlint.sql.tools import TRANSACTION_MODES
 from zdlint.versions import DEFAULT_PG_VERSION, SUPPORTED_PG_VERSIONS
@@ -283,18 +284,14 @@ def timezone_is_utc(settings: Settings) -> bool:
     return settings.timezone.strip().lower() in UTC_NAMES
 
 
-# The codes for the last settings and catalogue seen, when no per-file ignores make them
-# depend on the file: every file of a run asks. Held, so their ids cannot be reused.
-_run_codes: tuple[Settings, Catalogue, frozenset[str]] | None = None
+# Without per-file ignores every file of a run has the same codes: worked out once.
+_run_codes: LastResult[frozenset[str]] = LastResult()
 
 
 def enabled_codes(settings: Settings, catalogue: Catalogue, path: str | None) -> frozenset[str]:
     """The rule codes to report for one file."""
-    global _run_codes
     if not settings.per_file_ignores:
-        if _run_codes is None or _run_codes[0] is not settings or _run_codes[1] is not catalogue:
-            _run_codes = (settings, catalogue, _codes(settings, catalogue, None))
-        return _run_codes[2]
+        return _run_codes.get((settings, catalogue), lambda: _codes(settings, catalogue, None))
     return _codes(settings, catalogue, path)
 
 

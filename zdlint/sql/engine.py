@@ -9,6 +9,7 @@ from pathlib import Path
 from zdlint.catalogue import Catalogue, Rule
 from zdlint.finding_factory import make_finding
 from zdlint.findings import Finding, Hit
+from zdlint.last_result import LastResult
 from zdlint.source import SourceText
 from zdlint.sql.checks import Check, DispatchKey, checks_by_node_type, checks_for
 from zdlint.sql.parse import Statement, parse_statements
@@ -48,23 +49,21 @@ class SqlResult:
     findings: list[tuple[Finding, int]]
 
 
-# The dispatch table narrowed to the active rules, for the last `active` seen: every
-# file of a run has the same one. Holding it keeps its id from being reused.
-_narrowed: tuple[dict[str, Rule], dict[DispatchKey, tuple[tuple[Check, Rule], ...]]] | None = None
+# Every file of a run has the same active rules: the table is narrowed once per run.
+_narrowed: LastResult[dict[DispatchKey, tuple[tuple[Check, Rule], ...]]] = LastResult()
 
 
 def _active_dispatch(
     active: dict[str, Rule],
 ) -> dict[DispatchKey, tuple[tuple[Check, Rule], ...]]:
     """For each statement type, its checks whose rule is active, with that rule."""
-    global _narrowed
-    if _narrowed is None or _narrowed[0] is not active:
-        table = {
+    return _narrowed.get(
+        (active,),
+        lambda: {
             node_type: tuple((c, active[c.rule]) for c in checks if c.rule in active)
             for node_type, checks in checks_by_node_type().items()
-        }
-        _narrowed = (active, table)
-    return _narrowed[1]
+        },
+    )
 
 
 def lint_sql(
