@@ -7,6 +7,7 @@ from pglast.enums import AlterTableType, ConstrType, ObjectType
 
 from zdlint.locks import lock_mode
 from zdlint.sql.names import last_name, relation_name
+from zdlint.sql.options import boolean_option
 
 _DROPPABLE_RELATIONS = {
     ObjectType.OBJECT_TABLE,
@@ -113,9 +114,8 @@ def statement_lock(node: ast.Node | None) -> str | None:
 
 
 def is_concurrent_reindex(node: ast.ReindexStmt) -> bool:
-    return any(
-        isinstance(p, ast.DefElem) and p.defname == "concurrently" for p in node.params or ()
-    )
+    """`REINDEX (CONCURRENTLY)` / `REINDEX … CONCURRENTLY`; `(CONCURRENTLY false)` is not."""
+    return boolean_option(node.params, "concurrently") is True
 
 
 # `LOCK TABLE … IN <mode> MODE`: pglast's LockStmt.mode is the lock level, 1..8.
@@ -160,6 +160,5 @@ def access_exclusive_tables(node: ast.Node | None) -> list[str]:
 
 
 def is_vacuum_full(node: ast.VacuumStmt) -> bool:
-    return bool(node.is_vacuumcmd) and any(
-        isinstance(p, ast.DefElem) and p.defname == "full" for p in node.options or ()
-    )
+    """`VACUUM FULL` / `VACUUM (FULL)`; `VACUUM (FULL false)` is a plain VACUUM."""
+    return bool(node.is_vacuumcmd) and boolean_option(node.options, "full") is True

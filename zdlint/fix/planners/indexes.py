@@ -4,7 +4,7 @@ step outside any transaction (ZD102, ZD103, ZD108, ZD110)."""
 from __future__ import annotations
 
 from pglast import ast
-from pglast.enums import AlterTableType, DropBehavior
+from pglast.enums import AlterTableType, DropBehavior, ReindexObjectType
 
 from zdlint.findings import Hit
 from zdlint.fix.plan import FixOptions, Plan, Step, Unfixable
@@ -83,11 +83,31 @@ def reindex(
     rule = "ZD110"
     if state.pg_version < REINDEX_CONCURRENTLY_FROM:
         return Unfixable(rule, f"REINDEX CONCURRENTLY needs PostgreSQL {REINDEX_CONCURRENTLY_FROM}")
-    for keyword in ("INDEX", "TABLE", "SCHEMA", "DATABASE"):
-        sql = insert_after(stmt.text, keyword, "CONCURRENTLY")
-        if sql is not None:
-            return Plan(rule, (Step(render(rule, "reindex", statement=sql), False, rule=rule),))
-    return Unfixable(rule, "REINDEX SYSTEM cannot run CONCURRENTLY")
+    if node.kind == ReindexObjectType.REINDEX_OBJECT_SYSTEM:
+        return Unfixable(rule, "REINDEX SYSTEM cannot run CONCURRENTLY")
+    if any(p.defname == "concurrently" for p in node.params or ()):
+        # `(CONCURRENTLY false)`: say true in the option list itself
+        sql: str | None = deparse(_concurrent_reindex(node))
+    else:
+        sql = next(
+            (
+                found
+                for keyword in ("INDEX", "TABLE", "SCHEMA", "DATABASE")
+                if (found := insert_after(stmt.text, keyword, "CONCURRENTLY")) is not None
+            ),
+            None,
+        )
+    if sql is None:
+        return Unfixable(rule, "could not find the REINDEX target keyword in the statement")
+    return Plan(rule, (Step(render(rule, "reindex", statement=sql), False, rule=rule),))
+
+
+def _concurrent_reindex(node: ast.ReindexStmt) -> ast.ReindexStmt:
+    params = tuple(
+        ast.DefElem(defname=p.defname, arg=None if p.defname == "concurrently" else p.arg)
+        for p in node.params or ()
+    )
+    return ast.ReindexStmt(kind=node.kind, relation=node.relation, name=node.name, params=params)
 
 
 def detach_partition(
