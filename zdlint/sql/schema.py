@@ -17,6 +17,7 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, NullTestType, ObjectType
 
 from zdlint.sql.names import last_name, relation_name, strings, type_modifiers, type_name
+from zdlint.sql.volatility import VOLATILE, volatility_word
 
 # Type name aliases as pglast reports them (the parser already maps int -> int4 etc.).
 _ALIASES = {
@@ -114,6 +115,8 @@ class SchemaModel:
     tables: dict[str, Table] = field(default_factory=dict)
     indexes: dict[str, Index] = field(default_factory=dict)
     enums: dict[str, list[str]] = field(default_factory=dict)
+    # user functions (not procedures) -> their volatility letter (zdlint.sql.volatility)
+    functions: dict[str, str] = field(default_factory=dict)
 
     # --- questions -----------------------------------------------------------------
 
@@ -298,6 +301,8 @@ def _drop(model: SchemaModel, node: ast.DropStmt) -> None:
             model.indexes.pop(name, None)
         elif node.removeType == ObjectType.OBJECT_TYPE:
             model.enums.pop(name, None)
+        elif node.removeType == ObjectType.OBJECT_FUNCTION and isinstance(obj, ast.ObjectWithArgs):
+            model.functions.pop(last_name(obj.objname), None)
 
 
 def _rename(model: SchemaModel, node: ast.RenameStmt) -> None:
@@ -394,6 +399,19 @@ def _alter_enum(model: SchemaModel, node: ast.AlterEnumStmt) -> None:
         model.enums[name] = [node.newVal if v == node.oldVal else v for v in model.enums[name]]
 
 
+def _create_function(model: SchemaModel, node: ast.CreateFunctionStmt) -> None:
+    if not node.is_procedure and node.funcname:
+        # CREATE FUNCTION without a marker makes a VOLATILE function
+        model.functions[last_name(node.funcname)] = volatility_word(node.options) or VOLATILE
+
+
+def _alter_function(model: SchemaModel, node: ast.AlterFunctionStmt) -> None:
+    marker = volatility_word(node.actions)
+    name = last_name(node.func.objname) if node.func is not None else ""
+    if marker is not None and name in model.functions:
+        model.functions[name] = marker
+
+
 _HANDLERS: dict[type, Callable[[SchemaModel, Any], None]] = {
     ast.CreateStmt: _create_table,
     ast.CreateTableAsStmt: _create_table_as,
@@ -403,4 +421,6 @@ _HANDLERS: dict[type, Callable[[SchemaModel, Any], None]] = {
     ast.AlterTableStmt: _alter_table,
     ast.CreateEnumStmt: _create_enum,
     ast.AlterEnumStmt: _alter_enum,
+    ast.CreateFunctionStmt: _create_function,
+    ast.AlterFunctionStmt: _alter_function,
 }

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the parser is imported only when a snapshot is read or writ
 
     from zdlint.sql.schema import SchemaModel, Table
 
-FORMAT = 1  # bump when the entry layout changes
+FORMAT = 2  # bump when the entry layout changes
 
 
 class SchemaSnapshots(JsonEntries):
@@ -58,6 +58,7 @@ def model_to_json(model: SchemaModel) -> dict[str, Any]:
             [i.name, i.table, list(i.columns), i.unique, i.valid] for i in model.indexes.values()
         ],
         "enums": {name: list(values) for name, values in model.enums.items()},
+        "functions": dict(model.functions),
     }
 
 
@@ -75,6 +76,10 @@ def model_from_json(data: dict[str, Any]) -> SchemaModel:
         )
     for name, values in data["enums"].items():
         model.enums[_text(name)] = list(_texts(values))
+    for name, letter in data["functions"].items():
+        if letter not in ("i", "s", "v"):
+            raise ValueError(f"volatility {letter!r}")
+        model.functions[_text(name)] = letter
     return model
 
 
