@@ -135,7 +135,7 @@ def _data_change(node: ast.Node, state: MigrationState) -> list[LongOperation]:
     if state.is_new_table(table):
         return []
     if isinstance(node, (ast.UpdateStmt, ast.DeleteStmt)):
-        if is_batched(node.whereClause):
+        if is_batched(node, state.schema):
             return []
         what = "UPDATE" if isinstance(node, ast.UpdateStmt) else "DELETE"
     else:

@@ -92,6 +92,9 @@ class Index:
     columns: tuple[str, ...]  # leading plain columns; expressions end the list
     unique: bool = False
     valid: bool = True
+    # every key column is a plain column and no WHERE limits it to some rows: a unique
+    # index is then a key of the whole table
+    complete: bool = True
 
 
 @dataclass
@@ -106,6 +109,9 @@ class Table:
     # PARTITION BY RANGE/LIST/HASH (col, …): the key's columns; empty when an expression
     # is part of the key (or the table is not partitioned).
     partition_key: tuple[str, ...] = ()
+    # False for a table the model met only in ALTER TABLE (created before the history it
+    # replayed): its columns and keys are partly unknown
+    created: bool = True
 
 
 @dataclass
@@ -136,6 +142,19 @@ class SchemaModel:
 
     def indexes_on(self, table: str) -> list[Index]:
         return [i for i in self.indexes.values() if i.table == table]
+
+    def unique_keys(self, table: str) -> list[frozenset[str]] | None:
+        """The column sets that identify at most one row of `table`: its primary key,
+        unique constraints and complete unique indexes. None when the model has not seen
+        the table created (its keys are unknown)."""
+        found = self.tables.get(table)
+        if found is None or not found.created:
+            return None
+        return [
+            frozenset(index.columns)
+            for index in self.indexes_on(table)
+            if index.unique and index.valid and index.complete and index.columns
+        ]
 
     def has_index_leading_with(self, table: str, columns: tuple[str, ...]) -> bool:
         """An index (or PK/unique constraint) whose first columns are `columns`."""
@@ -213,7 +232,12 @@ def _add_constraint(
         index_name = con.indexname or name
         existing = model.indexes.get(index_name)
         model.indexes[index_name] = Index(
-            index_name, table.name, existing.columns if existing else columns, unique=True
+            index_name,
+            table.name,
+            existing.columns if existing else columns,
+            unique=True,
+            # an exclusion constraint is no equality key; USING INDEX keeps the index's shape
+            complete=kind != "exclusion" and (existing.complete if existing else True),
         )
 
 
@@ -287,7 +311,9 @@ def _create_index(model: SchemaModel, node: ast.IndexStmt) -> None:
     name = node.idxname or f"{table}_{'_'.join(_index_columns(node))}_idx"
     if node.if_not_exists and name in model.indexes:
         return
-    model.indexes[name] = Index(name, table, _index_columns(node), bool(node.unique))
+    columns = _index_columns(node)
+    complete = node.whereClause is None and len(columns) == len(node.indexParams or ())
+    model.indexes[name] = Index(name, table, columns, bool(node.unique), complete=complete)
 
 
 def _drop(model: SchemaModel, node: ast.DropStmt) -> None:
@@ -344,7 +370,7 @@ def _alter_table(model: SchemaModel, node: ast.AlterTableStmt) -> None:
         return
     table = model.tables.get(name)
     if table is None:
-        table = model.tables[name] = Table(name)
+        table = model.tables[name] = Table(name, created=False)
     for cmd in node.cmds or ():
         subtype = cmd.subtype
         if subtype == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):

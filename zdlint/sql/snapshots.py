@@ -55,7 +55,8 @@ def model_to_json(model: SchemaModel) -> dict[str, Any]:
     return {
         "tables": [_table_to_json(t) for t in model.tables.values()],
         "indexes": [
-            [i.name, i.table, list(i.columns), i.unique, i.valid] for i in model.indexes.values()
+            [i.name, i.table, list(i.columns), i.unique, i.valid, i.complete]
+            for i in model.indexes.values()
         ],
         "enums": {name: list(values) for name, values in model.enums.items()},
         "functions": dict(model.functions),
@@ -70,9 +71,14 @@ def model_from_json(data: dict[str, Any]) -> SchemaModel:
     for item in data["tables"]:
         table = _table_from_json(item)
         model.tables[table.name] = table
-    for name, table_name, columns, unique, valid in data["indexes"]:
+    for name, table_name, columns, unique, valid, complete in data["indexes"]:
         model.indexes[_text(name)] = Index(
-            _text(name), _text(table_name), _texts(columns), _flag(unique), _flag(valid)
+            _text(name),
+            _text(table_name),
+            _texts(columns),
+            _flag(unique),
+            _flag(valid),
+            _flag(complete),
         )
     for name, values in data["enums"].items():
         model.enums[_text(name)] = list(_texts(values))
@@ -104,6 +110,7 @@ def _table_to_json(table: Table) -> dict[str, Any]:
         "partitioned": table.partitioned,
         "partition_of": table.partition_of,
         "partition_key": list(table.partition_key),
+        "created": table.created,
     }
 
 
@@ -115,6 +122,7 @@ def _table_from_json(item: dict[str, Any]) -> Table:
         partitioned=_flag(item["partitioned"]),
         partition_of=_optional_text(item["partition_of"]),
         partition_key=_texts(item["partition_key"]),
+        created=_flag(item["created"]),
     )
     for name, type_name, modifiers, array, not_null, default in item["columns"]:
         kind = ColumnType(_text(type_name), tuple(int(m) for m in modifiers), _flag(array))
