@@ -4,15 +4,11 @@ unknown; `col = rec.x` inside a PL/pgSQL loop is one iteration's rows."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from zdlint.catalogue import load_catalogue
-from zdlint.config import Settings
-from zdlint.lint import lint_paths
+from tests.support import lint_after
 
 T = "SET lock_timeout = '3s';\n"
 ACCOUNTS = (
@@ -23,12 +19,7 @@ ACCOUNTS = (
 
 def check(history: str, sql: str, **settings: Any) -> list[str]:
     """Codes for `sql` checked after `history`, an earlier migration in the same folder."""
-    with tempfile.TemporaryDirectory() as folder:
-        (Path(folder) / "1_init.sql").write_text(history)
-        target = Path(folder) / "2_change.sql"
-        target.write_text(T + sql)
-        run = lint_paths([str(target)], Settings(**settings), load_catalogue())
-        return [f.code for f in run.reports[0].findings]
+    return [f.code for f in lint_after(history, T + sql, **settings)]
 
 
 @pytest.mark.parametrize(

@@ -2,5 +2,64 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 DEFAULT_PG_VERSION = 15
 SUPPORTED_PG_VERSIONS = range(11, 19)
+
+
+@dataclass(frozen=True)
+class Feature:
+    """SQL that PostgreSQL rejects before version `since`, and what to write there instead."""
+
+    name: str
+    since: int
+    instead: str
+
+
+REINDEX_CONCURRENTLY = Feature(
+    "REINDEX … CONCURRENTLY",
+    12,
+    "build a replacement with CREATE INDEX CONCURRENTLY, drop the old index with DROP INDEX "
+    "CONCURRENTLY and rename the new one, each outside a transaction",
+)
+DETACH_CONCURRENTLY = Feature(
+    "DETACH PARTITION … CONCURRENTLY",
+    14,
+    "detach without CONCURRENTLY in a transaction of its own with a short lock_timeout: it "
+    "takes ACCESS EXCLUSIVE on the partitioned table",
+)
+DETACH_FINALIZE = Feature("DETACH PARTITION … FINALIZE", 14, DETACH_CONCURRENTLY.instead)
+STORED_GENERATED_COLUMN = Feature(
+    "a generated column (GENERATED ALWAYS AS … STORED)",
+    12,
+    "add a plain column and fill it with a BEFORE INSERT OR UPDATE trigger",
+)
+VIRTUAL_GENERATED_COLUMN = Feature(
+    "a virtual generated column (GENERATED ALWAYS AS … without STORED)",
+    18,
+    "write STORED (it rewrites an existing table), or add a plain column filled by a BEFORE "
+    "INSERT OR UPDATE trigger",
+)
+NOT_NULL_TABLE_CONSTRAINT = Feature(
+    "a named NOT NULL table constraint (ADD CONSTRAINT … NOT NULL column)",
+    18,
+    "add CHECK (column IS NOT NULL) NOT VALID, validate it in a separate transaction, then "
+    "ALTER COLUMN … SET NOT NULL",
+)
+NOT_VALID_FOREIGN_KEY_ON_PARTITIONED_TABLE = Feature(
+    "a NOT VALID foreign key on a partitioned table",
+    18,
+    "add the foreign key NOT VALID to each partition and validate it there, then add it to "
+    "the partitioned table: the validated constraints of the partitions are attached "
+    "without a scan",
+)
+FEATURES = (
+    REINDEX_CONCURRENTLY,
+    DETACH_CONCURRENTLY,
+    DETACH_FINALIZE,
+    STORED_GENERATED_COLUMN,
+    VIRTUAL_GENERATED_COLUMN,
+    NOT_NULL_TABLE_CONSTRAINT,
+    NOT_VALID_FOREIGN_KEY_ON_PARTITIONED_TABLE,
+)

@@ -53,16 +53,13 @@ class LongOperation:
     data_change: bool = False  # a bulk UPDATE/DELETE/INSERT … SELECT
 
 
-# PostgreSQL 18 adds VIRTUAL generated columns (computed on read, the new default).
-VIRTUAL_GENERATED_COLUMNS_FROM = 18
-
-
-def is_stored_generated(column: ast.ColumnDef, pg_version: int) -> bool:
-    """A generated column whose values are written into every row (STORED)."""
+def is_stored_generated(column: ast.ColumnDef) -> bool:
+    """A generated column whose values are written into every row (STORED). Without
+    STORED it is virtual (PostgreSQL 18; older versions reject it: ZD207)."""
     return any(
         isinstance(c, ast.Constraint)
         and c.contype == ConstrType.CONSTR_GENERATED
-        and (c.generated_kind == "s" or pg_version < VIRTUAL_GENERATED_COLUMNS_FROM)
+        and c.generated_kind == "s"
         for c in column.constraints or ()
     )
 
@@ -103,10 +100,10 @@ def _alter_table(node: ast.AlterTableStmt, state: MigrationState) -> list[LongOp
         elif subtype == AlterTableType.AT_AlterColumnType and isinstance(definition, ast.ColumnDef):
             known = state.schema.column(table, cmd.name or "")
             old = known.type if known is not None else None
-            if alter_type_rewrites(old, definition, state.timezone_utc):
+            if alter_type_rewrites(old, definition, state.timezone_utc, state.pg_version):
                 add("ALTER COLUMN TYPE")
         elif subtype == AlterTableType.AT_AddColumn and isinstance(definition, ast.ColumnDef):
-            if is_stored_generated(definition, state.pg_version):
+            if is_stored_generated(definition):
                 add("ADD COLUMN … GENERATED ALWAYS AS … STORED")
         elif subtype in _REWRITING_SUBCOMMANDS:
             add(_REWRITING_SUBCOMMANDS[subtype])

@@ -16,6 +16,7 @@ from typing import Any
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, NullTestType, ObjectType
 
+from zdlint.sql.default_names import constraint_name, index_name
 from zdlint.sql.names import last_name, relation_name, strings, type_modifiers, type_name
 from zdlint.sql.volatility import VOLATILE, volatility_word
 
@@ -220,7 +221,7 @@ def _add_constraint(
         for name in columns:
             if name in table.columns:
                 table.columns[name].not_null = True
-    name = con.conname or _default_constraint_name(table.name, columns, kind)
+    name = constraint_name(table.name, con, column)
     table.constraints[name] = Constraint(
         name,
         kind,
@@ -239,17 +240,6 @@ def _add_constraint(
             # an exclusion constraint is no equality key; USING INDEX keeps the index's shape
             complete=kind != "exclusion" and (existing.complete if existing else True),
         )
-
-
-_SUFFIXES = {"primary": "pkey", "unique": "key", "check": "check", "foreign": "fkey"}
-
-
-def _default_constraint_name(table: str, columns: tuple[str, ...], kind: str) -> str:
-    """The name PostgreSQL gives an unnamed constraint (`users_pkey`, `t_a_b_key`)."""
-    suffix = _SUFFIXES.get(kind, "excl")
-    if kind == "primary":
-        return f"{table}_{suffix}"
-    return "_".join((table, *columns, suffix))
 
 
 def _column_from_def(table: Table, model: SchemaModel, column: ast.ColumnDef) -> None:
@@ -308,7 +298,7 @@ def _index_columns(node: ast.IndexStmt) -> tuple[str, ...]:
 
 def _create_index(model: SchemaModel, node: ast.IndexStmt) -> None:
     table = relation_name(node.relation)
-    name = node.idxname or f"{table}_{'_'.join(_index_columns(node))}_idx"
+    name = index_name(node)
     if node.if_not_exists and name in model.indexes:
         return
     columns = _index_columns(node)

@@ -12,22 +12,12 @@ from zdlint.fix.plan import FixOptions, Plan, Step, Unfixable
 from zdlint.fix.planners._common import relation_sql, single_command
 from zdlint.fix.planners.not_null import not_null_steps
 from zdlint.fix.render import render
-from zdlint.fix.sql_text import derived_name, find_keyword, quote_ident
-from zdlint.sql.names import relation_name, strings, walk
+from zdlint.fix.sql_text import find_keyword, quote_ident
+from zdlint.sql.default_names import constraint_name
+from zdlint.sql.names import relation_name, strings
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
-
-
-def _default_name(table: str, con: ast.Constraint) -> str:
-    """The name PostgreSQL would give the unnamed constraint."""
-    if con.contype == ConstrType.CONSTR_FOREIGN:
-        return derived_name(table, *strings(con.fk_attrs), "fkey")
-    if con.contype == ConstrType.CONSTR_PRIMARY:
-        return derived_name(table, "pkey")
-    if con.contype == ConstrType.CONSTR_UNIQUE:
-        return derived_name(table, *strings(con.keys), "key")
-    columns = [strings(n.fields)[-1] for n in walk(con.raw_expr) if isinstance(n, ast.ColumnRef)]
-    return derived_name(table, columns[0] if columns else "", "check")
+from zdlint.versions import NOT_VALID_FOREIGN_KEY_ON_PARTITIONED_TABLE
 
 
 def _named(stmt_text: str, name: str) -> str | None:
@@ -50,7 +40,7 @@ def not_valid_then_validate(
     text = stmt.text.rstrip()
     name = con.conname
     if not name:
-        name = _default_name(relation_name(node.relation), con)
+        name = constraint_name(relation_name(node.relation), con)
         named = _named(text, name)
         if named is None:
             return Unfixable(rule, "could not find ADD in the statement")
@@ -79,6 +69,10 @@ def check_constraint(
 def foreign_key(
     stmt: Statement, state: MigrationState, hit: Hit, options: FixOptions
 ) -> Plan | Unfixable:
+    gate = NOT_VALID_FOREIGN_KEY_ON_PARTITIONED_TABLE
+    assert isinstance(stmt.node, ast.AlterTableStmt)
+    if state.pg_version < gate.since and state.is_partitioned(relation_name(stmt.node.relation)):
+        return Unfixable("ZD105", f"{gate.name} needs PostgreSQL {gate.since}: {gate.instead}")
     return not_valid_then_validate(stmt, state, hit, options, "ZD105")
 
 
@@ -95,7 +89,7 @@ def unique_with_index(
     if con.including or con.options or con.indexspace or con.access_method:
         return Unfixable(rule, "INCLUDE, WITH (…) or USING INDEX TABLESPACE are not rewritten")
     table_name = relation_name(node.relation)
-    name = con.conname or _default_name(table_name, con)
+    name = constraint_name(table_name, con)
     table = relation_sql(node.relation)
     columns = strings(con.keys)
     schema = node.relation.schemaname if node.relation else None

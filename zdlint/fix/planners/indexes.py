@@ -14,10 +14,10 @@ from zdlint.fix.sql_text import insert_after, quote_ident, remove_tokens
 from zdlint.sql.names import relation_name, strings
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
+from zdlint.versions import DETACH_CONCURRENTLY, REINDEX_CONCURRENTLY
 
-# REINDEX … CONCURRENTLY exists from PostgreSQL 12, DETACH … CONCURRENTLY from 14.
-REINDEX_CONCURRENTLY_FROM = 12
-DETACH_CONCURRENTLY_FROM = 14
+REINDEX_CONCURRENTLY_FROM = REINDEX_CONCURRENTLY.since
+DETACH_CONCURRENTLY_FROM = DETACH_CONCURRENTLY.since
 
 
 def _concurrently(rule: str, text: str) -> str | Unfixable:

@@ -17,12 +17,13 @@ from zdlint.fix.sql_text import derived_name, quote_ident, remove_tokens
 from zdlint.sql.names import relation_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
+from zdlint.versions import NOT_NULL_TABLE_CONSTRAINT
 
 TEMPLATE = "ZD101"
 # From 12 a validated CHECK (col IS NOT NULL) lets SET NOT NULL skip its scan; from 18 a
 # NOT NULL constraint itself can be added NOT VALID and validated later.
 CHECK_SKIPS_SCAN_FROM = 12
-NOT_NULL_NOT_VALID_FROM = 18
+NOT_NULL_NOT_VALID_FROM = NOT_NULL_TABLE_CONSTRAINT.since
 
 
 @dataclass(frozen=True)

@@ -9,37 +9,58 @@ from pglast.enums import AlterTableType, ConstrType
 
 from zdlint.findings import Hit
 from zdlint.sql.checks._alter import existing_table_commands
-from zdlint.sql.names import qualified_name
+from zdlint.sql.default_names import constraint_name
+from zdlint.sql.names import qualified_name, relation_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
+from zdlint.versions import NOT_VALID_FOREIGN_KEY_ON_PARTITIONED_TABLE
 
 
 def _validated_constraints(
     stmt: Statement, state: MigrationState, contype: ConstrType
-) -> Iterator[tuple[str, ast.Constraint]]:
+) -> Iterator[tuple[str, str, ast.Constraint]]:
+    """(display name of the table, the constraint's name, the constraint)."""
     assert isinstance(stmt.node, ast.AlterTableStmt)
-    for _table, display, cmd in existing_table_commands(
+    for table, display, cmd in existing_table_commands(
         stmt.node, state, AlterTableType.AT_AddConstraint
     ):
         con = cmd.def_
         if isinstance(con, ast.Constraint) and con.contype == contype and not con.skip_validation:
-            yield display, con
+            yield display, constraint_name(table, con), con
 
 
 def check_constraint(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
-    for display, con in _validated_constraints(stmt, state, ConstrType.CONSTR_CHECK):
-        yield Hit({"table": display, "constraint": con.conname or "(unnamed)"})
+    for display, name, _con in _validated_constraints(stmt, state, ConstrType.CONSTR_CHECK):
+        yield Hit({"table": display, "constraint": name})
 
 
 def foreign_key(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
-    for display, con in _validated_constraints(stmt, state, ConstrType.CONSTR_FOREIGN):
+    assert isinstance(stmt.node, ast.AlterTableStmt)
+    for display, name, con in _validated_constraints(stmt, state, ConstrType.CONSTR_FOREIGN):
         yield Hit(
             {
                 "table": display,
-                "constraint": con.conname or "(unnamed)",
+                "constraint": name,
+                "instead": foreign_key_advice(stmt.node, display, name, state),
                 "referenced": qualified_name(con.pktable),
             }
         )
+
+
+def foreign_key_advice(
+    node: ast.AlterTableStmt, display: str, name: str, state: MigrationState
+) -> str:
+    """ZD105's help: NOT VALID then VALIDATE, where the target version allows NOT VALID."""
+    gate = NOT_VALID_FOREIGN_KEY_ON_PARTITIONED_TABLE
+    if state.pg_version < gate.since and state.is_partitioned(relation_name(node.relation)):
+        return (
+            f"`{display}` is partitioned, and before PostgreSQL {gate.since} it refuses NOT VALID "
+            f"foreign keys: {gate.instead}"
+        )
+    return (
+        f"Add it NOT VALID, then run `ALTER TABLE {display} VALIDATE CONSTRAINT {name};` "
+        "in a separate transaction"
+    )
 
 
 CHECKS = [

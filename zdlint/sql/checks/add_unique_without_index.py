@@ -9,6 +9,7 @@ from pglast.enums import AlterTableType, ConstrType
 
 from zdlint.findings import Hit
 from zdlint.sql.checks._alter import existing_table_commands
+from zdlint.sql.default_names import constraint_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 
@@ -17,7 +18,7 @@ _KINDS = {ConstrType.CONSTR_UNIQUE: "UNIQUE", ConstrType.CONSTR_PRIMARY: "PRIMAR
 
 def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     assert isinstance(stmt.node, ast.AlterTableStmt)
-    for _table, display, cmd in existing_table_commands(
+    for table, display, cmd in existing_table_commands(
         stmt.node, state, AlterTableType.AT_AddConstraint
     ):
         con = cmd.def_
@@ -26,7 +27,7 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
                 {
                     "table": display,
                     "kind": _KINDS[con.contype],
-                    "constraint": con.conname or "(unnamed)",
+                    "constraint": constraint_name(table, con),
                 }
             )
 

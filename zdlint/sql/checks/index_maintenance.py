@@ -8,6 +8,7 @@ from pglast import ast
 from pglast.enums import ReindexObjectType
 
 from zdlint.findings import Hit
+from zdlint.sql.default_names import index_name
 from zdlint.sql.locking import is_concurrent_reindex
 from zdlint.sql.names import qualified_name, relation_name
 from zdlint.sql.parse import Statement
@@ -45,7 +46,7 @@ def concurrent_if_not_exists(stmt: Statement, state: MigrationState) -> Iterator
         return
     if state.is_new_table(relation_name(node.relation)):
         return
-    yield Hit({"table": qualified_name(node.relation), "index": node.idxname or "(unnamed)"})
+    yield Hit({"table": qualified_name(node.relation), "index": index_name(node)})
 
 
 CHECKS = [
