@@ -20,8 +20,8 @@ class Feature:
 REINDEX_CONCURRENTLY = Feature(
     "REINDEX … CONCURRENTLY",
     12,
-    "build a replacement with CREATE INDEX CONCURRENTLY, drop the old index with DROP INDEX "
-    "CONCURRENTLY and rename the new one, each outside a transaction",
+    "build a replacement index concurrently, drop the old one concurrently and give the new "
+    "one its name, each outside a transaction",
 )
 DETACH_CONCURRENTLY = Feature(
     "DETACH PARTITION … CONCURRENTLY",
@@ -33,19 +33,19 @@ DETACH_FINALIZE = Feature("DETACH PARTITION … FINALIZE", 14, DETACH_CONCURRENT
 STORED_GENERATED_COLUMN = Feature(
     "a generated column (GENERATED ALWAYS AS … STORED)",
     12,
-    "add a plain column and fill it with a BEFORE INSERT OR UPDATE trigger",
+    "add a plain column that a trigger fills on every insert and update",
 )
 VIRTUAL_GENERATED_COLUMN = Feature(
     "a virtual generated column (GENERATED ALWAYS AS … without STORED)",
     18,
-    "write STORED (it rewrites an existing table), or add a plain column filled by a BEFORE "
-    "INSERT OR UPDATE trigger",
+    "write STORED (it rewrites an existing table), or add a plain column that a trigger fills "
+    "on every insert and update",
 )
 NOT_NULL_TABLE_CONSTRAINT = Feature(
     "a named NOT NULL table constraint (ADD CONSTRAINT … NOT NULL column)",
     18,
-    "add CHECK (column IS NOT NULL) NOT VALID, validate it in a separate transaction, then "
-    "ALTER COLUMN … SET NOT NULL",
+    "prove the column with a CHECK (column IS NOT NULL) added NOT VALID and validated in a "
+    "separate transaction, then make the column NOT NULL",
 )
 NOT_VALID_FOREIGN_KEY_ON_PARTITIONED_TABLE = Feature(
     "a NOT VALID foreign key on a partitioned table",

@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from pglast import ast
+from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
+
+_PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
+_NOT_BARE = RESERVED_KEYWORDS | TYPE_FUNC_NAME_KEYWORDS | COL_NAME_KEYWORDS
+
+
+def quote_ident(name: str) -> str:
+    """`name` as SQL: bare when Postgres reads it back unchanged, else double-quoted."""
+    if _PLAIN.match(name) and name not in _NOT_BARE:
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_qualified(name: str) -> str:
+    """A dotted display name (`schema.table`) as SQL, each part quoted as needed."""
+    return ".".join(quote_ident(part) for part in name.split("."))
 
 
 def relation_name(rangevar: ast.RangeVar | None) -> str:

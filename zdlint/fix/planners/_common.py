@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 from pglast import ast
-from pglast.stream import RawStream
 
 from zdlint.fix.plan import Unfixable
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
-
-
-def deparse(node: ast.Node | None) -> str:
-    """pglast's SQL for a node (identifiers quoted as needed)."""
-    assert node is not None
-    return str(RawStream()(node))
+from zdlint.sql.statement_sql import deparse
 
 
 def relation_sql(rangevar: ast.RangeVar | None) -> str:

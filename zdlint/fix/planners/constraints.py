@@ -12,9 +12,9 @@ from zdlint.fix.plan import FixOptions, Plan, Step, Unfixable
 from zdlint.fix.planners._common import relation_sql, single_command
 from zdlint.fix.planners.not_null import not_null_steps
 from zdlint.fix.render import render
-from zdlint.fix.sql_text import find_keyword, quote_ident
+from zdlint.fix.sql_text import find_keyword
 from zdlint.sql.default_names import constraint_name
-from zdlint.sql.names import relation_name, strings
+from zdlint.sql.names import quote_ident, relation_name, strings
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 from zdlint.versions import NOT_VALID_FOREIGN_KEY_ON_PARTITIONED_TABLE

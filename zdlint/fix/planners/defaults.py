@@ -16,8 +16,7 @@ from zdlint.fix.planners._common import (
 from zdlint.fix.planners.backfill import fill_null_column_steps
 from zdlint.fix.planners.not_null import not_null_steps
 from zdlint.fix.render import render
-from zdlint.fix.sql_text import quote_ident
-from zdlint.sql.names import relation_name
+from zdlint.sql.names import quote_ident, relation_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 

@@ -10,10 +10,11 @@ from zdlint.findings import Hit
 from zdlint.fix.plan import FixOptions, Plan, Step, Unfixable
 from zdlint.fix.planners._common import deparse
 from zdlint.fix.render import render
-from zdlint.fix.sql_text import insert_after, quote_ident, remove_tokens
-from zdlint.sql.names import relation_name, strings
+from zdlint.fix.sql_text import insert_after, remove_tokens
+from zdlint.sql.names import quote_ident, relation_name, strings
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
+from zdlint.sql.statement_sql import concurrent_reindex
 from zdlint.versions import DETACH_CONCURRENTLY, REINDEX_CONCURRENTLY
 
 REINDEX_CONCURRENTLY_FROM = REINDEX_CONCURRENTLY.since
@@ -86,8 +87,8 @@ def reindex(
     if node.kind == ReindexObjectType.REINDEX_OBJECT_SYSTEM:
         return Unfixable(rule, "REINDEX SYSTEM cannot run CONCURRENTLY")
     if any(p.defname == "concurrently" for p in node.params or ()):
-        # `(CONCURRENTLY false)`: say true in the option list itself
-        sql: str | None = deparse(_concurrent_reindex(node))
+        # `(CONCURRENTLY false)`: written again with CONCURRENTLY on
+        sql: str | None = concurrent_reindex(node)
     else:
         sql = next(
             (
@@ -100,14 +101,6 @@ def reindex(
     if sql is None:
         return Unfixable(rule, "could not find the REINDEX target keyword in the statement")
     return Plan(rule, (Step(render(rule, "reindex", statement=sql), False, rule=rule),))
-
-
-def _concurrent_reindex(node: ast.ReindexStmt) -> ast.ReindexStmt:
-    params = tuple(
-        ast.DefElem(defname=p.defname, arg=None if p.defname == "concurrently" else p.arg)
-        for p in node.params or ()
-    )
-    return ast.ReindexStmt(kind=node.kind, relation=node.relation, name=node.name, params=params)
 
 
 def detach_partition(

@@ -13,8 +13,9 @@ from zdlint.fix.plan import CONTRACT, EXPAND, FixOptions, Phase, Plan, Step, Unf
 from zdlint.fix.planners._common import relation_sql, single_command
 from zdlint.fix.planners.backfill import fill_null_column_steps
 from zdlint.fix.render import render
-from zdlint.fix.sql_text import derived_name, quote_ident, remove_tokens
-from zdlint.sql.names import relation_name
+from zdlint.fix.sql_text import remove_tokens
+from zdlint.sql.default_names import object_name
+from zdlint.sql.names import quote_ident, relation_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 from zdlint.versions import NOT_NULL_TABLE_CONSTRAINT
@@ -47,7 +48,7 @@ def not_null_steps(
         return Unfixable(
             rule, f"before PostgreSQL {CHECK_SKIPS_SCAN_FROM} SET NOT NULL always scans the table"
         )
-    name = derived_name(table, column, "not_null")
+    name = object_name(table, column, "not_null")  # the name ZD101's help gives it
     ctx = dict(table=table_sql, column=quote_ident(column), constraint=quote_ident(name))
     if state.pg_version >= NOT_NULL_NOT_VALID_FROM:
         before = [

@@ -10,7 +10,7 @@ from pglast.enums import AlterTableType, ConstrType
 from zdlint.findings import Hit
 from zdlint.sql.checks._alter import existing_table_commands
 from zdlint.sql.default_names import constraint_name
-from zdlint.sql.names import qualified_name, relation_name
+from zdlint.sql.names import qualified_name, quote_ident, quote_qualified, relation_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 from zdlint.versions import NOT_VALID_FOREIGN_KEY_ON_PARTITIONED_TABLE
@@ -58,7 +58,8 @@ def foreign_key_advice(
             f"foreign keys: {gate.instead}"
         )
     return (
-        f"Add it NOT VALID, then run `ALTER TABLE {display} VALIDATE CONSTRAINT {name};` "
+        f"Add it NOT VALID, then run `ALTER TABLE {quote_qualified(display)} VALIDATE "
+        f"CONSTRAINT {quote_ident(name)};` "
         "in a separate transaction"
     )
 

@@ -10,6 +10,7 @@ from pglast.enums import AlterTableType, ConstrType
 from zdlint.findings import Hit
 from zdlint.sql.checks._alter import existing_table_commands
 from zdlint.sql.default_names import constraint_name
+from zdlint.sql.names import quote_ident, strings
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 
@@ -28,6 +29,7 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
                     "table": display,
                     "kind": _KINDS[con.contype],
                     "constraint": constraint_name(table, con),
+                    "columns": ", ".join(quote_ident(c) for c in strings(con.keys)),
                 }
             )
 

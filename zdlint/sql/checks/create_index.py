@@ -11,6 +11,7 @@ from zdlint.sql.default_names import index_name
 from zdlint.sql.names import qualified_name, relation_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
+from zdlint.sql.statement_sql import concurrent_index
 
 
 def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
@@ -23,6 +24,7 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
             "table": qualified_name(node.relation),
             "index": index_name(node),
             "unique": "UNIQUE " if node.unique else "",
+            "concurrent": concurrent_index(node),
         }
     )
 

@@ -8,7 +8,7 @@ from pglast import ast
 from pglast.enums import ObjectType
 
 from zdlint.findings import Hit
-from zdlint.sql.names import strings
+from zdlint.sql.names import quote_qualified, strings
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 
@@ -21,7 +21,9 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     names = [".".join(strings(obj)) for obj in node.objects or ()]
     existing = [n for n in names if n.split(".")[-1] not in state.created_indexes]
     if existing:
-        yield Hit({"index": ", ".join(existing)})
+        exists = " IF EXISTS" if node.missing_ok else ""
+        drops = " ".join(f"DROP INDEX CONCURRENTLY{exists} {quote_qualified(n)};" for n in existing)
+        yield Hit({"index": ", ".join(existing), "drops": drops})
 
 
 CHECKS = [("ZD103", [ast.DropStmt], check)]

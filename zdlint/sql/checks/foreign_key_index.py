@@ -8,7 +8,7 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
 from zdlint.findings import Hit
-from zdlint.sql.names import qualified_name, relation_name, strings
+from zdlint.sql.names import qualified_name, quote_ident, relation_name, strings
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 
@@ -42,6 +42,7 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
             {
                 "table": qualified_name(relation),
                 "columns": ", ".join(columns),
+                "columns_sql": ", ".join(quote_ident(c) for c in columns),
                 "referenced": qualified_name(con.pktable),
             }
         )

@@ -12,8 +12,9 @@ from pglast.enums import AlterTableType, ConstrType
 
 from zdlint.findings import Hit
 from zdlint.sql.checks._alter import existing_table_commands
+from zdlint.sql.default_names import object_name
 from zdlint.sql.long_operations import CHECK_SKIPS_NOT_NULL_SCAN_FROM, set_not_null_scans
-from zdlint.sql.names import strings
+from zdlint.sql.names import quote_ident, quote_qualified, strings
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 
@@ -21,20 +22,25 @@ from zdlint.sql.state import MigrationState
 CHECK_SKIPS_SCAN_FROM = CHECK_SKIPS_NOT_NULL_SCAN_FROM
 
 
-def _hit(display: str, column: str, pg_version: int) -> Hit:
+def _hit(table: str, display: str, column: str, pg_version: int) -> Hit:
+    table_sql, column_sql = quote_qualified(display), quote_ident(column)
     if pg_version < CHECK_SKIPS_SCAN_FROM:
         note = (
             f"; before PostgreSQL {CHECK_SKIPS_SCAN_FROM} it scans even when a validated "
             "CHECK proves the column has no NULL"
         )
         then = (
-            f"; before PostgreSQL {CHECK_SKIPS_SCAN_FROM} SET NOT NULL always scans, so keep "
-            "the validated CHECK instead of SET NOT NULL until you upgrade"
+            f"; before PostgreSQL {CHECK_SKIPS_SCAN_FROM} making the column NOT NULL always "
+            "scans, so keep the validated CHECK in its place until you upgrade"
         )
     else:
         note = ""
-        then = f", then SET NOT NULL (no scan from PostgreSQL {CHECK_SKIPS_SCAN_FROM})"
-    return Hit({"table": display, "column": column, "note": note, "then": then})
+        then = (
+            f", then `ALTER TABLE {table_sql} ALTER COLUMN {column_sql} SET NOT NULL;` "
+            f"(no scan from PostgreSQL {CHECK_SKIPS_SCAN_FROM})"
+        )
+    check = object_name(table, column, "not_null")
+    return Hit({"table": display, "column": column, "note": note, "then": then, "check": check})
 
 
 def _not_null_columns(cmd: ast.AlterTableCmd) -> list[str]:
@@ -60,7 +66,7 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
             if known is not None and known.not_null:
                 continue  # already NOT NULL: nothing to verify
             if set_not_null_scans(table, column, state):
-                yield _hit(display, column, state.pg_version)
+                yield _hit(table, display, column, state.pg_version)
 
 
 CHECKS = [("ZD101", [AlterTableType.AT_SetNotNull, AlterTableType.AT_AddConstraint], check)]
