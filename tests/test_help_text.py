@@ -12,6 +12,7 @@ from pglast import parser as pg_parser
 
 from tests.support import lint
 from tests.test_catalogue_examples import CATALOGUE, _findings
+from zdlint.versions import SUPPORTED_PG_VERSIONS
 
 T = "SET lock_timeout = '3s';\n"
 
@@ -104,3 +105,19 @@ def test_unnamed_and_mixed_case_objects_get_help_that_runs(sql, code, named):
     assert named in finding.help
     assert sql_problems(finding.help) == []
     assert _QUOTED.findall(finding.help)
+
+
+@pytest.mark.parametrize("version", list(SUPPORTED_PG_VERSIONS))
+def test_the_sql_help_recommends_exists_on_every_target_version(version):
+    """Lint each bad example as if for `version`; the SQL its help recommends must use
+    nothing that version lacks (ZD207 knows what each version lacks)."""
+    for rule in CATALOGUE:
+        if rule.language != "sql" or rule.code == "ZD207":
+            continue
+        for example in rule.bad_examples:
+            settings = dict(example.options)
+            findings = lint(example.source, "example.sql", pg_version=version, **settings)
+            for finding in findings:
+                for sql in _QUOTED.findall(finding.help):
+                    advised = [f.code for f in lint(sql, "advice.sql", pg_version=version)]
+                    assert "ZD207" not in advised, (rule.code, version, sql)
