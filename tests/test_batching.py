@@ -92,6 +92,18 @@ def test_a_renamed_key_column_is_still_the_key():
     assert check(history, "DELETE FROM accounts WHERE account_no = 3;") == []
 
 
+def test_a_partition_has_the_keys_of_its_partitioned_table():
+    history = (
+        "CREATE TABLE events (id bigint, day date, note text, PRIMARY KEY (id, day))"
+        " PARTITION BY RANGE (day);\n"
+        "CREATE TABLE events_2024 PARTITION OF events"
+        " FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');\n"
+    )
+    sql = "UPDATE events_2024 SET note = 'x' WHERE id = 1 AND day = '2024-05-01';"
+    assert check(history, sql) == []
+    assert check(history, "UPDATE events_2024 SET note = 'x' WHERE id = 1;") == ["ZD501"]
+
+
 def test_a_dropped_primary_key_no_longer_bounds_a_lookup():
     history = ACCOUNTS + "ALTER TABLE accounts DROP CONSTRAINT accounts_pkey;\n"
     assert check(history, "DELETE FROM accounts WHERE id = 3;") == ["ZD502"]

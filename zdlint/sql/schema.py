@@ -151,9 +151,14 @@ class SchemaModel:
         found = self.tables.get(table)
         if found is None or not found.created:
             return None
+        owners = [table]  # a partition has the indexes of its partitioned tables too
+        while found is not None and found.partition_of and found.partition_of not in owners:
+            owners.append(found.partition_of)
+            found = self.tables.get(found.partition_of)
         return [
             frozenset(index.columns)
-            for index in self.indexes_on(table)
+            for owner in owners
+            for index in self.indexes_on(owner)
             if index.unique and index.valid and index.complete and index.columns
         ]
 
