@@ -230,3 +230,22 @@ def test_foreign_key_advice_on_a_partitioned_table_runs_on_the_target_version(ve
             "Add it NOT VALID, then run `ALTER TABLE events VALIDATE CONSTRAINT "
             "events_account_fkey;` in a separate transaction"
         )
+
+
+@pytest.mark.parametrize(
+    ("old", "change", "rewrites"),
+    [
+        ("timestamp", "TYPE timestamptz USING at", False),
+        ("timestamp", "TYPE timestamptz USING at::timestamptz", False),
+        ("timestamp", "TYPE timestamptz USING e.at", False),
+        ("timestamp", "TYPE timestamptz USING at + interval '0'", True),
+        ("varchar(10)", "TYPE text USING at", False),
+        ("integer", "TYPE bigint USING at", True),
+        ("timestamp", "TYPE timestamptz USING at::timestamp", True),
+    ],
+)
+def test_using_the_column_itself_is_the_conversion_without_using(old, change, rewrites):
+    # measured on PostgreSQL 15 (relfilenode before and after, TimeZone UTC)
+    history = f"CREATE TABLE e (at {old});\n"
+    found = [f.code for f in lint_after(history, T + f"ALTER TABLE e ALTER COLUMN at {change};")]
+    assert found == (["ZD202"] if rewrites else [])

@@ -100,7 +100,8 @@ def _alter_table(node: ast.AlterTableStmt, state: MigrationState) -> list[LongOp
         elif subtype == AlterTableType.AT_AlterColumnType and isinstance(definition, ast.ColumnDef):
             known = state.schema.column(table, cmd.name or "")
             old = known.type if known is not None else None
-            if alter_type_rewrites(old, definition, state.timezone_utc, state.pg_version):
+            name = cmd.name or ""
+            if alter_type_rewrites(old, name, definition, state.timezone_utc, state.pg_version):
                 add("ALTER COLUMN TYPE")
         elif subtype == AlterTableType.AT_AddColumn and isinstance(definition, ast.ColumnDef):
             if is_stored_generated(definition):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pglast import ast
 
-from zdlint.sql.names import type_name
+from zdlint.sql.names import strings, type_name
 from zdlint.sql.schema import ColumnType, column_type
 
 # PostgreSQL 12 relabels timestamp <-> timestamptz in place when the session is in UTC.
@@ -28,14 +28,19 @@ BINARY_COMPATIBLE_TARGETS = frozenset({"text", "varchar", "citext", "numeric", "
 
 
 def alter_type_rewrites(
-    old: ColumnType | None, column: ast.ColumnDef, timezone_utc: bool, pg_version: int
+    old: ColumnType | None,
+    name: str,
+    column: ast.ColumnDef,
+    timezone_utc: bool,
+    pg_version: int,
 ) -> bool:
     """Does `ALTER COLUMN … TYPE <column.typeName> [USING …]` rewrite the table?
 
     Exact when the column's current type `old` is known (from the schema model);
-    otherwise judged from the target type alone. A USING expression always rewrites.
+    otherwise judged from the target type alone. A USING expression rewrites, unless it
+    is the column itself (`USING col`, `USING col::new_type`).
     """
-    if column.raw_default is not None:
+    if column.raw_default is not None and not _plain_using(column.raw_default, name, column):
         return True
     relabels_timestamps = timezone_utc and pg_version >= TIMESTAMP_RELABEL_IN_UTC_FROM
     if old is not None:
@@ -44,6 +49,16 @@ def alter_type_rewrites(
     return target not in BINARY_COMPATIBLE_TARGETS and not (
         target == "timestamptz" and relabels_timestamps
     )
+
+
+def _plain_using(using: ast.Node, name: str, column: ast.ColumnDef) -> bool:
+    """`USING col` or `USING col::new_type`: the conversion PostgreSQL makes without USING."""
+    source: ast.Node | None = using
+    if isinstance(using, ast.TypeCast):
+        if column_type(using.typeName) != column_type(column.typeName):
+            return False
+        source = using.arg
+    return isinstance(source, ast.ColumnRef) and strings(source.fields)[-1:] == [name]
 
 
 def rewrites(old: ColumnType, new: ColumnType, relabels_timestamps: bool) -> bool:
