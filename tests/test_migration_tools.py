@@ -59,6 +59,20 @@ def test_diesel_metadata_turns_the_transaction_off(tmp_path):
     assert "ZD402" not in codes(CIC, folder / "up.sql")
 
 
+@pytest.mark.parametrize(
+    "folder",
+    ["2019-02-26-002946_create_user", "2026-03-13-123650-0000_fix", "00000000000000_setup"],
+)
+def test_diesel_up_sql_is_recognised_by_its_folder_name_without_down_sql(tmp_path, folder):
+    migration = tmp_path / "migrations" / folder / "up.sql"
+    layout = detect_tool(migration, CIC)
+    assert layout.tool == "diesel" and layout.wraps_by_default
+
+
+def test_up_sql_in_a_folder_not_named_like_diesel_is_no_diesel_migration(tmp_path):
+    assert detect_tool(tmp_path / "release-2" / "up.sql", CIC).tool == "psql"
+
+
 def test_prisma_migration_sql_is_one_transaction(tmp_path):
     folder = tmp_path / "migrations" / "20240101000000_index"
     folder.mkdir(parents=True)

@@ -65,6 +65,10 @@ _ATLAS_NONE = re.compile(r"^--\s*atlas:txmode\s+none\b", re.I | re.M)
 _ATLAS_ANY = re.compile(r"^--\s*atlas:", re.I | re.M)
 _SQLX_NO_TX = re.compile(r"\A(?:\ufeff)?--\s*no-transaction\s*$", re.M)
 _FLYWAY_NAME = re.compile(r"^[VR]\d*(?:[._]\d+)*__.+\.sql$", re.I)
+# Diesel names a migration's folder after the time it was generated:
+# 2019-02-26-002946_create_user, 2026-03-13-123650-0000_fix (Diesel 2.2), or the
+# 00000000000000_diesel_initial_setup that `diesel setup` writes.
+_DIESEL_FOLDER = re.compile(r"^(?:\d{4}-\d{2}-\d{2}-\d{6}(?:-\d{4})?|\d{14})_.+$")
 _GOLANG_MIGRATE_NAME = re.compile(r"^\d+_.+\.(up|down)\.sql$", re.I)
 _SQLX_NAME = re.compile(r"^\d+_.+\.sql$", re.I)
 # One pass that tells whether any of the marker comments above is present at all: most
@@ -165,7 +169,11 @@ def _detect_from_layout(path: Path, folder: str, text: str) -> ToolLayout:
         wrapped = not _flyway_conf_disables_transaction(conf)
         reason = f"Flyway file name{' and ' + conf.name if not wrapped else ''}"
         return ToolLayout("flyway", reason, _whole(text, wrapped))
-    if name == "up.sql" and (_exists(folder, "down.sql") or _exists(folder, "metadata.toml")):
+    if name == "up.sql" and (
+        _exists(folder, "down.sql")
+        or _exists(folder, "metadata.toml")
+        or _DIESEL_FOLDER.match(os.path.basename(folder))
+    ):
         wrapped = _diesel_runs_in_transaction(path.parent / "metadata.toml")
         return ToolLayout("diesel", "Diesel up.sql layout", _whole(text, wrapped, batch=True))
     if name == "migration.sql" and (
