@@ -202,13 +202,25 @@ def _match(
     return None
 
 
+_QUOTED = re.compile(r"`([^`]+)`")
+
+
+def names_table(message: str, table: str) -> bool:
+    """True when a backquoted name in the message is the table: `t`, `schema.t`, `t.column`
+    or a word of quoted SQL (`UPDATE t`).
+
+    An index named after its table (`t_col_idx`) does not name the table.
+    """
+    return any(table in re.split(r"[.\s]+", quoted) for quoted in _QUOTED.findall(message))
+
+
 def judge(label: Label, message: str) -> str:
     if label.verdict == "FALSE":
         return "false"
     lock, text = names(message)
     if label.lock != "-" and lock != label.lock:
         return "wrong-message"
-    if label.table != "-" and f"`{label.table}`" not in text and label.table not in text:
+    if label.table != "-" and not names_table(text, label.table):
         return "wrong-message"
     return "true"
 
