@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import codes
-from zdlint.sql.tools import apply_transaction_mode, detect_tool
+from zdlint.sql.tools import apply_transaction_mode, detect_tool, file_runs_in_transaction
 
 CIC = "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY i ON t (a);\n"
 
@@ -31,14 +31,13 @@ CIC = "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY i ON t (a);\n"
             False,
         ),
         ("V2__add_index.sql", "SELECT 1;\n", "flyway", True),
-        ("0002_add_index.up.sql", "SELECT 1;\n", "golang-migrate", True),
+        ("0002_add_index.up.sql", "SELECT 1;\nSELECT 2;\n", "golang-migrate", True),
         ("plain.sql", "SELECT 1;\n", "psql", False),
     ],
 )
 def test_markers_and_names_identify_the_tool(tmp_path, name, text, tool, wrapped):
-    layout = detect_tool(tmp_path / name, text)
-    assert layout.tool == tool
-    assert layout.wraps_by_default is wrapped
+    assert detect_tool(tmp_path / name, text).tool == tool
+    assert file_runs_in_transaction(tmp_path / name, text) is wrapped
 
 
 def test_flyway_conf_sidecar_turns_the_transaction_off(tmp_path):
@@ -50,13 +49,16 @@ def test_flyway_conf_sidecar_turns_the_transaction_off(tmp_path):
     assert "ZD402" in codes(CIC, tmp_path / "V4__index.sql")
 
 
-def test_diesel_metadata_turns_the_transaction_off(tmp_path):
+def test_diesel_metadata_turns_the_transaction_off_but_one_batch_is_still_one_block(tmp_path):
     folder = tmp_path / "2024-01-01-000000_index"
     folder.mkdir()
     (folder / "down.sql").write_text("DROP INDEX i;\n")
     assert "ZD402" in codes(CIC, folder / "up.sql")
     (folder / "metadata.toml").write_text("run_in_transaction = false\n")
-    assert "ZD402" not in codes(CIC, folder / "up.sql")
+    # diesel sends up.sql with batch_execute: two statements form PostgreSQL's implicit
+    # transaction block, where CREATE INDEX CONCURRENTLY fails; alone it runs outside
+    assert "ZD402" in codes(CIC, folder / "up.sql")
+    assert "ZD402" not in codes("CREATE INDEX CONCURRENTLY i ON t (a);\n", folder / "up.sql")
 
 
 def test_prisma_migration_sql_is_one_transaction(tmp_path):
@@ -73,9 +75,16 @@ def test_goose_down_section_is_not_checked():
 
 
 def test_dbmate_sections_each_have_their_own_transaction_mode():
-    text = "-- migrate:up transaction:false\n" + CIC + "-- migrate:down\nDROP INDEX i;\n"
-    assert codes(text) == []
+    lone = "CREATE INDEX CONCURRENTLY i ON t (a);\n"
+    text = "-- migrate:up transaction:false\n" + lone + "-- migrate:down\nDROP INDEX i;\n"
+    assert "ZD402" not in codes(text)
     assert "ZD402" in codes(text.replace("transaction:false", ""))
+
+
+def test_dbmate_without_transaction_still_sends_a_section_as_one_implicit_block():
+    # dbmate runs `db.Exec(section)`: PostgreSQL wraps several statements of one query
+    text = "-- migrate:up transaction:false\n" + CIC + "-- migrate:down\nDROP INDEX i;\n"
+    assert "ZD402" in codes(text)
 
 
 def test_config_transaction_override_always_and_never():
