@@ -120,7 +120,9 @@ def test_each_distinct_placeholder_gets_its_own_stand_in_and_keeps_it_across_fil
 
 
 def test_template_control_blocks_become_blanks_and_keep_lines():
-    text = "{{ if .Postgres }}\nCREATE INDEX i ON t (a);\n{{- end }}\n{% if x %}SELECT 1;{% endif %}"
+    text = (
+        "{{ if .Postgres }}\nCREATE INDEX i ON t (a);\n{{- end }}\n{% if x %}SELECT 1;{% endif %}"
+    )
     sub = substitute(text)
     assert sub.originals == {}
     assert sub.text.split("\n")[1] == "CREATE INDEX i ON t (a);"

@@ -20,8 +20,8 @@ YAML_SUFFIXES = {".yaml", ".yml"}
 SKIPPED_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox"}
 # Rollback scripts are not part of a deploy: skipped when walking a folder.
 _DOWN_FILE = re.compile(r"(^|[._-])down\.sql$|^U\d+.*__.*\.sql$", re.I)
-# Called with each file a walk leaves out although it is SQL, and why.
-OnSkip = Callable[[Path, str], None]
+# Called with each SQL file left out, why, and whether it was named on the command line.
+OnSkip = Callable[[Path, str, bool], None]
 _K8S_CONTENT = re.compile(r"^apiVersion\s*:", re.M)
 _K8S_KIND = re.compile(r"^kind\s*:", re.M)
 
@@ -103,7 +103,7 @@ def discover(  # type: ignore[no-untyped-def]
         foreign = not_postgres(path.name)
         if foreign is not None:
             if on_skip is not None:
-                on_skip(path, foreign)
+                on_skip(path, foreign, True)
             continue
         yield Target(_display(path), path, kind_of_name(path))
 
@@ -123,7 +123,7 @@ def _walk(root: Path, excluded, on_skip: OnSkip | None) -> Iterator[Target | Dis
             foreign = not_postgres(name)
             if foreign is not None:
                 if on_skip is not None and not excluded(path):
-                    on_skip(path, foreign)
+                    on_skip(path, foreign, False)
                 continue
             found.append(path)
     for path in found:

@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING
 from zdlint.cache import FindingsCache, digest
 from zdlint.catalogue import Catalogue
 from zdlint.config import Settings, enabled_codes, is_excluded
-from zdlint.discover import K8S, STDIN, DiscoveryError, Target, discover, kind_of_text
+from zdlint.discover import (
+    K8S,
+    STDIN,
+    DiscoveryError,
+    OnSkip,
+    Target,
+    discover,
+    kind_of_text,
+)
 from zdlint.findings import FileReport, Finding, Hit
 from zdlint.source import SourceText, UndecodableFile, decode
 
@@ -44,19 +52,30 @@ def lint_paths(
     cache: FindingsCache | None = None,
     parallel: bool = False,
     prepare: Prepare | None = None,
+    on_skip: OnSkip | None = None,
 ) -> LintRun:
     """Check every target; with `only`, report just those files (history still counts).
 
     With `cache`, files whose inputs are unchanged take their findings from it. With
     `parallel`, a large batch is spread over processes (findings without fix plans).
     `prepare` is applied to each report where it is made, so a reporter's per-file work
-    is spread too. Reports come in the order of the targets either way.
+    is spread too. Reports come in the order of the targets either way. `on_skip`
+    hears of the files left out because they are for another database.
     """
     from zdlint.sql.tools import remembered_files
 
     with remembered_files():
         return _lint_paths(
-            arguments, settings, catalogue, stdin_name, read_stdin, only, cache, parallel, prepare
+            arguments,
+            settings,
+            catalogue,
+            stdin_name,
+            read_stdin,
+            only,
+            cache,
+            parallel,
+            prepare,
+            on_skip,
         )
 
 
@@ -70,6 +89,7 @@ def _lint_paths(
     cache: FindingsCache | None,
     parallel: bool,
     prepare: Prepare | None,
+    on_skip: OnSkip | None,
 ) -> LintRun:
     from zdlint.sql.history import SchemaFileError
 
@@ -80,7 +100,7 @@ def _lint_paths(
         run.errors.append(str(exc))
         return run
     jobs: list[Job] = []
-    for target in discover(arguments, lambda p: is_excluded(p, settings)):
+    for target in discover(arguments, lambda p: is_excluded(p, settings), on_skip):
         if isinstance(target, DiscoveryError):
             run.errors.append(str(target))
             continue

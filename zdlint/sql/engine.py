@@ -21,8 +21,7 @@ from zdlint.sql.tools import (
     ConfiguredTool,
     ToolLayout,
     apply_transaction_mode,
-    detect_tool,
-    lone_statement_unwrapped,
+    layout_for_statements,
 )
 
 if TYPE_CHECKING:
@@ -105,9 +104,7 @@ def lint_sql(
     restore = substitution.restore if substitution.originals else None
     statements = parse_statements(source)
     layout = apply_transaction_mode(
-        lone_statement_unwrapped(
-            detect_tool(file_path, source.text, options.tool), [s.start for s in statements]
-        ),
+        layout_for_statements(file_path, statements, source.text, options.tool),
         options.transaction,
     )
     state = new_state(options.pg_version, layout, options.max_lock_timeout_ms, schema)

@@ -18,11 +18,15 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from zdlint.sql.parse import Statement
 
 TRANSACTION_MODES = ("auto", "always", "never")
 # The names `[tool.zdlint.tools]` accepts; "psql" runs every statement on its own.
@@ -258,10 +262,12 @@ def _detect_from_layout(path: Path, text: str) -> ToolLayout:
     if name == "migration.sql" and os.path.basename(folder)[:1].isdigit():
         return _prisma(path, text, "<timestamp>_<name>/migration.sql folder (Prisma)")
     pop = _POP_NAME.match(name)
-    if pop and (
-        pop.group("autocommit") or pop.group("dialect") in POP_DIALECTS or _pop_folder(folder)
-    ):
-        return _pop(path, text, "<version>_<name>[.<dialect>][.autocommit].up.sql names (pop)")
+    if pop and pop.group("dialect") in POP_DIALECTS:
+        return _pop(path, text, f"<version>_<name>.{pop.group('dialect')}.*.sql file name (pop)")
+    if pop and pop.group("autocommit"):
+        return _pop(path, text, "<version>_<name>.autocommit.*.sql file name (pop)")
+    if pop and _pop_folder(folder):
+        return _pop(path, text, "beside files named <version>_<name>.<dialect>.up.sql (pop)")
     if _GOLANG_MIGRATE_NAME.match(name):
         # Atlas writes an atlas.sum beside the golang-migrate files it generates
         # (`--dir-format golang-migrate`); golang-migrate is what runs them.
@@ -294,6 +300,8 @@ def _folders_up(folder: str, count: int) -> list[str]:
 
 def _goose(path: Path | None, text: str, reason: str) -> ToolLayout:
     wrapped = not _GOOSE_NO_TX.search(text)
+    if not wrapped:
+        reason += "; -- +goose NO TRANSACTION"
     if not _GOOSE.search(text):
         return ToolLayout("goose", reason, _whole(text, wrapped))
     return ToolLayout("goose", reason, _sections(text, _GOOSE, lambda _o: wrapped))
@@ -381,7 +389,6 @@ def _pop(path: Path | None, text: str, reason: str) -> ToolLayout:
     if m is not None and m.group("autocommit"):
         # no BEGIN of pop's own: the file is one query, so several statements still
         # form PostgreSQL's implicit block
-        reason += "; .autocommit. file"
         return ToolLayout("pop", reason, _whole(text, True, batch=True, implicit=True))
     return ToolLayout("pop", reason, _whole(text, True, batch=True))
 
@@ -478,6 +485,34 @@ def lone_statement_unwrapped(layout: ToolLayout, statement_starts: list[int]) ->
     return ToolLayout(layout.tool, f"{layout.reason}; one statement", tuple(regions))
 
 
+def flyway_runs_outside(layout: ToolLayout, statements: Sequence[Statement]) -> ToolLayout:
+    """Flyway finds statements no transaction may hold (CREATE INDEX CONCURRENTLY, …) and
+    runs a migration made only of them outside a transaction. (Mixed with others it
+    refuses to run unless `mixed=true`: kept wrapped, so the CONCURRENTLY one is reported.)"""
+    from zdlint.sql.checks.concurrently_in_transaction import concurrent_kind
+
+    if layout.tool != "flyway" or not layout.wraps_by_default:
+        return layout
+    deployed = [s for s in statements if s.node is not None]
+    if not deployed or not all(concurrent_kind(s.node) for s in deployed):
+        return layout
+    regions = tuple(Region(r.start, r.end, False, r.batch, r.deploy) for r in layout.regions)
+    reason = f"{layout.reason}; only non-transactional statements, which Flyway runs outside"
+    return ToolLayout(layout.tool, reason, regions)
+
+
+def layout_for_statements(
+    path: Path | None,
+    statements: Sequence[Statement],
+    text: str,
+    configured: ConfiguredTool | None = None,
+) -> ToolLayout:
+    """The layout of a parsed file: its tool's, adjusted for what the statements are."""
+    layout = detect_tool(path, text, configured)
+    layout = lone_statement_unwrapped(layout, [s.start for s in statements])
+    return flyway_runs_outside(layout, statements)
+
+
 def file_runs_in_transaction(
     path: Path | None, text: str, configured: ConfiguredTool | None = None
 ) -> bool:
@@ -487,5 +522,5 @@ def file_runs_in_transaction(
     from zdlint.source import SourceText
     from zdlint.sql.parse import parse_statements
 
-    starts = [s.start for s in parse_statements(SourceText(text))]
-    return lone_statement_unwrapped(detect_tool(path, text, configured), starts).wraps_by_default
+    statements = parse_statements(SourceText(text))
+    return layout_for_statements(path, statements, text, configured).wraps_by_default
