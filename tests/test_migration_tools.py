@@ -407,3 +407,9 @@ def test_an_unknown_configured_tool_exits_2(tmp_path):
     result = zdlint("check", "--show-settings", ".", cwd=tmp_path)
     assert result.returncode == 2
     assert b"did you mean 'flyway'?" in result.stderr
+
+
+def test_diesel_up_sql_is_known_by_its_folder_name_without_a_down_sql(tmp_path):
+    for folder in ("2024-01-01-000000_index", "2026-02-19-120000-0000_x", "00000000000000_init"):
+        assert detect_tool(tmp_path / folder / "up.sql", "SELECT 1;\n").tool == "diesel"
+    assert detect_tool(tmp_path / "index" / "up.sql", "SELECT 1;\n").tool == "psql"

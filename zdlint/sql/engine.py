@@ -99,7 +99,7 @@ def lint_sql(
     plan_hook: PlanHook | None = None,
 ) -> SqlResult:
     """Check one file; `schema` (the model before this file) is updated as it goes."""
-    substitution = substitute(text) if options.templates else Substitution(text)
+    substitution = substitute(text) if options.templates else Substitution(text, {})
     source = SourceText(substitution.text)
     restore = substitution.restore if substitution.originals else None
     statements = parse_statements(source)

@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import re
 import zlib
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
-_PLACEHOLDER = re.compile(
+# Patterns as strings: `re` compiles them the first time a file has a candidate (most
+# never do, and compiling them up front is start-up time of every one-file run).
+_PLACEHOLDER = (
     r"\{\{.*?\}\}"  # Go templates, Jinja expressions
     r"|\{%.*?%\}|\{#.*?#\}"  # Jinja statements and comments
     r"|@[A-Za-z_][A-Za-z0-9_]*@"  # extension scripts: @extschema@
-    r"|\$%[A-Za-z_][A-Za-z0-9_]*%\$",  # Flyway-style $%NAME%$
-    re.S,
+    r"|\$%[A-Za-z_][A-Za-z0-9_]*%\$"  # Flyway-style $%NAME%$
 )
 # Go template actions that print nothing, Go comments, and every Jinja statement/comment
-_CONTROL = re.compile(
+_CONTROL = (
     r"\{\{-?\s*(?:/\*|(?:if|else|end|range|with|define|block|template|break|continue)\b)"
     r"|\{%|\{#"
 )
@@ -30,12 +31,11 @@ _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz_"
 _CANDIDATE = re.compile(r"\{[{%#]|@|\$%")
 
 
-@dataclass(frozen=True)
-class Substitution:
+class Substitution(NamedTuple):  # a NamedTuple: a dataclass costs start-up time
     """A text with its placeholders replaced, and how to name them again."""
 
     text: str
-    originals: dict[str, str] = field(default_factory=dict)  # stand-in → placeholder
+    originals: dict[str, str]  # stand-in → placeholder
 
     def restore(self, message: str) -> str:
         """`message` with every stand-in identifier spelled as in the file again."""
@@ -52,13 +52,13 @@ def _stand_ins(originals: dict[str, str]) -> re.Pattern[str]:
 def substitute(text: str) -> Substitution:
     """Replace the placeholders of `text` (the text itself when it has none)."""
     if _CANDIDATE.search(text) is None:
-        return Substitution(text)
+        return Substitution(text, {})
     names: dict[str, str] = {}  # placeholder → stand-in
     originals: dict[str, str] = {}
 
     def replace(match: re.Match[str]) -> str:
         placeholder = match.group(0)
-        if _CONTROL.match(placeholder):
+        if re.match(_CONTROL, placeholder):
             return "".join(ch if ch in "\r\n" else " " for ch in placeholder)
         name = names.get(placeholder)
         if name is None:
@@ -69,7 +69,7 @@ def substitute(text: str) -> Substitution:
         tail = "".join(ch if ch in "\r\n" else " " for ch in rest)
         return name + newline + tail
 
-    replaced = _PLACEHOLDER.sub(replace, text)
+    replaced = re.sub(_PLACEHOLDER, replace, text, flags=re.S)
     return Substitution(replaced, originals)
 
 

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from zdlint.sql.parse import Statement
@@ -78,8 +78,7 @@ class ToolLayout:
         return any(r.wrapped for r in self.regions if r.deploy)
 
 
-@dataclass(frozen=True)
-class ConfiguredTool:
+class ConfiguredTool(NamedTuple):  # a NamedTuple: a dataclass costs start-up time
     """A tool named in the config for the files a glob matches."""
 
     tool: str
@@ -99,11 +98,10 @@ _SQL_MIGRATE = re.compile(r"^--\s*\+migrate\s+(up|down)\b([^\n]*)", re.I | re.M)
 _LIQUIBASE = re.compile(r"^--\s*liquibase\s+formatted\s+sql", re.I)
 _LIQUIBASE_CHANGESET = re.compile(r"^--\s*changeset\s+\S+([^\n]*)", re.I | re.M)
 # Atlas reads directives from the file's leading comments, which a blank line must end.
-_ATLAS_NONE = re.compile(
+_ATLAS_NONE = (  # compiled (by `re`) only for Atlas files
     r"\A(?:[ \t]*--[^\n]*\n)*?"  # comments before it
     r"[ \t]*--\s*atlas:txmode\s+none\b[^\n]*\n"
-    r"(?:[ \t]*--[^\n]*\n)*[ \t]*\n",  # more comments, then the blank line
-    re.I,
+    r"(?:[ \t]*--[^\n]*\n)*[ \t]*\n"  # more comments, then the blank line
 )
 _ATLAS_ANY = re.compile(r"^--\s*atlas:", re.I | re.M)
 # sqlx: `sql.starts_with("-- no-transaction")`, the file's very first bytes
@@ -111,6 +109,8 @@ _SQLX_NO_TX = re.compile(r"\A\ufeff?-- no-transaction")
 _FLYWAY_NAME = re.compile(r"^[VR]\d*(?:[._]\d+)*__.+\.sql$", re.I)
 _GOLANG_MIGRATE_NAME = re.compile(r"^\d+_.+\.(up|down)\.sql$", re.I)
 _SQLX_NAME = re.compile(r"^\d+_.+\.sql$", re.I)
+# the folder names `diesel migration generate` writes (down.sql is optional with --no-down)
+_DIESEL_FOLDER = re.compile(r"^(?:\d{4}-\d{2}-\d{2}-\d{6}(?:-\d{4})?|\d{14})_")
 # pop / ory popx: <version>_<name>[.<dialect>][.autocommit].(up|down).sql
 _POP_NAME = re.compile(
     r"^\d+_[^.]+(?:\.(?P<dialect>[a-z0-9]+))??(?P<autocommit>\.autocommit)?\.(?P<direction>up|down)\.sql$"
@@ -257,6 +257,8 @@ def _detect_from_layout(path: Path, text: str) -> ToolLayout:
     if name == "up.sql" and (_exists(folder, "down.sql") or _exists(folder, "metadata.toml")):
         beside = "metadata.toml" if _exists(folder, "metadata.toml") else "down.sql"
         return _diesel(path, text, f"up.sql with {beside} beside it (Diesel)")
+    if name == "up.sql" and _DIESEL_FOLDER.match(os.path.basename(folder)):
+        return _diesel(path, text, "up.sql in a <yyyy-mm-dd-hhmmss>_<name>/ folder (Diesel)")
     if name == "migration.sql" and _exists(os.path.dirname(folder), "migration_lock.toml"):
         return _prisma(path, text, "migration.sql with ../migration_lock.toml (Prisma)")
     if name == "migration.sql" and os.path.basename(folder)[:1].isdigit():
@@ -346,7 +348,7 @@ def _sqlx(path: Path | None, text: str, reason: str) -> ToolLayout:
 
 def _atlas(path: Path | None, text: str, reason: str) -> ToolLayout:
     # Atlas runs statement by statement, in one transaction per file by default
-    wrapped = not _ATLAS_NONE.match(text)
+    wrapped = not re.match(_ATLAS_NONE, text, re.I)
     if not wrapped and "txmode" not in reason:
         reason += "; -- atlas:txmode none"
     return ToolLayout("atlas", reason, _whole(text, wrapped))
