@@ -413,3 +413,20 @@ def test_diesel_up_sql_is_known_by_its_folder_name_without_a_down_sql(tmp_path):
     for folder in ("2024-01-01-000000_index", "2026-02-19-120000-0000_x", "00000000000000_init"):
         assert detect_tool(tmp_path / folder / "up.sql", "SELECT 1;\n").tool == "diesel"
     assert detect_tool(tmp_path / "index" / "up.sql", "SELECT 1;\n").tool == "psql"
+
+
+def test_one_migration_per_folder_layouts_are_described_as_one_folder(tmp_path, monkeypatch):
+    from zdlint.config import Settings
+    from zdlint.tool_report import detect_folders, verbose_lines
+
+    root = tmp_path / "prisma" / "migrations"
+    for stamp in ("20240101000000_a", "20240102000000_b"):
+        (root / stamp).mkdir(parents=True)
+        (root / stamp / "migration.sql").write_text("SELECT 1;\nSELECT 2;\n")
+    (root / "migration_lock.toml").write_text('provider = "postgresql"\n')
+    monkeypatch.chdir(tmp_path)
+    detection = detect_folders(["prisma"], Settings(root=tmp_path))
+    assert [(f.path, len(f.files)) for f in detection.folders] == [("prisma/migrations", 2)]
+    assert verbose_lines(detection) == [
+        "prisma/migrations: prisma (migration.sql with ../migration_lock.toml (Prisma))"
+    ]
