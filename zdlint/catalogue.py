@@ -21,6 +21,10 @@ from zdlint.locks import LOCK_MODES, lock_mode
 # Patterns, compiled (by `re`, which keeps them) only when a rule file is validated.
 CODE_RE = r"^Z[DK]\d{3}$"
 NAME_RE = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
+# In this order the reader sees the findings of one statement: first those naming the
+# statement's own hazard (a scan, an index build, a rewrite, what breaks the running
+# version), then those about its transaction (no lock_timeout, a lock held since an
+# earlier statement) and its data changes.
 CATEGORIES = ("syntax", "locking", "rewrite", "compatibility", "transactions", "data", "k8s")
 LANGUAGES = ("sql", "yaml")
 
@@ -78,6 +82,14 @@ class Rule:
     references: tuple[str, ...]
     examples: tuple[Example, ...]
     file: Path
+    # Rules whose finding on the same statement says nothing this rule's does not: when
+    # both fire, only this one is reported ([relations] supersedes).
+    supersedes: tuple[str, ...] = ()
+
+    @property
+    def rank(self) -> tuple[int, str]:
+        """Order among the findings of one statement: most specific first."""
+        return (CATEGORIES.index(self.category), self.code)
 
     def applies_to(self, pg_version: int) -> bool:
         return (self.pg_min is None or pg_version >= self.pg_min) and (
@@ -181,12 +193,27 @@ def _parse_catalogue(folder: Path) -> Catalogue:
             if key in seen:
                 raise CatalogueError(f"{rule.file}: {key!r} is already used by {seen[key]}")
             seen[key] = rule.file
+    _check_relations(rules)
     return Catalogue(tuple(sorted(rules, key=lambda r: r.code)), fingerprint)
+
+
+def _check_relations(rules: list[Rule]) -> None:
+    """A rule supersedes only rules it ranks before (a folder holding part of the
+    catalogue may lack the superseded rule: then the relation never applies)."""
+    by_code = {rule.code: rule for rule in rules}
+    for rule in rules:
+        for code in rule.supersedes:
+            other = by_code.get(code)
+            if other is not None and other.rank <= rule.rank:
+                raise CatalogueError(
+                    f"{rule.file}: relations.supersedes names {code}, which ranks before "
+                    f"{rule.code}: the reader would see the finding said again first"
+                )
 
 
 # The code that turns a rule file into a Rule: editing it outdates the compiled copies.
 _LOADER_FILES = (__file__, findings.__file__, locks.__file__)
-COMPILED_FORMAT = 1  # bump when the layout of a compiled copy changes
+COMPILED_FORMAT = 2  # bump when the layout of a compiled copy changes
 Stamp = tuple[Any, ...]
 
 
@@ -300,6 +327,11 @@ def rule_from_table(path: Path, data: dict[str, Any]) -> Rule:
     fix_safety = doc.string("fix_safety", default="")
     references = tuple(doc.string_list("references", default=[]))
     doc.done()
+    relations = _Reader(path, r.table("relations", default={}), prefix="relations.")
+    supersedes = tuple(relations.string_list("supersedes", default=[]))
+    if any(not re.match(CODE_RE, c) or c == code for c in supersedes):
+        raise CatalogueError(f"{path}: relations.supersedes must list other rules' codes")
+    relations.done()
     examples = tuple(
         _example(path, kind, i, item)
         for kind in ("bad", "good")
@@ -328,6 +360,7 @@ def rule_from_table(path: Path, data: dict[str, Any]) -> Rule:
         references=references,
         examples=examples,
         file=path,
+        supersedes=supersedes,
     )
     r.done()
     return rule

@@ -17,6 +17,7 @@ from zdlint.sql.parse import Statement, parse_statements
 from zdlint.sql.placeholders import Substitution, substitute
 from zdlint.sql.schema import SchemaModel
 from zdlint.sql.state import MigrationState, advance, enter_region, new_state
+from zdlint.sql.statement_findings import arrange
 from zdlint.sql.tools import (
     ConfiguredTool,
     ToolLayout,
@@ -126,11 +127,15 @@ def lint_sql(
                 finding = make_finding(rule, path, source, stmt.start, stmt.end, hit, restore)
                 findings.append((finding, stmt.index))
             continue
-        for check, rule in checks_for(stmt.node, dispatch):
-            for hit in check.function(stmt, state):
-                finding = make_finding(rule, path, source, stmt.start, stmt.end, hit, restore)
-                if plan_hook is not None and rule.fixable:
-                    finding = replace(finding, fix=plan_hook(rule, stmt, state, hit))
-                findings.append((finding, stmt.index))
+        hits = [
+            (rule, hit)
+            for check, rule in checks_for(stmt.node, dispatch)
+            for hit in check.function(stmt, state)
+        ]
+        for rank, (rule, hit) in enumerate(arrange(stmt, hits)):
+            finding = make_finding(rule, path, source, stmt.start, stmt.end, hit, restore)
+            place = (stmt.span.line, stmt.span.column, rank)
+            fix = plan_hook(rule, stmt, state, hit) if plan_hook and rule.fixable else None
+            findings.append((replace(finding, place=place, fix=fix), stmt.index))
         advance(state, stmt)
     return SqlResult(source, statements, layout, findings, substitution)

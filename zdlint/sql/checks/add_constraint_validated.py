@@ -16,29 +16,30 @@ from zdlint.sql.state import MigrationState
 
 def _validated_constraints(
     stmt: Statement, state: MigrationState, contype: ConstrType
-) -> Iterator[tuple[str, ast.Constraint]]:
+) -> Iterator[tuple[str, ast.Constraint, ast.AlterTableCmd]]:
     assert isinstance(stmt.node, ast.AlterTableStmt)
     for _table, display, cmd in existing_table_commands(
         stmt.node, state, AlterTableType.AT_AddConstraint
     ):
         con = cmd.def_
         if isinstance(con, ast.Constraint) and con.contype == contype and not con.skip_validation:
-            yield display, con
+            yield display, con, cmd
 
 
 def check_constraint(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
-    for display, con in _validated_constraints(stmt, state, ConstrType.CONSTR_CHECK):
-        yield Hit({"table": display, "constraint": con.conname or "(unnamed)"})
+    for display, con, cmd in _validated_constraints(stmt, state, ConstrType.CONSTR_CHECK):
+        yield Hit({"table": display, "constraint": con.conname or "(unnamed)"}, part=cmd)
 
 
 def foreign_key(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
-    for display, con in _validated_constraints(stmt, state, ConstrType.CONSTR_FOREIGN):
+    for display, con, cmd in _validated_constraints(stmt, state, ConstrType.CONSTR_FOREIGN):
         yield Hit(
             {
                 "table": display,
                 "constraint": con.conname or "(unnamed)",
                 "referenced": qualified_name(con.pktable),
-            }
+            },
+            part=cmd,
         )
 
 

@@ -27,7 +27,8 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
                     "table": display,
                     "kind": _KINDS[con.contype],
                     "constraint": con.conname or "(unnamed)",
-                }
+                },
+                part=cmd,
             )
 
 

@@ -20,7 +20,7 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     ):
         con = cmd.def_
         if isinstance(con, ast.Constraint) and con.contype == ConstrType.CONSTR_EXCLUSION:
-            yield Hit({"table": display, "constraint": con.conname or "(unnamed)"})
+            yield Hit({"table": display, "constraint": con.conname or "(unnamed)"}, part=cmd)
 
 
 CHECKS = [("ZD113", [AlterTableType.AT_AddConstraint], check)]

@@ -13,26 +13,29 @@ from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 
 
-def _foreign_keys(node: ast.Node | None) -> Iterator[tuple[ast.RangeVar | None, object, str]]:
-    """(table, constraint, column name for a column constraint) for each FOREIGN KEY."""
+def _foreign_keys(
+    node: ast.Node | None,
+) -> Iterator[tuple[ast.RangeVar | None, object, str, ast.AlterTableCmd | None]]:
+    """(table, constraint, column name for a column constraint, ALTER TABLE subcommand)
+    for each FOREIGN KEY."""
     if isinstance(node, ast.CreateStmt):
         for element in node.tableElts or ():
             if isinstance(element, ast.Constraint):
-                yield node.relation, element, ""
+                yield node.relation, element, "", None
             elif isinstance(element, ast.ColumnDef):
                 for con in element.constraints or ():
-                    yield node.relation, con, element.colname or ""
+                    yield node.relation, con, element.colname or "", None
     elif isinstance(node, ast.AlterTableStmt):
         for cmd in node.cmds or ():
             if cmd.subtype == AlterTableType.AT_AddConstraint:
-                yield node.relation, cmd.def_, ""
+                yield node.relation, cmd.def_, "", cmd
             elif cmd.subtype == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
                 for con in cmd.def_.constraints or ():
-                    yield node.relation, con, cmd.def_.colname or ""
+                    yield node.relation, con, cmd.def_.colname or "", cmd
 
 
 def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
-    for relation, con, column in _foreign_keys(stmt.node):
+    for relation, con, column, cmd in _foreign_keys(stmt.node):
         if not isinstance(con, ast.Constraint) or con.contype != ConstrType.CONSTR_FOREIGN:
             continue
         columns = tuple(strings(con.fk_attrs)) or ((column,) if column else ())
@@ -43,7 +46,8 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
                 "table": qualified_name(relation),
                 "columns": ", ".join(columns),
                 "referenced": qualified_name(con.pktable),
-            }
+            },
+            part=cmd,
         )
 
 

@@ -40,7 +40,7 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
             known = state.schema.column(table, column)
             if known is not None and known.default is not None:
                 continue  # the default fills it for writers that do not know it
-            yield Hit({"table": display, "column": column})
+            yield Hit({"table": display, "column": column}, part=cmd)
 
 
 CHECKS = [("ZD310", [AlterTableType.AT_SetNotNull, AlterTableType.AT_AddConstraint], check)]

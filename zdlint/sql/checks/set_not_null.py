@@ -21,7 +21,7 @@ from zdlint.sql.state import MigrationState
 CHECK_SKIPS_SCAN_FROM = CHECK_SKIPS_NOT_NULL_SCAN_FROM
 
 
-def _hit(display: str, column: str, pg_version: int) -> Hit:
+def _hit(display: str, column: str, pg_version: int, cmd: ast.AlterTableCmd) -> Hit:
     if pg_version < CHECK_SKIPS_SCAN_FROM:
         note = (
             f"; before PostgreSQL {CHECK_SKIPS_SCAN_FROM} it scans even when a validated "
@@ -34,7 +34,7 @@ def _hit(display: str, column: str, pg_version: int) -> Hit:
     else:
         note = ""
         then = f", then SET NOT NULL (no scan from PostgreSQL {CHECK_SKIPS_SCAN_FROM})"
-    return Hit({"table": display, "column": column, "note": note, "then": then})
+    return Hit({"table": display, "column": column, "note": note, "then": then}, part=cmd)
 
 
 def _not_null_columns(cmd: ast.AlterTableCmd) -> list[str]:
@@ -60,7 +60,7 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
             if known is not None and known.not_null:
                 continue  # already NOT NULL: nothing to verify
             if set_not_null_scans(table, column, state):
-                yield _hit(display, column, state.pg_version)
+                yield _hit(display, column, state.pg_version, cmd)
 
 
 CHECKS = [("ZD101", [AlterTableType.AT_SetNotNull, AlterTableType.AT_AddConstraint], check)]
