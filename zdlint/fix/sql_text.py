@@ -13,7 +13,6 @@ from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME
 
 _PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
 _NOT_BARE = RESERVED_KEYWORDS | TYPE_FUNC_NAME_KEYWORDS | COL_NAME_KEYWORDS
-MAX_IDENTIFIER = 63
 
 
 def quote_ident(name: str) -> str:
@@ -25,14 +24,6 @@ def quote_ident(name: str) -> str:
 
 def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
-
-
-def derived_name(*parts: str) -> str:
-    """An identifier built from parts, cut to Postgres's 63-byte limit."""
-    name = "_".join(p for p in parts if p)
-    while len(name.encode("utf-8")) > MAX_IDENTIFIER:
-        name = name[:-1]
-    return name
 
 
 class Token:

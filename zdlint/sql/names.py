@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast import ast
+from pglast.enums import ConstrType
+
+MAX_IDENTIFIER = 63  # bytes: PostgreSQL cuts longer names
 
 
 def relation_name(rangevar: ast.RangeVar | None) -> str:
@@ -85,3 +88,26 @@ def const_string(node: object) -> str | None:
         if isinstance(val, ast.Float):
             return val.fval
     return None
+
+
+def derived_name(*parts: str) -> str:
+    """An identifier built from parts, cut to Postgres's 63-byte limit."""
+    name = "_".join(p for p in parts if p)
+    while len(name.encode("utf-8")) > MAX_IDENTIFIER:
+        name = name[:-1]
+    return name
+
+
+def constraint_name(table: str, con: ast.Constraint, column: str = "") -> str:
+    """The name PostgreSQL gives an unnamed constraint on `table`; `column` is the column
+    a column constraint is written on (`ADD COLUMN c int UNIQUE`)."""
+    if con.contype == ConstrType.CONSTR_FOREIGN:
+        return derived_name(table, *(strings(con.fk_attrs) or [column]), "fkey")
+    if con.contype == ConstrType.CONSTR_PRIMARY:
+        return derived_name(table, "pkey")
+    if con.contype == ConstrType.CONSTR_UNIQUE:
+        return derived_name(table, *(strings(con.keys) or [column]), "key")
+    if column:
+        return derived_name(table, column, "check")
+    columns = [strings(n.fields)[-1] for n in walk(con.raw_expr) if isinstance(n, ast.ColumnRef)]
+    return derived_name(table, columns[0] if columns else "", "check")

@@ -39,6 +39,20 @@ def single_command(
     return node, cmds[0]
 
 
+def single_new_column(
+    stmt: Statement, rule: str
+) -> tuple[ast.AlterTableStmt, ast.ColumnDef, list[ast.Constraint]] | Unfixable:
+    """The column of an ALTER TABLE whose one subcommand is ADD COLUMN, with the
+    constraints written on it."""
+    found = single_command(stmt, rule)
+    if isinstance(found, Unfixable):
+        return found
+    node, cmd = found
+    column = cmd.def_
+    assert isinstance(column, ast.ColumnDef)
+    return node, column, [c for c in column.constraints or () if isinstance(c, ast.Constraint)]
+
+
 def primary_key(state: MigrationState, table: str) -> str | None:
     """The single-column primary key of `table`, when the schema model knows it."""
     found = state.schema.tables.get(table)

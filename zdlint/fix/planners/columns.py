@@ -25,8 +25,8 @@ from zdlint.fix.planners._common import (
 from zdlint.fix.planners.backfill import batched_steps
 from zdlint.fix.planners.not_null import not_null_steps
 from zdlint.fix.render import render
-from zdlint.fix.sql_text import derived_name, quote_ident
-from zdlint.sql.names import function_names, relation_name, walk
+from zdlint.fix.sql_text import quote_ident
+from zdlint.sql.names import derived_name, function_names, relation_name, walk
 from zdlint.sql.parse import Statement
 from zdlint.sql.schema import Column, SchemaModel
 from zdlint.sql.state import MigrationState

@@ -13,8 +13,8 @@ from zdlint.fix.plan import CONTRACT, EXPAND, FixOptions, Phase, Plan, Step, Unf
 from zdlint.fix.planners._common import relation_sql, single_command
 from zdlint.fix.planners.backfill import fill_null_column_steps
 from zdlint.fix.render import render
-from zdlint.fix.sql_text import derived_name, quote_ident, remove_tokens
-from zdlint.sql.names import relation_name
+from zdlint.fix.sql_text import quote_ident, remove_tokens
+from zdlint.sql.names import derived_name, relation_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 
