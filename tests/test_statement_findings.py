@@ -77,10 +77,15 @@ def test_a_single_subcommand_keeps_the_statement_span():
     assert (finding.span.line, finding.span.column, finding.span.end_line) == (2, 1, 3)
 
 
-def test_most_specific_finding_comes_first_within_a_statement():
+def test_the_statements_own_hazards_come_before_what_its_transaction_adds():
     # ZD401 spans the whole statement, so by position alone it would come first.
     sql = "ALTER TABLE t\n  DROP COLUMN a,\n  ALTER COLUMN b SET NOT NULL;\n"
-    assert [f.code for f in lint(sql)] == ["ZD101", "ZD304", "ZD401"]
+    assert [f.code for f in lint(sql)] == ["ZD304", "ZD101", "ZD401"]
+
+
+def test_a_backfill_in_the_ddl_transaction_comes_before_the_batching_advice():
+    sql = T + "BEGIN;\nALTER TABLE t ADD COLUMN x int;\nUPDATE t SET x = 1;\nCOMMIT;\n"
+    assert [f.code for f in lint(sql)] == ["ZD407", "ZD501"]
 
 
 def test_findings_of_different_statements_keep_file_order():
@@ -133,7 +138,7 @@ def test_catalogue_refuses_a_rule_superseding_one_it_ranks_after():
             ("ZD902", "locking", []),
         ]
     ]
-    with pytest.raises(CatalogueError, match="ranks before"):
+    with pytest.raises(CatalogueError, match="does not see after"):
         check_relations(rules)
 
 

@@ -21,11 +21,12 @@ from zdlint.locks import LOCK_MODES, lock_mode
 # Patterns, compiled (by `re`, which keeps them) only when a rule file is validated.
 CODE_RE = r"^Z[DK]\d{3}$"
 NAME_RE = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
-# In this order the reader sees the findings of one statement: first those naming the
-# statement's own hazard (a scan, an index build, a rewrite, what breaks the running
-# version), then those about its transaction (no lock_timeout, a lock held since an
-# earlier statement) and its data changes.
 CATEGORIES = ("syntax", "locking", "rewrite", "compatibility", "transactions", "data", "k8s")
+# Which findings of one statement the reader sees first (lower first, then in the order of
+# the text): the statement's own hazard (a scan, an index build, a rewrite, what breaks
+# the running version), then what its transaction adds (no lock_timeout, a lock held since
+# an earlier statement), then advice on data changes and column types.
+READING_ORDER = dict.fromkeys(CATEGORIES, 0) | {"transactions": 1, "data": 2}
 LANGUAGES = ("sql", "yaml")
 
 
@@ -87,9 +88,9 @@ class Rule:
     supersedes: tuple[str, ...] = ()
 
     @property
-    def rank(self) -> tuple[int, str]:
+    def rank(self) -> int:
         """Order among the findings of one statement: most specific first."""
-        return (CATEGORIES.index(self.category), self.code)
+        return READING_ORDER[self.category]
 
     def applies_to(self, pg_version: int) -> bool:
         return (self.pg_min is None or pg_version >= self.pg_min) and (
@@ -206,8 +207,8 @@ def _check_relations(rules: list[Rule]) -> None:
             other = by_code.get(code)
             if other is not None and other.rank <= rule.rank:
                 raise CatalogueError(
-                    f"{rule.file}: relations.supersedes names {code}, which ranks before "
-                    f"{rule.code}: the reader would see the finding said again first"
+                    f"{rule.file}: relations.supersedes names {code}, which the reader does "
+                    f"not see after {rule.code} (READING_ORDER): it would be said again first"
                 )
 
 

@@ -5,7 +5,8 @@
 - A hit whose rule is superseded by another rule that fired on the statement
   (`[relations] supersedes` in the catalogue) says nothing new and is dropped, as is a
   second hit of one rule with the same facts at the same place.
-- The rest come most specific first (`Rule.rank`), then in the order of the text.
+- The rest come most specific first (`Rule.rank`: the statement's own hazards before what
+  its transaction adds), then in the order of the text.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def arrange(stmt: Statement, hits: list[tuple[Rule, Hit]]) -> list[tuple[Rule, H
             continue
         seen.add(key)
         kept.append((rule, hit))
-    kept.sort(key=lambda pair: (pair[0].rank, _start(stmt, pair[1])))
+    kept.sort(key=lambda pair: (pair[0].rank, _start(stmt, pair[1]), pair[0].code))
     return kept
 
 
