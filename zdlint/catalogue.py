@@ -199,17 +199,18 @@ def _parse_catalogue(folder: Path) -> Catalogue:
 
 
 def _check_relations(rules: list[Rule]) -> None:
-    """A rule supersedes only rules it ranks before (a folder holding part of the
-    catalogue may lack the superseded rule: then the relation never applies)."""
-    by_code = {rule.code: rule for rule in rules}
+    """No rule is superseded, through others, by itself: when all of them fired, none
+    would be reported."""
+    supersedes = {rule.code: rule.supersedes for rule in rules}
     for rule in rules:
-        for code in rule.supersedes:
-            other = by_code.get(code)
-            if other is not None and other.rank <= rule.rank:
-                raise CatalogueError(
-                    f"{rule.file}: relations.supersedes names {code}, which the reader does "
-                    f"not see after {rule.code} (READING_ORDER): it would be said again first"
-                )
+        seen, todo = set(), list(rule.supersedes)
+        while todo:
+            code = todo.pop()
+            if code == rule.code:
+                raise CatalogueError(f"{rule.file}: relations.supersedes leads back to {code}")
+            if code not in seen:
+                seen.add(code)
+                todo.extend(supersedes.get(code, ()))
 
 
 # The code that turns a rule file into a Rule: editing it outdates the compiled copies.

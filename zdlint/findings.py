@@ -82,6 +82,9 @@ class Hit:
     `start`/`end` are character offsets into the file; None means the whole statement
     (or object), or the `part` of it the hit is about (an ALTER TABLE subcommand) when the
     engine can place it. `lock` overrides the lock mode the rule's catalogue entry claims.
+    `tables` names the tables the hit is about when they are not the statement's own (a
+    lock held since an earlier statement): another finding on the statement says such a
+    hit in full only when it covers them.
     """
 
     fields: dict[str, object] = field(default_factory=dict)
@@ -89,3 +92,4 @@ class Hit:
     end: int | None = None
     lock: str | None = None
     part: object | None = None
+    tables: tuple[str, ...] = ()

@@ -3,8 +3,9 @@
 - A rule reports a place once: a hit about one subcommand of an ALTER TABLE with several
   spans that subcommand, not the whole statement (the checks name it as `Hit.part`).
 - A hit whose rule is superseded by another rule that fired on the statement
-  (`[relations] supersedes` in the catalogue) says nothing new and is dropped, as is a
-  second hit of one rule with the same facts at the same place.
+  (`[relations] supersedes` in the catalogue) says nothing new and is dropped, unless it
+  is about tables besides the statement's own (`Hit.tables`); so is a second hit of one
+  rule with the same facts at the same place.
 - The rest come most specific first (`Rule.rank`: the statement's own hazards before what
   its transaction adds), then in the order of the text.
 """
@@ -18,6 +19,7 @@ from pglast import ast
 from zdlint.catalogue import Rule
 from zdlint.findings import Hit
 from zdlint.sql.command_spans import command_spans
+from zdlint.sql.locking import ddl_tables
 from zdlint.sql.parse import Statement
 
 
@@ -27,11 +29,12 @@ def arrange(stmt: Statement, hits: list[tuple[Rule, Hit]]) -> list[tuple[Rule, H
         return _placed(stmt, hits)
     fired = {rule.code for rule, _ in hits}
     superseded = {code for rule, _ in hits for code in rule.supersedes if code in fired}
+    own = set(ddl_tables(stmt.node))
     kept: list[tuple[Rule, Hit]] = []
     seen: set[tuple[object, ...]] = set()
     for rule, hit in _placed(stmt, hits):
         key = (rule.code, hit.start, hit.end, hit.lock, repr(sorted(hit.fields.items())))
-        if rule.code in superseded or key in seen:
+        if key in seen or (rule.code in superseded and own.issuperset(hit.tables)):
             continue
         seen.add(key)
         kept.append((rule, hit))
