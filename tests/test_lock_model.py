@@ -261,3 +261,52 @@ def test_a_lock_already_held_by_the_transaction_is_no_new_wait():
     )
     assert [f.span.line for f in lint(sql) if f.code == "ZD401"] == [2]
     assert _zd401("BEGIN;\nCREATE TABLE t (id int);\nCREATE INDEX t_id ON t (id);\nCOMMIT;\n") == []
+
+
+def test_adding_a_referencing_column_names_the_referenced_table_too():
+    (message,) = _zd401("ALTER TABLE orders ADD COLUMN user_id bigint REFERENCES users (id);\n")
+    assert message.startswith("The ACCESS EXCLUSIVE lock on `orders` is requested")
+    assert message.endswith(
+        "; later writes on `users` (referenced by the foreign key) queue behind its "
+        "SHARE ROW EXCLUSIVE request too"
+    )
+
+
+def test_an_inline_foreign_key_on_a_column_with_a_default_is_a_validation_scan():
+    found = [
+        f
+        for f in lint(
+            T + "ALTER TABLE orders ADD COLUMN user_id bigint DEFAULT 0 REFERENCES users;"
+        )
+        if f.code == "ZD105"
+    ]
+    (finding,) = found
+    assert finding.message == (
+        "Adding foreign key `orders_user_id_fkey` on `orders` scans `orders` while holding "
+        "ACCESS EXCLUSIVE on it, which blocks reads and writes, and SHARE ROW EXCLUSIVE on "
+        "`users`, which blocks writes to it"
+    )
+    assert (
+        "ADD CONSTRAINT orders_user_id_fkey FOREIGN KEY (user_id) REFERENCES users NOT VALID;"
+        in (finding.help)
+    )
+    assert "(unnamed)" not in finding.help
+
+
+def test_an_inline_foreign_key_on_a_new_column_without_default_is_not_validated():
+    """The column is all NULL: PostgreSQL marks the key valid without a scan."""
+    sql = T + "ALTER TABLE orders ADD COLUMN user_id bigint REFERENCES users;"
+    assert "ZD105" not in [f.code for f in lint(sql)]
+
+
+def test_an_unnamed_foreign_key_gets_postgres_default_name_in_help():
+    (finding,) = [
+        f
+        for f in lint(T + "ALTER TABLE orders ADD FOREIGN KEY (user_id) REFERENCES users (id);")
+        if f.code == "ZD105"
+    ]
+    assert "`orders_user_id_fkey`" in finding.message
+    assert finding.help.endswith(
+        "then run `ALTER TABLE orders VALIDATE CONSTRAINT orders_user_id_fkey;` in a "
+        "separate transaction"
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, DropBehavior, ObjectType, ReindexObjectType
@@ -175,35 +175,50 @@ def _referencing(schema: SchemaModel, table: str) -> list[TableLock]:
     ]
 
 
-def new_foreign_keys(node: ast.Node | None) -> list[ast.Constraint]:
-    """The foreign keys a CREATE TABLE or ALTER TABLE adds, inline column ones included."""
-    found: list[ast.Constraint] = []
+def new_foreign_keys(node: ast.Node | None) -> list[tuple[ast.Constraint, str]]:
+    """(constraint, column) for each foreign key a CREATE TABLE or ALTER TABLE adds; the
+    column is the one an inline `REFERENCES` is written on ("" for a table constraint)."""
+    found: list[tuple[ast.Constraint, str]] = []
     if isinstance(node, ast.CreateStmt):
         for element in node.tableElts or ():
             if isinstance(element, ast.Constraint):
-                found.append(element)
+                found.append((element, ""))
             elif isinstance(element, ast.ColumnDef):
-                found += [c for c in element.constraints or () if isinstance(c, ast.Constraint)]
+                found += _column_constraints(element)
     elif isinstance(node, ast.AlterTableStmt):
         for cmd in node.cmds or ():
-            if cmd.subtype == AlterTableType.AT_AddConstraint:
-                found.append(cmd.def_)
-            elif cmd.subtype == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
-                found += list(cmd.def_.constraints or ())
-    return [
-        c
-        for c in found
-        if isinstance(c, ast.Constraint)
-        and c.contype == ConstrType.CONSTR_FOREIGN
-        and c.pktable is not None
-    ]
+            found += command_foreign_keys(cmd)
+    return [(c, column) for c, column in found if _is_foreign_key(c)]
 
 
-def _referenced(constraints: list[ast.Constraint], table: str) -> list[TableLock]:
+def command_foreign_keys(cmd: ast.AlterTableCmd) -> list[tuple[ast.Constraint, str]]:
+    """(constraint, column) for each foreign key one ALTER TABLE subcommand adds: ADD
+    CONSTRAINT, or ADD COLUMN … REFERENCES."""
+    if cmd.subtype == AlterTableType.AT_AddConstraint and _is_foreign_key(cmd.def_):
+        return [(cmd.def_, "")]
+    if cmd.subtype == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
+        return [(c, column) for c, column in _column_constraints(cmd.def_) if _is_foreign_key(c)]
+    return []
+
+
+def _column_constraints(column: ast.ColumnDef) -> list[tuple[ast.Constraint, str]]:
+    name = column.colname or ""
+    return [(c, name) for c in column.constraints or () if isinstance(c, ast.Constraint)]
+
+
+def _is_foreign_key(con: object) -> TypeGuard[ast.Constraint]:
+    return (
+        isinstance(con, ast.Constraint)
+        and con.contype == ConstrType.CONSTR_FOREIGN
+        and con.pktable is not None
+    )
+
+
+def _referenced(constraints: list[tuple[ast.Constraint, str]], table: str) -> list[TableLock]:
     """A new foreign key adds triggers to the table it references: SHARE ROW EXCLUSIVE."""
     return [
         TableLock(relation_name(c.pktable), SHARE_ROW_EXCLUSIVE, referenced=True)
-        for c in constraints
+        for c, _column in constraints
         if relation_name(c.pktable) != table
     ]
 

@@ -27,11 +27,21 @@ def missing(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     # the request that holds up the most traffic; the statement's own table on a tie
     lock = max(queued, key=lambda q: lock_mode(q.mode).strength)
     blocked, spared = traffic_text(lock.mode)
+    also = ""
+    named = {lock.table or lock.relation}
+    for other in queued:  # other tables wait too: a foreign key's referenced table
+        if (other.table or other.relation) not in named:
+            named.add(other.table or other.relation)
+            also += (
+                f"; later {traffic_text(other.mode)[0]} on {lock_target(other)['target']} "
+                f"queue behind its {lock_mode(other.mode).sql_name} request too"
+            )
     yield Hit(
         {
             **lock_target(lock),
             "queued": blocked,
             "spared": f"; {spared} go on" if spared else "",
+            "also": also,
         },
         lock=lock.mode,
     )
