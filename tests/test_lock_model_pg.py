@@ -8,7 +8,9 @@ EXCLUSIVE or stronger: the weaker ones are ordinary traffic's and block no traff
 
 from __future__ import annotations
 
+import psycopg
 import pytest
+from psycopg import sql as pg_sql
 
 from zdlint.locks import lock_mode
 from zdlint.pg.server import PgServer
@@ -175,3 +177,20 @@ def test_the_lock_model_matches_pg_locks(sql: str, pg_server: PgServer) -> None:
         if lock_mode(m).strength >= ddl_level and not _covered_by_its_table(r, m, predicted)
     }
     assert {r: predicted.get(r) for r in relations} == {r: measured.get(r) for r in relations}
+
+
+def test_drop_database_fails_while_a_session_is_connected_and_force_ends_it(
+    pg_server: PgServer,
+) -> None:
+    """What ZD311 says of DROP DATABASE, with and without FORCE."""
+    admin = pg_server.dsn()
+    name = pg_sql.Identifier("zdlint_dropped")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(pg_sql.SQL("CREATE DATABASE {}").format(name))
+        with psycopg.connect(pg_server.dsn(dbname="zdlint_dropped")) as user:
+            user.execute("SELECT 1")
+            with pytest.raises(psycopg.errors.ObjectInUse):
+                conn.execute(pg_sql.SQL("DROP DATABASE {}").format(name))
+            conn.execute(pg_sql.SQL("DROP DATABASE {} WITH (FORCE)").format(name))
+            with pytest.raises(psycopg.OperationalError):
+                user.execute("SELECT 1")

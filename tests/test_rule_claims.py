@@ -171,6 +171,8 @@ def test_every_sql_rule_with_a_bad_example_has_its_claim_checked_here():
         "ZD307": "the break is in the running application, not a table lock",
         "ZD308": "what CASCADE drops depends on the dependants, not one table",
         "ZD310": "the break is in the running application's INSERTs, not a lock",
+        "ZD311": "a whole database, not a table lock (tests/test_lock_model_pg.py shows the "
+        "refusal while a session is connected)",
         "ZD150": "advisory: the cost is on later DELETEs of the referenced table",
         "ZD404": "SET takes no lock; the risk is how long a later lock may wait",
         "ZD410": "the risk is the missing timeout, not a lock",
