@@ -26,7 +26,6 @@ from zdlint.locks import covers, lock_mode, queues_traffic
 from zdlint.sql.locking import (
     TableLock,
     access_exclusive_tables,
-    alter_table_command_lock,
     statement_locks,
 )
 from zdlint.sql.long_operations import long_operations, work_under_lock
@@ -425,8 +424,6 @@ def _rename(state: MigrationState, node: ast.RenameStmt) -> None:
     if node.renameType == ObjectType.OBJECT_TABLE and node.newname:
         if relation_name(node.relation) in state.created_tables:
             state.created_tables.add(node.newname)
-    if node.relation is not None and relation_name(node.relation) not in state.created_tables:
-        state.access_exclusive.add(relation_name(node.relation))
 
 
 def _drop(state: MigrationState, node: ast.DropStmt) -> None:
@@ -448,9 +445,6 @@ def _alter_table(state: MigrationState, node: ast.AlterTableStmt) -> None:
     table = relation_name(node.relation)
     if node.objtype != ObjectType.OBJECT_TABLE:
         return
-    if table not in state.created_tables:
-        if any(alter_table_command_lock(c) == "AccessExclusiveLock" for c in node.cmds or ()):
-            state.access_exclusive.add(table)
     for cmd in node.cmds or ():
         subtype = cmd.subtype
         if subtype == AlterTableType.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
