@@ -219,6 +219,12 @@ def test_drop_index_names_the_table_known_from_earlier_migrations(tmp_path):
     (message,) = [f.message for f in findings if f.code == "ZD401"]
     assert message.startswith("The ACCESS EXCLUSIVE lock on `users` is requested")
     assert "the table of index" not in message
+    (dropped,) = [f.message for f in findings if f.code == "ZD103"]
+    assert dropped.startswith("Dropping index `users_email_idx` takes ACCESS EXCLUSIVE on `users`,")
+    unknown = [f.message for f in lint("DROP INDEX users_email_idx;") if f.code == "ZD103"]
+    assert unknown[0].startswith(
+        "Dropping index `users_email_idx` takes ACCESS EXCLUSIVE on its table"
+    )
 
 
 def test_dropping_a_foreign_key_locks_the_referenced_table_known_from_history(tmp_path):
