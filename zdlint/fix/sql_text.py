@@ -6,33 +6,13 @@ splice in what changes, so the diff shows exactly the rewrite.
 
 from __future__ import annotations
 
-import re
-
 from pglast import parser as pg_parser
-from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
 
-_PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
-_NOT_BARE = RESERVED_KEYWORDS | TYPE_FUNC_NAME_KEYWORDS | COL_NAME_KEYWORDS
-MAX_IDENTIFIER = 63
-
-
-def quote_ident(name: str) -> str:
-    """`name` as SQL: bare when Postgres reads it back unchanged, else double-quoted."""
-    if _PLAIN.match(name) and name not in _NOT_BARE:
-        return name
-    return '"' + name.replace('"', '""') + '"'
+from zdlint.sql.identifiers import MAX_IDENTIFIER, derived_name, quote_ident  # noqa: F401 - re-exported
 
 
 def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
-
-
-def derived_name(*parts: str) -> str:
-    """An identifier built from parts, cut to Postgres's 63-byte limit."""
-    name = "_".join(p for p in parts if p)
-    while len(name.encode("utf-8")) > MAX_IDENTIFIER:
-        name = name[:-1]
-    return name
 
 
 class Token:

@@ -6,8 +6,11 @@ from pglast import ast
 from pglast.stream import RawStream
 
 from zdlint.fix.plan import Unfixable
-from zdlint.fix.sql_text import derived_name, quote_ident
-from zdlint.sql.names import strings
+from zdlint.sql.identifiers import (  # noqa: F401 - the planners' names for them
+    add_foreign_key_sql,
+    foreign_key_name,
+    relation_sql,
+)
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 
@@ -16,46 +19,6 @@ def deparse(node: ast.Node | None) -> str:
     """pglast's SQL for a node (identifiers quoted as needed)."""
     assert node is not None
     return str(RawStream()(node))
-
-
-def relation_sql(rangevar: ast.RangeVar | None) -> str:
-    """A table reference as SQL, without alias or ONLY."""
-    assert rangevar is not None
-    plain = ast.RangeVar(
-        schemaname=rangevar.schemaname, relname=rangevar.relname, inh=True, relpersistence="p"
-    )
-    return deparse(plain)
-
-
-_FK_ACTIONS = {"c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT", "r": "RESTRICT"}
-
-
-def foreign_key_name(table: str, con: ast.Constraint, column: str = "") -> str:
-    """The foreign key's name: as written, else the one PostgreSQL gives it
-    (`table_col_fkey`; `column` is the one an inline REFERENCES is written on)."""
-    return con.conname or derived_name(table, *(strings(con.fk_attrs) or [column]), "fkey")
-
-
-def add_foreign_key_sql(
-    relation: ast.RangeVar | None, name: str, columns: list[str], con: ast.Constraint
-) -> str:
-    """`ALTER TABLE … ADD CONSTRAINT name FOREIGN KEY (columns) REFERENCES …` for the
-    foreign key `con` (written inline or as a table constraint), its actions kept."""
-    keys = strings(con.pk_attrs)
-    referenced = relation_sql(con.pktable)
-    if keys:
-        referenced += f" ({', '.join(map(quote_ident, keys))})"
-    actions = "".join(
-        f" ON {when} {_FK_ACTIONS[action]}"
-        for when, action in (("DELETE", con.fk_del_action), ("UPDATE", con.fk_upd_action))
-        if action in _FK_ACTIONS
-    )
-    if con.deferrable:
-        actions += " DEFERRABLE" + (" INITIALLY DEFERRED" if con.initdeferred else "")
-    return (
-        f"ALTER TABLE {relation_sql(relation)} ADD CONSTRAINT {quote_ident(name)} "
-        f"FOREIGN KEY ({', '.join(map(quote_ident, columns))}) REFERENCES {referenced}{actions}"
-    )
 
 
 def single_command(

@@ -8,10 +8,9 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
 from zdlint.findings import Hit
-from zdlint.fix.planners._common import add_foreign_key_sql, foreign_key_name, relation_sql
-from zdlint.fix.sql_text import quote_ident
 from zdlint.locks import lock_mode
 from zdlint.sql.checks._alter import column_constraints, existing_table_commands
+from zdlint.sql.identifiers import add_foreign_key_sql, foreign_key_name, quote_ident, relation_sql
 from zdlint.sql.locking import SHARE_ROW_EXCLUSIVE, alter_table_command_lock, command_foreign_keys
 from zdlint.sql.names import qualified_name, strings
 from zdlint.sql.parse import Statement

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pglast import ast
 
 from zdlint.findings import Hit
-from zdlint.fix.sql_text import quote_ident
+from zdlint.sql.identifiers import quote_ident
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 
