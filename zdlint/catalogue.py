@@ -43,6 +43,7 @@ class Claim:
     scan: bool = False
     good_lock: str | None = None  # strongest lock a good example may take
     rejected: bool = False  # PostgreSQL refuses the bad example outright (it fails)
+    on: str | None = None  # the table `lock` is measured on (default: the most locked)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,9 @@ class Example:
     encoding: str = "utf-8"
     fixed: str | None = None  # expected `zdlint fix` output, where fixable
     options: dict[str, object] = field(default_factory=dict)  # config overrides
+    # What this bad example does on a server, when it differs from the rule's claim (a
+    # rule whose statements take several lock modes shows each in an example).
+    claim: Claim | None = None
 
 
 @dataclass(frozen=True)
@@ -285,7 +289,10 @@ def _rule_from_row(folder: Path, row: dict[str, Any]) -> Rule:
             **row,
             "severity": Severity(row["severity"]),
             "claim": Claim(**row["claim"]),
-            "examples": tuple(Example(**example) for example in row["examples"]),
+            "examples": tuple(
+                Example(**{**e, "claim": e["claim"] and Claim(**e["claim"])})
+                for e in row["examples"]
+            ),
             "file": folder / row["file"],
         }
     )
@@ -314,16 +321,7 @@ def rule_from_table(path: Path, data: dict[str, Any]) -> Rule:
         raise CatalogueError(f"{path}: severity: {exc}") from None
     category = r.string("category", choices=CATEGORIES)
     language = r.string("language", choices=LANGUAGES, default="sql")
-    claim_data = r.table("claim", default={})
-    c = _Reader(path, claim_data, prefix="claim.")
-    claim = Claim(
-        lock=c.lock("lock"),
-        rewrite=c.boolean("rewrite", default=False),
-        scan=c.boolean("scan", default=False),
-        good_lock=c.lock("good_lock"),
-        rejected=c.boolean("rejected", default=False),
-    )
-    c.done()
+    claim = _claim(path, r.table("claim", default={}), "claim.")
     doc = _Reader(path, r.table("doc"), prefix="doc.")
     what, why, instead = doc.string("what"), doc.string("why"), doc.string("instead")
     fix_safety = doc.string("fix_safety", default="")
@@ -368,8 +366,23 @@ def rule_from_table(path: Path, data: dict[str, Any]) -> Rule:
     return rule
 
 
+def _claim(path: Path, data: object, prefix: str) -> Claim:
+    c = _Reader(path, data, prefix=prefix)
+    claim = Claim(
+        lock=c.lock("lock"),
+        rewrite=c.boolean("rewrite", default=False),
+        scan=c.boolean("scan", default=False),
+        good_lock=c.lock("good_lock"),
+        rejected=c.boolean("rejected", default=False),
+        on=c.string("on", default=None),
+    )
+    c.done()
+    return claim
+
+
 def _example(path: Path, kind: str, index: int, data: object) -> Example:
-    e = _Reader(path, data, prefix=f"{kind}[{index}].")
+    prefix = f"{kind}[{index}]."
+    e = _Reader(path, data, prefix=prefix)
     source = e.string("sql") if "yaml" not in e.data else e.string("yaml")
     example = Example(
         kind=kind,
@@ -380,6 +393,7 @@ def _example(path: Path, kind: str, index: int, data: object) -> Example:
         encoding=e.string("encoding", default="utf-8"),
         fixed=e.string("fixed", default=None),
         options=e.table("options", default={}),
+        claim=_claim(path, e.table("claim"), f"{prefix}claim.") if "claim" in e.data else None,
     )
     e.done()
     return example

@@ -6,20 +6,9 @@ splice in what changes, so the diff shows exactly the rewrite.
 
 from __future__ import annotations
 
-import re
-
 from pglast import parser as pg_parser
-from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
 
-_PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
-_NOT_BARE = RESERVED_KEYWORDS | TYPE_FUNC_NAME_KEYWORDS | COL_NAME_KEYWORDS
-
-
-def quote_ident(name: str) -> str:
-    """`name` as SQL: bare when Postgres reads it back unchanged, else double-quoted."""
-    if _PLAIN.match(name) and name not in _NOT_BARE:
-        return name
-    return '"' + name.replace('"', '""') + '"'
+from zdlint.sql.identifiers import quote_ident  # noqa: F401 - re-exported
 
 
 def quote_literal(value: str) -> str:

@@ -6,6 +6,11 @@ from pglast import ast
 from pglast.stream import RawStream
 
 from zdlint.fix.plan import Unfixable
+from zdlint.sql.identifiers import (  # noqa: F401 - the planners' names for them
+    add_foreign_key_sql,
+    foreign_key_name,
+    relation_sql,
+)
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 
@@ -14,15 +19,6 @@ def deparse(node: ast.Node | None) -> str:
     """pglast's SQL for a node (identifiers quoted as needed)."""
     assert node is not None
     return str(RawStream()(node))
-
-
-def relation_sql(rangevar: ast.RangeVar | None) -> str:
-    """A table reference as SQL, without alias or ONLY."""
-    assert rangevar is not None
-    plain = ast.RangeVar(
-        schemaname=rangevar.schemaname, relname=rangevar.relname, inh=True, relpersistence="p"
-    )
-    return deparse(plain)
 
 
 def single_command(

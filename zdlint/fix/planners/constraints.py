@@ -11,10 +11,18 @@ from pglast.enums import ConstrType
 
 from zdlint.findings import Hit
 from zdlint.fix.plan import FixOptions, Plan, Step, Unfixable
-from zdlint.fix.planners._common import relation_sql, single_command, single_new_column
+from zdlint.fix.planners._common import (
+    add_foreign_key_sql,
+    deparse,
+    foreign_key_name,
+    relation_sql,
+    single_command,
+    single_new_column,
+)
 from zdlint.fix.planners.not_null import not_null_steps
 from zdlint.fix.render import render
 from zdlint.fix.sql_text import find_keyword, quote_ident, tokens
+from zdlint.sql.locking import command_foreign_keys
 from zdlint.sql.names import constraint_name, relation_name, strings
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
@@ -123,7 +131,47 @@ def check_constraint(
 def foreign_key(
     stmt: Statement, state: MigrationState, hit: Hit, options: FixOptions
 ) -> Plan | Unfixable:
-    return not_valid_then_validate(stmt, state, hit, options, "ZD105")
+    rule = "ZD105"
+    found = single_command(stmt, rule)
+    if isinstance(found, Unfixable) or isinstance(found[1].def_, ast.Constraint):
+        return not_valid_then_validate(stmt, state, hit, options, rule)
+    return _inline_foreign_key(*found)
+
+
+def _inline_foreign_key(node: ast.AlterTableStmt, cmd: ast.AlterTableCmd) -> Plan | Unfixable:
+    """`ADD COLUMN c … REFERENCES p`: the column first, then the key NOT VALID and VALIDATE."""
+    rule = "ZD105"
+    column = cmd.def_
+    assert isinstance(column, ast.ColumnDef)
+    keys = [c for c, _ in command_foreign_keys(cmd)]
+    if len(keys) != 1:
+        return Unfixable(rule, "the column has several REFERENCES; split them first")
+    (key,) = keys
+    plain = copy.deepcopy(node)
+    plain_column = (plain.cmds or ())[0].def_
+    assert isinstance(plain_column, ast.ColumnDef)
+    plain_column.constraints = tuple(c for c in column.constraints or () if c is not key) or None
+    table = relation_name(node.relation)
+    name = foreign_key_name(table, key, column.colname or "")
+    add_key = add_foreign_key_sql(node.relation, name, [column.colname or ""], key)
+    return Plan(
+        rule,
+        (
+            Step(deparse(plain), True, rule=rule),
+            Step(render(rule, "add_not_valid", statement=add_key), True, rule=rule),
+            Step(
+                render(
+                    rule,
+                    "validate",
+                    table=relation_sql(node.relation),
+                    constraint=quote_ident(name),
+                ),
+                True,
+                rule=rule,
+                new_transaction=True,
+            ),
+        ),
+    )
 
 
 def unique_with_index(

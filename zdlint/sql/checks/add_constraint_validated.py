@@ -10,8 +10,15 @@ from pglast.enums import AlterTableType, ConstrType
 from pglast.stream import RawStream
 
 from zdlint.findings import Hit
-from zdlint.sql.checks._alter import existing_table_commands, new_column_constraints
-from zdlint.sql.names import constraint_name, qualified_name, relation_name
+from zdlint.locks import lock_mode
+from zdlint.sql.checks._alter import (
+    column_constraints,
+    existing_table_commands,
+    new_column_constraints,
+)
+from zdlint.sql.identifiers import add_foreign_key_sql, foreign_key_name, quote_ident, relation_sql
+from zdlint.sql.locking import SHARE_ROW_EXCLUSIVE, alter_table_command_lock, command_foreign_keys
+from zdlint.sql.names import constraint_name, qualified_name, relation_name, strings
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 
@@ -32,7 +39,7 @@ def check_constraint(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     node = stmt.node
     assert isinstance(node, ast.AlterTableStmt)
     for display, con, cmd in _validated_constraints(stmt, state, ConstrType.CONSTR_CHECK):
-        name = con.conname or "(unnamed)"
+        name = con.conname or constraint_name(relation_name(node.relation), con)
         yield Hit({"table": display, "constraint": name, "add": "Add it"}, part=cmd)
     # A CHECK written on a new column is checked against every row too, even when the
     # column is NULL everywhere (measured: `ADD COLUMN c int CHECK (c > 0)` scans).
@@ -44,18 +51,44 @@ def check_constraint(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
 
 
 def foreign_key(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
-    for display, con, cmd in _validated_constraints(stmt, state, ConstrType.CONSTR_FOREIGN):
-        yield Hit(
-            {
-                "table": display,
-                "constraint": con.conname or "(unnamed)",
-                "referenced": qualified_name(con.pktable),
-            },
-            part=cmd,
-        )
+    """A validated foreign key added to an existing table, inline `ADD COLUMN … DEFAULT …
+    REFERENCES` included: the table is scanned under the lock of its subcommand (ACCESS
+    EXCLUSIVE for ADD COLUMN), the referenced table holds SHARE ROW EXCLUSIVE."""
+    assert isinstance(stmt.node, ast.AlterTableStmt)
+    for table, display, cmd in existing_table_commands(
+        stmt.node, state, AlterTableType.AT_AddConstraint, AlterTableType.AT_AddColumn
+    ):
+        for con, column in command_foreign_keys(cmd):
+            if con.skip_validation or (column and not _has_default(cmd.def_)):
+                # a new column without a default is all NULL: PostgreSQL skips the check
+                continue
+            columns = strings(con.fk_attrs) or [column]
+            name = foreign_key_name(table, con, column)
+            yield Hit(
+                {
+                    "table": display,
+                    "constraint": name,
+                    "referenced": qualified_name(con.pktable),
+                    "referenced_lock": lock_mode(SHARE_ROW_EXCLUSIVE).sql_name,
+                    "first": f"add `{column}` without REFERENCES, then " if column else "",
+                    "add": add_foreign_key_sql(stmt.node.relation, name, columns, con)
+                    + " NOT VALID;",
+                    "validate": f"ALTER TABLE {relation_sql(stmt.node.relation)} "
+                    f"VALIDATE CONSTRAINT {quote_ident(name)};",
+                },
+                lock=alter_table_command_lock(cmd),
+                part=cmd,
+            )
+
+
+def _has_default(column: object) -> bool:
+    return isinstance(column, ast.ColumnDef) and any(
+        c.contype in (ConstrType.CONSTR_DEFAULT, ConstrType.CONSTR_GENERATED)
+        for c in column_constraints(column)
+    )
 
 
 CHECKS = [
     ("ZD104", [AlterTableType.AT_AddConstraint, AlterTableType.AT_AddColumn], check_constraint),
-    ("ZD105", [AlterTableType.AT_AddConstraint], foreign_key),
+    ("ZD105", [AlterTableType.AT_AddConstraint, AlterTableType.AT_AddColumn], foreign_key),
 ]

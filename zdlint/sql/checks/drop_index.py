@@ -20,8 +20,16 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
         return
     names = [".".join(strings(obj)) for obj in node.objects or ()]
     existing = [n for n in names if n.split(".")[-1] not in state.created_indexes]
-    if existing:
-        yield Hit({"index": ", ".join(existing)})
+    if not existing:
+        return
+    known = [state.schema.indexes.get(n.split(".")[-1]) for n in existing]
+    tables = list(dict.fromkeys(f"`{index.table}`" for index in known if index is not None))
+    yield Hit(
+        {
+            "index": ", ".join(existing),
+            "table": ", ".join(tables) if len(tables) == len(existing) else "its table",
+        }
+    )
 
 
 CHECKS = [("ZD103", [ast.DropStmt], check)]
