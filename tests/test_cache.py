@@ -119,3 +119,17 @@ def test_a_cache_that_cannot_be_written_is_not_an_error(project, tmp_path):
     result = zdlint("check", "migrations", "-f", "concise", cwd=project, cache=blocker / "cache")
     assert (result.returncode, result.stderr) == (1, "")
     assert "ZD" in result.stdout
+
+
+def test_a_cached_finding_keeps_its_place_among_its_statements_findings():
+    from zdlint.cache import _entry, _finding
+    from zdlint.findings import Finding, Severity, Span
+
+    finding = Finding(
+        "ZD304", "drop-column", Severity.WARNING, "m.sql", Span(3, 3, 3, 16), "m", place=(2, 1, 1)
+    )
+    assert _finding(json.loads(json.dumps(_entry(finding)))) == finding
+    unplaced = Finding(
+        "ZD002", "unused-suppression", Severity.WARNING, "m.sql", Span(1, 1, 1, 9), "m"
+    )
+    assert _finding(json.loads(json.dumps(_entry(unplaced)))) == unplaced

@@ -443,13 +443,16 @@ def test_not_null_on_a_column_this_file_adds_breaks_the_running_writers():
 
 
 def test_attach_partition_locks_the_partition_not_the_parent_in_access_exclusive():
-    from zdlint.sql.locking import access_exclusive_tables, statement_lock
+    from zdlint.sql.locking import TableLock, access_exclusive_tables, statement_locks
     from zdlint.sql.parse import parse_fast
 
     (raw,) = parse_fast(
         "ALTER TABLE measurements ATTACH PARTITION m2024 FOR VALUES FROM (1) TO (2)"
     )
-    assert statement_lock(raw.stmt) == "ShareUpdateExclusiveLock"  # on the parent
+    assert statement_locks(raw.stmt) == [
+        TableLock("measurements", "ShareUpdateExclusiveLock"),
+        TableLock("m2024", "AccessExclusiveLock"),
+    ]
     assert access_exclusive_tables(raw.stmt) == ["m2024"]
     sql = (
         "SET lock_timeout = '2s';\nBEGIN;\n"

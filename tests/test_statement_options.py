@@ -9,7 +9,7 @@ from zdlint.sql.locking import (
     access_exclusive_tables,
     is_concurrent_reindex,
     is_vacuum_full,
-    statement_lock,
+    statement_locks,
 )
 from zdlint.sql.options import boolean_option
 
@@ -70,4 +70,5 @@ def test_vacuum_full_false_is_a_plain_vacuum_without_access_exclusive(sql, full)
 def test_reindex_concurrently_false_is_not_concurrent(sql, concurrent):
     node = _node(sql)
     assert is_concurrent_reindex(node) is concurrent
-    assert (statement_lock(node) == "ShareUpdateExclusiveLock") is concurrent
+    modes = {lock.mode for lock in statement_locks(node)}
+    assert (modes == {"ShareUpdateExclusiveLock"}) is concurrent

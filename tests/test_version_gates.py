@@ -223,11 +223,12 @@ def test_foreign_key_advice_on_a_partitioned_table_runs_on_the_target_version(ve
     (finding,) = lint_after(PARTITIONED, T + ADD_FK + ";", pg_version=version)
     assert finding.code == "ZD105"
     if version < 18:
-        assert finding.help.startswith("`events` is partitioned, and before PostgreSQL 18")
+        assert finding.help.startswith("events is partitioned, and before PostgreSQL 18")
         assert "to each partition" in finding.help
+        assert "`" not in finding.help  # no SQL that would fail there
     else:
-        assert finding.help == (
-            "Add it NOT VALID, then run `ALTER TABLE events VALIDATE CONSTRAINT "
+        assert finding.help.endswith(
+            "NOT VALID;`, then run `ALTER TABLE events VALIDATE CONSTRAINT "
             "events_account_fkey;` in a separate transaction"
         )
 

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 from zdlint import __version__
 from zdlint.findings import Finding, Severity, Span
 
-FORMAT = 1  # bump when the entry layout changes
+FORMAT = 2  # bump when the entry layout changes
 
 
 def cache_dir() -> Path:
@@ -124,18 +124,21 @@ class FindingsCache(JsonEntries):
 def _entry(f: Finding) -> list[object]:
     s = f.span
     return [f.code, f.rule, int(f.severity), f.path, s.line, s.column, s.end_line,
-            s.end_column, f.message, f.help, f.lock, f.fixable]  # fmt: skip
+            s.end_column, f.message, f.help, f.lock, f.fixable,
+            list(f.place) if f.place is not None else None]  # fmt: skip
 
 
 def _finding(item: list[object]) -> Finding:
     code, rule, severity, path, line, column, end_line, end_column = item[:8]
-    message, help_text, lock, fixable = item[8:12]
+    message, help_text, lock, fixable, place = item[8:13]
     for value in (code, rule, path, message, help_text):
         if not isinstance(value, str):
             raise TypeError("corrupt entry")
     if lock is not None and not isinstance(lock, str):
         raise TypeError("corrupt entry")
     if not isinstance(severity, int):
+        raise TypeError("corrupt entry")
+    if place is not None and not (isinstance(place, list) and len(place) == 3):
         raise TypeError("corrupt entry")
     return Finding(
         code=code,  # type: ignore[arg-type]
@@ -147,4 +150,5 @@ def _finding(item: list[object]) -> Finding:
         help=help_text,  # type: ignore[arg-type]
         lock=lock,
         fixable=bool(fixable),
+        place=(int(place[0]), int(place[1]), int(place[2])) if place is not None else None,
     )

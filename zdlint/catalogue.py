@@ -22,6 +22,11 @@ from zdlint.locks import LOCK_MODES, lock_mode
 CODE_RE = r"^Z[DK]\d{3}$"
 NAME_RE = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 CATEGORIES = ("syntax", "locking", "rewrite", "compatibility", "transactions", "data", "k8s")
+# Which findings of one statement the reader sees first (lower first, then in the order of
+# the text): the statement's own hazard (a scan, an index build, a rewrite, what breaks
+# the running version), then what its transaction adds (no lock_timeout, a lock held since
+# an earlier statement), then advice on data changes and column types.
+READING_ORDER = dict.fromkeys(CATEGORIES, 0) | {"transactions": 1, "data": 2}
 LANGUAGES = ("sql", "yaml")
 
 
@@ -38,6 +43,7 @@ class Claim:
     scan: bool = False
     good_lock: str | None = None  # strongest lock a good example may take
     rejected: bool = False  # PostgreSQL refuses the bad example outright (it fails)
+    on: str | None = None  # the table `lock` is measured on (default: the most locked)
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,9 @@ class Example:
     encoding: str = "utf-8"
     fixed: str | None = None  # expected `zdlint fix` output, where fixable
     options: dict[str, object] = field(default_factory=dict)  # config overrides
+    # What this bad example does on a server, when it differs from the rule's claim (a
+    # rule whose statements take several lock modes shows each in an example).
+    claim: Claim | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,14 @@ class Rule:
     references: tuple[str, ...]
     examples: tuple[Example, ...]
     file: Path
+    # Rules whose finding on the same statement says nothing this rule's does not: when
+    # both fire, only this one is reported ([relations] supersedes).
+    supersedes: tuple[str, ...] = ()
+
+    @property
+    def rank(self) -> int:
+        """Order among the findings of one statement: most specific first."""
+        return READING_ORDER[self.category]
 
     def applies_to(self, pg_version: int) -> bool:
         return (self.pg_min is None or pg_version >= self.pg_min) and (
@@ -181,12 +198,28 @@ def _parse_catalogue(folder: Path) -> Catalogue:
             if key in seen:
                 raise CatalogueError(f"{rule.file}: {key!r} is already used by {seen[key]}")
             seen[key] = rule.file
+    _check_relations(rules)
     return Catalogue(tuple(sorted(rules, key=lambda r: r.code)), fingerprint)
+
+
+def _check_relations(rules: list[Rule]) -> None:
+    """No rule is superseded, through others, by itself: when all of them fired, none
+    would be reported."""
+    supersedes = {rule.code: rule.supersedes for rule in rules}
+    for rule in rules:
+        seen, todo = set(), list(rule.supersedes)
+        while todo:
+            code = todo.pop()
+            if code == rule.code:
+                raise CatalogueError(f"{rule.file}: relations.supersedes leads back to {code}")
+            if code not in seen:
+                seen.add(code)
+                todo.extend(supersedes.get(code, ()))
 
 
 # The code that turns a rule file into a Rule: editing it outdates the compiled copies.
 _LOADER_FILES = (__file__, findings.__file__, locks.__file__)
-COMPILED_FORMAT = 1  # bump when the layout of a compiled copy changes
+COMPILED_FORMAT = 2  # bump when the layout of a compiled copy changes
 Stamp = tuple[Any, ...]
 
 
@@ -256,7 +289,10 @@ def _rule_from_row(folder: Path, row: dict[str, Any]) -> Rule:
             **row,
             "severity": Severity(row["severity"]),
             "claim": Claim(**row["claim"]),
-            "examples": tuple(Example(**example) for example in row["examples"]),
+            "examples": tuple(
+                Example(**{**e, "claim": e["claim"] and Claim(**e["claim"])})
+                for e in row["examples"]
+            ),
             "file": folder / row["file"],
         }
     )
@@ -285,21 +321,17 @@ def rule_from_table(path: Path, data: dict[str, Any]) -> Rule:
         raise CatalogueError(f"{path}: severity: {exc}") from None
     category = r.string("category", choices=CATEGORIES)
     language = r.string("language", choices=LANGUAGES, default="sql")
-    claim_data = r.table("claim", default={})
-    c = _Reader(path, claim_data, prefix="claim.")
-    claim = Claim(
-        lock=c.lock("lock"),
-        rewrite=c.boolean("rewrite", default=False),
-        scan=c.boolean("scan", default=False),
-        good_lock=c.lock("good_lock"),
-        rejected=c.boolean("rejected", default=False),
-    )
-    c.done()
+    claim = _claim(path, r.table("claim", default={}), "claim.")
     doc = _Reader(path, r.table("doc"), prefix="doc.")
     what, why, instead = doc.string("what"), doc.string("why"), doc.string("instead")
     fix_safety = doc.string("fix_safety", default="")
     references = tuple(doc.string_list("references", default=[]))
     doc.done()
+    relations = _Reader(path, r.table("relations", default={}), prefix="relations.")
+    supersedes = tuple(relations.string_list("supersedes", default=[]))
+    if any(not re.match(CODE_RE, c) or c == code for c in supersedes):
+        raise CatalogueError(f"{path}: relations.supersedes must list other rules' codes")
+    relations.done()
     examples = tuple(
         _example(path, kind, i, item)
         for kind in ("bad", "good")
@@ -328,13 +360,29 @@ def rule_from_table(path: Path, data: dict[str, Any]) -> Rule:
         references=references,
         examples=examples,
         file=path,
+        supersedes=supersedes,
     )
     r.done()
     return rule
 
 
+def _claim(path: Path, data: object, prefix: str) -> Claim:
+    c = _Reader(path, data, prefix=prefix)
+    claim = Claim(
+        lock=c.lock("lock"),
+        rewrite=c.boolean("rewrite", default=False),
+        scan=c.boolean("scan", default=False),
+        good_lock=c.lock("good_lock"),
+        rejected=c.boolean("rejected", default=False),
+        on=c.string("on", default=None),
+    )
+    c.done()
+    return claim
+
+
 def _example(path: Path, kind: str, index: int, data: object) -> Example:
-    e = _Reader(path, data, prefix=f"{kind}[{index}].")
+    prefix = f"{kind}[{index}]."
+    e = _Reader(path, data, prefix=prefix)
     source = e.string("sql") if "yaml" not in e.data else e.string("yaml")
     example = Example(
         kind=kind,
@@ -345,6 +393,7 @@ def _example(path: Path, kind: str, index: int, data: object) -> Example:
         encoding=e.string("encoding", default="utf-8"),
         fixed=e.string("fixed", default=None),
         options=e.table("options", default={}),
+        claim=_claim(path, e.table("claim"), f"{prefix}claim.") if "claim" in e.data else None,
     )
     e.done()
     return example

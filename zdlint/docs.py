@@ -49,6 +49,10 @@ def rule_markdown(rule: Rule) -> str:
         f"- Enabled by default: {'yes' if rule.enabled else 'no'}",
         f"- Fixable with `zdlint fix`: {'yes' if rule.fixable else 'no'}",
         *_claim(rule),
+        *[
+            f"- Reported instead of {code} when both fire on one statement"
+            for code in rule.supersedes
+        ],
         "",
         "## What it does",
         "",

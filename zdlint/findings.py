@@ -51,10 +51,16 @@ class Finding:
     fixable: bool = False
     # Opaque plan for `zdlint fix`; the reporters only look at `fixable`.
     fix: object | None = field(default=None, compare=False)
+    # (line, column, rank): where the statement it belongs to starts, and its place among
+    # that statement's findings, most specific first; None: ordered by its own position.
+    place: tuple[int, int, int] | None = None
 
     @property
-    def sort_key(self) -> tuple[str, int, int, str]:
-        return (self.path, self.span.line, self.span.column, self.code)
+    def sort_key(self) -> tuple[str, int, int, int, int, int, str]:
+        """Findings of one statement stay together, in their rank order."""
+        span = self.span
+        line, column, rank = self.place or (span.line, span.column, 0)
+        return (self.path, line, column, rank, span.line, span.column, self.code)
 
 
 @dataclass(frozen=True)
@@ -74,10 +80,16 @@ class Hit:
     """What a check returns: the facts for its rule's message, and where.
 
     `start`/`end` are character offsets into the file; None means the whole statement
-    (or object). `lock` overrides the lock mode the rule's catalogue entry claims.
+    (or object), or the `part` of it the hit is about (an ALTER TABLE subcommand) when the
+    engine can place it. `lock` overrides the lock mode the rule's catalogue entry claims.
+    `tables` names the tables the hit is about when they are not the statement's own (a
+    lock held since an earlier statement): another finding on the statement says such a
+    hit in full only when it covers them.
     """
 
     fields: dict[str, object] = field(default_factory=dict)
     start: int | None = None
     end: int | None = None
     lock: str | None = None
+    part: object | None = None
+    tables: tuple[str, ...] = ()

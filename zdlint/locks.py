@@ -1,4 +1,12 @@
-"""PostgreSQL table-level lock modes: their names, their order and what each blocks."""
+"""PostgreSQL table-level lock modes: their names, their order, which conflict, and
+what a request for each blocks.
+
+The conflict table is PostgreSQL's ("Conflicting Lock Modes" in the documentation on
+explicit locking). Everything else about what a lock blocks is derived from it: ordinary
+traffic takes the three weakest modes, so a mode blocks the traffic whose mode it
+conflicts with, both while it is held and while it waits in the queue (a queued request
+makes every later conflicting request wait behind it).
+"""
 
 from __future__ import annotations
 
@@ -34,6 +42,62 @@ LOCK_MODES: dict[str, LockMode] = {
     )
 }
 
+# Which modes conflict with which: PostgreSQL's table, row by row (it is symmetric).
+CONFLICTS: dict[str, frozenset[str]] = {
+    "AccessShareLock": frozenset({"AccessExclusiveLock"}),
+    "RowShareLock": frozenset({"ExclusiveLock", "AccessExclusiveLock"}),
+    "RowExclusiveLock": frozenset(
+        {"ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock"}
+    ),
+    "ShareUpdateExclusiveLock": frozenset(
+        {
+            "ShareUpdateExclusiveLock",
+            "ShareLock",
+            "ShareRowExclusiveLock",
+            "ExclusiveLock",
+            "AccessExclusiveLock",
+        }
+    ),
+    "ShareLock": frozenset(
+        {
+            "RowExclusiveLock",
+            "ShareUpdateExclusiveLock",
+            "ShareRowExclusiveLock",
+            "ExclusiveLock",
+            "AccessExclusiveLock",
+        }
+    ),
+    "ShareRowExclusiveLock": frozenset(
+        {
+            "RowExclusiveLock",
+            "ShareUpdateExclusiveLock",
+            "ShareLock",
+            "ShareRowExclusiveLock",
+            "ExclusiveLock",
+            "AccessExclusiveLock",
+        }
+    ),
+    "ExclusiveLock": frozenset(LOCK_MODES) - {"AccessShareLock"},
+    "AccessExclusiveLock": frozenset(LOCK_MODES),
+}
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """A kind of ordinary query and the lock it takes on the tables it touches."""
+
+    mode: str
+    kind: str  # how messages name it
+
+
+# What applications run all day, weakest first. A lock that conflicts with none of these
+# only makes other DDL and VACUUM wait.
+TRAFFIC = (
+    Traffic("AccessShareLock", "reads"),  # SELECT
+    Traffic("RowShareLock", "SELECT FOR UPDATE"),  # also FOR SHARE and foreign key checks
+    Traffic("RowExclusiveLock", "writes"),  # INSERT, UPDATE, DELETE, MERGE
+)
+
 
 # Every spelling `lock_mode` accepts, normalised: pg_locks names and SQL names.
 _BY_KEY = {key: mode for mode in LOCK_MODES.values() for key in (mode.name.upper(), mode.sql_name)}
@@ -49,6 +113,38 @@ def lock_mode(name: str) -> LockMode:
     return mode
 
 
+def conflicts(a: str, b: str) -> bool:
+    """True when a lock in mode `a` and one in mode `b` cannot be held together."""
+    return lock_mode(b).name in CONFLICTS[lock_mode(a).name]
+
+
+def covers(held: str, wanted: str) -> bool:
+    """True when holding `held` means a request for `wanted` waits for nobody: every
+    lock that conflicts with `wanted` already conflicts with `held`."""
+    return CONFLICTS[lock_mode(wanted).name] <= CONFLICTS[lock_mode(held).name]
+
+
+def traffic_blocked(name: str) -> tuple[Traffic, ...]:
+    """The ordinary queries a lock in this mode blocks, held or queued."""
+    return tuple(t for t in TRAFFIC if conflicts(name, t.mode))
+
+
 def blocks_traffic(name: str) -> bool:
-    """True when the mode blocks ordinary writes (SHARE or stronger)."""
-    return lock_mode(name).strength >= LOCK_MODES["ShareLock"].strength
+    """True when the mode blocks ordinary writes: everything from SHARE up."""
+    return conflicts(name, "RowExclusiveLock")
+
+
+def queues_traffic(name: str) -> bool:
+    """True when a request in this mode, while it waits, holds up some ordinary query:
+    such a request needs a lock_timeout."""
+    return bool(traffic_blocked(name))
+
+
+def traffic_text(name: str) -> tuple[str, str]:
+    """What queues behind a waiting request in this mode, and what still goes past it:
+    ("writes", "reads") for SHARE, ("reads and writes", "") for ACCESS EXCLUSIVE."""
+    blocked = {t.mode for t in traffic_blocked(name)}
+    if TRAFFIC[0].mode in blocked:  # reads wait: so does everything else
+        return "reads and writes", ""
+    queued = " and ".join(t.kind for t in reversed(TRAFFIC) if t.mode in blocked)
+    return queued, ("plain reads" if TRAFFIC[1].mode in blocked else "reads")

@@ -8,19 +8,11 @@ from __future__ import annotations
 
 from pglast import parser as pg_parser
 
-MAX_IDENTIFIER = 63
+from zdlint.sql.identifiers import quote_ident  # noqa: F401 - re-exported
 
 
 def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
-
-
-def derived_name(*parts: str) -> str:
-    """An identifier built from parts, cut to Postgres's 63-byte limit."""
-    name = "_".join(p for p in parts if p)
-    while len(name.encode("utf-8")) > MAX_IDENTIFIER:
-        name = name[:-1]
-    return name
 
 
 class Token:

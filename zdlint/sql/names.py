@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from pglast import ast
-from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
 
-_PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
-_NOT_BARE = RESERVED_KEYWORDS | TYPE_FUNC_NAME_KEYWORDS | COL_NAME_KEYWORDS
-
-
-def quote_ident(name: str) -> str:
-    """`name` as SQL: bare when Postgres reads it back unchanged, else double-quoted."""
-    if _PLAIN.match(name) and name not in _NOT_BARE:
-        return name
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_qualified(name: str) -> str:
-    """A dotted display name (`schema.table`) as SQL, each part quoted as needed."""
-    return ".".join(quote_ident(part) for part in name.split("."))
+MAX_IDENTIFIER = 63  # bytes: PostgreSQL cuts longer names
 
 
 def relation_name(rangevar: ast.RangeVar | None) -> str:
@@ -102,3 +87,11 @@ def const_string(node: object) -> str | None:
         if isinstance(val, ast.Float):
             return val.fval
     return None
+
+
+def derived_name(*parts: str) -> str:
+    """An identifier built from parts, cut to Postgres's 63-byte limit."""
+    name = "_".join(p for p in parts if p)
+    while len(name.encode("utf-8")) > MAX_IDENTIFIER:
+        name = name[:-1]
+    return name

@@ -82,6 +82,7 @@ class Constraint:
     validated: bool
     columns: tuple[str, ...] = ()
     not_null_column: str | None = None  # CHECK (col IS NOT NULL)
+    references: str | None = None  # the table a foreign key references
 
 
 @dataclass
@@ -233,6 +234,7 @@ def _add_constraint(
         validated=not con.skip_validation,
         columns=columns,
         not_null_column=not_null_column(con.raw_expr) if kind == "check" else None,
+        references=relation_name(con.pktable) if kind == "foreign" else None,
     )
     if kind in ("unique", "primary", "exclusion"):
         index_name = con.indexname or name

@@ -22,12 +22,11 @@ from pglast.enums import (
     VariableSetKind,
 )
 
-from zdlint.locks import lock_mode
+from zdlint.locks import covers, lock_mode, queues_traffic
 from zdlint.sql.locking import (
+    TableLock,
     access_exclusive_tables,
-    alter_table_command_lock,
-    ddl_tables,
-    statement_lock,
+    statement_locks,
 )
 from zdlint.sql.long_operations import long_operations, work_under_lock
 from zdlint.sql.names import const_string, last_name, relation_name, walk
@@ -150,6 +149,27 @@ class MigrationState:
     def holds_access_exclusive(self, table: str) -> bool:
         return self.in_transaction and table in self.access_exclusive
 
+    def queued_locks(self, node: ast.Node | None) -> list[TableLock]:
+        """The locks `node` requests on existing tables that would hold up ordinary
+        queries while they wait in the queue: the ones a lock_timeout must bound."""
+        return [
+            lock
+            for lock in statement_locks(node, self.schema)
+            if queues_traffic(lock.mode) and not self._granted_at_once(lock)
+        ]
+
+    def _granted_at_once(self, lock: TableLock) -> bool:
+        """Nobody else can hold a conflicting lock: the table is new, or this transaction
+        already holds a lock that conflicts with everything the request does."""
+        if lock.table is None:  # the table of an index the schema does not know
+            return lock.index in self.created_indexes
+        if self.is_new_table(lock.table):
+            return True
+        held = self.ddl_locks.get(lock.table) if self.in_transaction else None
+        return self.holds_access_exclusive(lock.table) or (
+            held is not None and covers(held, lock.mode)
+        )
+
     @property
     def transaction_origin(self) -> str:
         """Why a transaction is open, for messages."""
@@ -190,7 +210,7 @@ def advance(state: MigrationState, stmt: Statement) -> None:
     node = stmt.node
     if node is None:
         return
-    if state.lock_timeout_ms is None and any(not state.is_new_table(t) for t in ddl_tables(node)):
+    if state.lock_timeout_ms is None and state.queued_locks(node):
         state.ddl_without_lock_timeout = True
     if state.statement_timeout_ms is None and long_operations(node, state):
         state.long_operation_without_statement_timeout = True
@@ -211,14 +231,13 @@ def _note_locks(state: MigrationState, node: ast.Node) -> None:
     """The locks a statement adds to the open transaction, and work done under them."""
     if state.access_exclusive and work_under_lock(node, state):
         state.worked_under_access_exclusive = True
-    lock = statement_lock(node)
-    if lock is not None:
-        for table in ddl_tables(node):
-            held = state.ddl_locks.get(table)
-            if state.is_new_table(table):
-                continue
-            if held is None or lock_mode(held).strength < lock_mode(lock).strength:
-                state.ddl_locks[table] = lock
+    for lock in statement_locks(node, state.schema):
+        table = lock.table
+        if table is None or lock.index is not None or state.is_new_table(table):
+            continue
+        held = state.ddl_locks.get(table)
+        if held is None or lock_mode(held).strength < lock_mode(lock.mode).strength:
+            state.ddl_locks[table] = lock.mode
     for table in access_exclusive_tables(node):
         if not state.is_new_table(table):
             state.access_exclusive.add(table)
@@ -405,8 +424,6 @@ def _rename(state: MigrationState, node: ast.RenameStmt) -> None:
     if node.renameType == ObjectType.OBJECT_TABLE and node.newname:
         if relation_name(node.relation) in state.created_tables:
             state.created_tables.add(node.newname)
-    if node.relation is not None and relation_name(node.relation) not in state.created_tables:
-        state.access_exclusive.add(relation_name(node.relation))
 
 
 def _drop(state: MigrationState, node: ast.DropStmt) -> None:
@@ -428,9 +445,6 @@ def _alter_table(state: MigrationState, node: ast.AlterTableStmt) -> None:
     table = relation_name(node.relation)
     if node.objtype != ObjectType.OBJECT_TABLE:
         return
-    if table not in state.created_tables:
-        if any(alter_table_command_lock(c) == "AccessExclusiveLock" for c in node.cmds or ()):
-            state.access_exclusive.add(table)
     for cmd in node.cmds or ():
         subtype = cmd.subtype
         if subtype == AlterTableType.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):

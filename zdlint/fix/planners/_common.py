@@ -5,18 +5,13 @@ from __future__ import annotations
 from pglast import ast
 
 from zdlint.fix.plan import Unfixable
+from zdlint.sql.identifiers import (  # noqa: F401 - the planners' names for them
+    add_foreign_key_sql,
+    foreign_key_name,
+    relation_sql,
+)
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
-from zdlint.sql.statement_sql import deparse
-
-
-def relation_sql(rangevar: ast.RangeVar | None) -> str:
-    """A table reference as SQL, without alias or ONLY."""
-    assert rangevar is not None
-    plain = ast.RangeVar(
-        schemaname=rangevar.schemaname, relname=rangevar.relname, inh=True, relpersistence="p"
-    )
-    return deparse(plain)
 
 
 def single_command(
@@ -31,6 +26,20 @@ def single_command(
             rule, "the ALTER TABLE has several subcommands; split it into one statement each"
         )
     return node, cmds[0]
+
+
+def single_new_column(
+    stmt: Statement, rule: str
+) -> tuple[ast.AlterTableStmt, ast.ColumnDef, list[ast.Constraint]] | Unfixable:
+    """The column of an ALTER TABLE whose one subcommand is ADD COLUMN, with the
+    constraints written on it."""
+    found = single_command(stmt, rule)
+    if isinstance(found, Unfixable):
+        return found
+    node, cmd = found
+    column = cmd.def_
+    assert isinstance(column, ast.ColumnDef)
+    return node, column, [c for c in column.constraints or () if isinstance(c, ast.Constraint)]
 
 
 def primary_key(state: MigrationState, table: str) -> str | None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from zdlint.fix.plan import EXPAND, Phase, Step
 from zdlint.fix.planners._common import is_batch_tool, primary_key
 from zdlint.fix.render import render
-from zdlint.fix.sql_text import derived_name
-from zdlint.sql.names import quote_ident
+from zdlint.fix.sql_text import quote_ident
+from zdlint.sql.names import derived_name
 from zdlint.sql.state import MigrationState
 
 TEMPLATE = "batched"  # rules/batched-*.fix.sql.j2

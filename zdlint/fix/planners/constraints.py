@@ -4,19 +4,29 @@ built CONCURRENTLY (ZD106)."""
 
 from __future__ import annotations
 
+import copy
+
 from pglast import ast
 from pglast.enums import ConstrType
 
 from zdlint.findings import Hit
 from zdlint.fix.plan import FixOptions, Plan, Step, Unfixable
-from zdlint.fix.planners._common import relation_sql, single_command
+from zdlint.fix.planners._common import (
+    add_foreign_key_sql,
+    foreign_key_name,
+    relation_sql,
+    single_command,
+    single_new_column,
+)
 from zdlint.fix.planners.not_null import not_null_steps
 from zdlint.fix.render import render
-from zdlint.fix.sql_text import find_keyword
+from zdlint.fix.sql_text import find_keyword, quote_ident, tokens
 from zdlint.sql.default_names import constraint_name
-from zdlint.sql.names import quote_ident, relation_name, strings
+from zdlint.sql.locking import command_foreign_keys
+from zdlint.sql.names import relation_name, strings
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
+from zdlint.sql.statement_sql import deparse
 from zdlint.versions import NOT_VALID_FOREIGN_KEY_ON_PARTITIONED_TABLE
 
 
@@ -28,6 +38,37 @@ def _named(stmt_text: str, name: str) -> str | None:
     return f"{stmt_text[: add.end]} CONSTRAINT {quote_ident(name)}{stmt_text[add.end :]}"
 
 
+def _split_column_constraint(
+    stmt: Statement, rule: str
+) -> tuple[ast.AlterTableStmt, ast.ColumnDef, ast.Constraint, str, str] | Unfixable:
+    """For `ALTER TABLE t ADD COLUMN c … CHECK (…)` (or UNIQUE, PRIMARY KEY): the table,
+    the column, the constraint, the statement without the constraint, and the constraint's
+    text from its kind on (`CHECK (…)`, without `CONSTRAINT name`)."""
+    found = single_new_column(stmt, rule)
+    if isinstance(found, Unfixable):
+        return found
+    node, column, constraints = found
+    con = next(c for c in constraints if c.contype in _COLUMN_KINDS[rule])
+    if con.deferrable or any(c.contype in _ATTRIBUTES for c in constraints):
+        return Unfixable(rule, "a DEFERRABLE or INITIALLY clause on the column is not rewritten")
+    # The constraint's text runs to the next one written on the column (or its COLLATE).
+    at = con.location or 0
+    after = [c.location or 0 for c in constraints]
+    if column.collClause is not None:
+        after.append(column.collClause.location or 0)
+    shift = stmt.base - stmt.start  # node locations → offsets into the statement text
+    text = stmt.text.rstrip()
+    start = shift + at
+    end = min([shift + a for a in after if a > at] + [len(text)])
+    written = text[start:end].rstrip()
+    words = tokens(written)
+    if words and words[0].name == "CONSTRAINT":
+        written = written[words[2].start :] if len(words) > 2 else ""
+    rest = text[end:].strip()
+    without = text[:start].rstrip() + (" " + rest if rest else "")
+    return node, column, con, without, written
+
+
 def not_valid_then_validate(
     stmt: Statement, state: MigrationState, hit: Hit, options: FixOptions, rule: str
 ) -> Plan | Unfixable:
@@ -35,6 +76,8 @@ def not_valid_then_validate(
     if isinstance(found, Unfixable):
         return found
     node, cmd = found
+    if isinstance(cmd.def_, ast.ColumnDef):
+        return _column_check(stmt, rule)
     con = cmd.def_
     assert isinstance(con, ast.Constraint)
     text = stmt.text.rstrip()
@@ -45,17 +88,38 @@ def not_valid_then_validate(
         if named is None:
             return Unfixable(rule, "could not find ADD in the statement")
         text = named
+    return Plan(rule, _not_valid_then_validate(rule, text, relation_sql(node.relation), name))
+
+
+def _not_valid_then_validate(rule: str, add: str, table: str, name: str) -> tuple[Step, Step]:
+    """The constraint that `add` adds, added NOT VALID, then validated in a separate
+    transaction."""
+    return (
+        Step(render(rule, "add_not_valid", statement=add), True, rule=rule),
+        Step(
+            render(rule, "validate", table=table, constraint=quote_ident(name)),
+            True,
+            rule=rule,
+            new_transaction=True,
+        ),
+    )
+
+
+def _column_check(stmt: Statement, rule: str) -> Plan | Unfixable:
+    """ADD COLUMN c … CHECK (…): the column first, then the CHECK NOT VALID, validated in a
+    separate transaction."""
+    split = _split_column_constraint(stmt, rule)
+    if isinstance(split, Unfixable):
+        return split
+    node, column, con, without, written = split
     table = relation_sql(node.relation)
+    name = con.conname or constraint_name(relation_name(node.relation), con, column.colname or "")
+    add = f"ALTER TABLE {table} ADD CONSTRAINT {quote_ident(name)} {written}"
     return Plan(
         rule,
         (
-            Step(render(rule, "add_not_valid", statement=text), True, rule=rule),
-            Step(
-                render(rule, "validate", table=table, constraint=quote_ident(name)),
-                True,
-                rule=rule,
-                new_transaction=True,
-            ),
+            Step(render(rule, "add_column", statement=without), True, rule=rule),
+            *_not_valid_then_validate(rule, add, table, name),
         ),
     )
 
@@ -69,11 +133,51 @@ def check_constraint(
 def foreign_key(
     stmt: Statement, state: MigrationState, hit: Hit, options: FixOptions
 ) -> Plan | Unfixable:
+    rule = "ZD105"
     gate = NOT_VALID_FOREIGN_KEY_ON_PARTITIONED_TABLE
     assert isinstance(stmt.node, ast.AlterTableStmt)
     if state.pg_version < gate.since and state.is_partitioned(relation_name(stmt.node.relation)):
-        return Unfixable("ZD105", f"{gate.name} needs PostgreSQL {gate.since}: {gate.instead}")
-    return not_valid_then_validate(stmt, state, hit, options, "ZD105")
+        return Unfixable(rule, f"{gate.name} needs PostgreSQL {gate.since}: {gate.instead}")
+    found = single_command(stmt, rule)
+    if isinstance(found, Unfixable) or isinstance(found[1].def_, ast.Constraint):
+        return not_valid_then_validate(stmt, state, hit, options, rule)
+    return _inline_foreign_key(*found)
+
+
+def _inline_foreign_key(node: ast.AlterTableStmt, cmd: ast.AlterTableCmd) -> Plan | Unfixable:
+    """`ADD COLUMN c … REFERENCES p`: the column first, then the key NOT VALID and VALIDATE."""
+    rule = "ZD105"
+    column = cmd.def_
+    assert isinstance(column, ast.ColumnDef)
+    keys = [c for c, _ in command_foreign_keys(cmd)]
+    if len(keys) != 1:
+        return Unfixable(rule, "the column has several REFERENCES; split them first")
+    (key,) = keys
+    plain = copy.deepcopy(node)
+    plain_column = (plain.cmds or ())[0].def_
+    assert isinstance(plain_column, ast.ColumnDef)
+    plain_column.constraints = tuple(c for c in column.constraints or () if c is not key) or None
+    table = relation_name(node.relation)
+    name = foreign_key_name(table, key, column.colname or "")
+    add_key = add_foreign_key_sql(node.relation, name, [column.colname or ""], key)
+    return Plan(
+        rule,
+        (
+            Step(deparse(plain), True, rule=rule),
+            Step(render(rule, "add_not_valid", statement=add_key), True, rule=rule),
+            Step(
+                render(
+                    rule,
+                    "validate",
+                    table=relation_sql(node.relation),
+                    constraint=quote_ident(name),
+                ),
+                True,
+                rule=rule,
+                new_transaction=True,
+            ),
+        ),
+    )
 
 
 def unique_with_index(
@@ -84,7 +188,19 @@ def unique_with_index(
     if isinstance(found, Unfixable):
         return found
     node, cmd = found
+    before: list[Step] = []
     con = cmd.def_
+    if isinstance(con, ast.ColumnDef):
+        split = _split_column_constraint(stmt, rule)
+        if isinstance(split, Unfixable):
+            return split
+        node, new_column, inline, without, _ = split
+        if inline.contype == ConstrType.CONSTR_PRIMARY:
+            return Unfixable(rule, "a new column needs a value in every row to be the key")
+        # The same constraint written on the table, over the new column.
+        con = copy.copy(inline)
+        con.keys = (ast.String(sval=new_column.colname),)
+        before.append(Step(render(rule, "add_column", statement=without), True, rule=rule))
     assert isinstance(con, ast.Constraint)
     if con.including or con.options or con.indexspace or con.access_method:
         return Unfixable(rule, "INCLUDE, WITH (…) or USING INDEX TABLESPACE are not rewritten")
@@ -96,6 +212,7 @@ def unique_with_index(
     index = ".".join(quote_ident(n) for n in (schema, name) if n)
     primary = con.contype == ConstrType.CONSTR_PRIMARY
     steps = [
+        *before,
         Step(render(rule, "drop_leftover", index=index), False, rule=rule),
         Step(
             render(
@@ -147,6 +264,17 @@ def unique_with_index(
     steps.extend(finish)
     return Plan(rule, tuple(steps))
 
+
+_COLUMN_KINDS = {
+    "ZD104": (ConstrType.CONSTR_CHECK,),
+    "ZD106": (ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_PRIMARY),
+}
+_ATTRIBUTES = (
+    ConstrType.CONSTR_ATTR_DEFERRABLE,
+    ConstrType.CONSTR_ATTR_NOT_DEFERRABLE,
+    ConstrType.CONSTR_ATTR_DEFERRED,
+    ConstrType.CONSTR_ATTR_IMMEDIATE,
+)
 
 PLANNERS = {
     "ZD104": check_constraint,

@@ -3,22 +3,19 @@ for new rows, then fill the existing rows in batches."""
 
 from __future__ import annotations
 
-from pglast import ast
 from pglast.enums import ConstrType
 
 from zdlint.findings import Hit
 from zdlint.fix.plan import FixOptions, Plan, Step, Unfixable
-from zdlint.fix.planners._common import (
-    deparse,
-    relation_sql,
-    single_command,
-)
+from zdlint.fix.planners._common import relation_sql, single_new_column
 from zdlint.fix.planners.backfill import fill_null_column_steps
 from zdlint.fix.planners.not_null import not_null_steps
 from zdlint.fix.render import render
-from zdlint.sql.names import quote_ident, relation_name
+from zdlint.fix.sql_text import quote_ident
+from zdlint.sql.names import relation_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
+from zdlint.sql.statement_sql import deparse
 
 _KEPT = {ConstrType.CONSTR_DEFAULT, ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_NULL}
 
@@ -27,13 +24,10 @@ def add_column_volatile_default(
     stmt: Statement, state: MigrationState, hit: Hit, options: FixOptions
 ) -> Plan | Unfixable:
     rule = "ZD201"
-    found = single_command(stmt, rule)
+    found = single_new_column(stmt, rule)
     if isinstance(found, Unfixable):
         return found
-    node, cmd = found
-    column = cmd.def_
-    assert isinstance(column, ast.ColumnDef)
-    constraints = [c for c in column.constraints or () if isinstance(c, ast.Constraint)]
+    node, column, constraints = found
     default = next((c for c in constraints if c.contype == ConstrType.CONSTR_DEFAULT), None)
     if default is None or default.raw_expr is None:
         return Unfixable(

@@ -8,13 +8,12 @@ from pglast.enums import AlterTableType, DropBehavior, ReindexObjectType
 
 from zdlint.findings import Hit
 from zdlint.fix.plan import FixOptions, Plan, Step, Unfixable
-from zdlint.fix.planners._common import deparse
 from zdlint.fix.render import render
-from zdlint.fix.sql_text import insert_after, remove_tokens
-from zdlint.sql.names import quote_ident, relation_name, strings
+from zdlint.fix.sql_text import insert_after, quote_ident, remove_tokens
+from zdlint.sql.names import relation_name, strings
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
-from zdlint.sql.statement_sql import concurrent_reindex
+from zdlint.sql.statement_sql import concurrent_reindex, deparse
 from zdlint.versions import DETACH_CONCURRENTLY, REINDEX_CONCURRENTLY
 
 REINDEX_CONCURRENTLY_FROM = REINDEX_CONCURRENTLY.since

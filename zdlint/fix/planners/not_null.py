@@ -13,9 +13,9 @@ from zdlint.fix.plan import CONTRACT, EXPAND, FixOptions, Phase, Plan, Step, Unf
 from zdlint.fix.planners._common import relation_sql, single_command
 from zdlint.fix.planners.backfill import fill_null_column_steps
 from zdlint.fix.render import render
-from zdlint.fix.sql_text import remove_tokens
+from zdlint.fix.sql_text import quote_ident, remove_tokens
 from zdlint.sql.default_names import object_name
-from zdlint.sql.names import quote_ident, relation_name
+from zdlint.sql.names import relation_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 from zdlint.versions import NOT_NULL_TABLE_CONSTRAINT

@@ -38,6 +38,7 @@ CHECK_MODULES = (
     "create_index",
     "domain_constraint",
     "drop_column",
+    "drop_database",
     "drop_index",
     "drop_objects",
     "drop_table",

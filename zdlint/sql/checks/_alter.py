@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast import ast
-from pglast.enums import AlterTableType, ObjectType
+from pglast.enums import AlterTableType, ConstrType, ObjectType
 
 from zdlint.sql.names import qualified_name, relation_name
 from zdlint.sql.state import MigrationState
@@ -28,3 +28,17 @@ def existing_table_commands(
 
 def column_constraints(column: ast.ColumnDef) -> list[ast.Constraint]:
     return [c for c in column.constraints or () if isinstance(c, ast.Constraint)]
+
+
+def new_column_constraints(
+    node: ast.AlterTableStmt, state: MigrationState, *contypes: ConstrType
+) -> Iterator[tuple[str, ast.AlterTableCmd, str, ast.Constraint]]:
+    """(display name, command, column, constraint) for each column constraint of these
+    types on a column added to an existing table (`ADD COLUMN c int UNIQUE`): PostgreSQL
+    checks or indexes every row for it, as for ADD CONSTRAINT."""
+    for _table, display, cmd in existing_table_commands(node, state, AlterTableType.AT_AddColumn):
+        column = cmd.def_
+        if isinstance(column, ast.ColumnDef):
+            for con in column_constraints(column):
+                if con.contype in contypes:
+                    yield display, cmd, column.colname or "", con

@@ -34,7 +34,7 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
         )
         if not not_null or kinds & _FILLS_ITSELF or type_name(column.typeName) in SERIAL_TYPES:
             continue
-        yield Hit({"table": display, "column": column.colname})
+        yield Hit({"table": display, "column": column.colname}, part=cmd)
 
 
 CHECKS = [("ZD301", [AlterTableType.AT_AddColumn], check)]

@@ -52,7 +52,7 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
             continue
         reason = _reason(column, state)
         if reason:
-            yield Hit({"table": display, "column": column.colname, "reason": reason})
+            yield Hit({"table": display, "column": column.colname, "reason": reason}, part=cmd)
 
 
 CHECKS = [("ZD201", [AlterTableType.AT_AddColumn], check)]

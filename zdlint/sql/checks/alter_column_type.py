@@ -60,7 +60,8 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
                 "type": display_type(column.typeName),
                 "from": source,
                 "using": " with a USING expression" if using else "",
-            }
+            },
+            part=cmd,
         )
 
 

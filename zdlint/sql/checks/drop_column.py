@@ -18,7 +18,7 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     for _table, display, cmd in existing_table_commands(
         stmt.node, state, AlterTableType.AT_DropColumn
     ):
-        yield Hit({"table": display, "column": cmd.name or ""})
+        yield Hit({"table": display, "column": cmd.name or ""}, part=cmd)
 
 
 CHECKS = [("ZD304", [AlterTableType.AT_DropColumn], check)]

@@ -21,7 +21,7 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     ):
         con = cmd.def_
         if isinstance(con, ast.Constraint) and con.contype == ConstrType.CONSTR_EXCLUSION:
-            yield Hit({"table": display, "constraint": constraint_name(table, con)})
+            yield Hit({"table": display, "constraint": constraint_name(table, con)}, part=cmd)
 
 
 CHECKS = [("ZD113", [AlterTableType.AT_AddConstraint], check)]

@@ -16,11 +16,12 @@ from zdlint.sql.state import MigrationState
 
 def disable_trigger_all(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     assert isinstance(stmt.node, ast.AlterTableStmt)
-    for _table, display, _cmd in existing_table_commands(
+    for _table, display, cmd in existing_table_commands(
         stmt.node, state, AlterTableType.AT_DisableTrigAll
     ):
         yield Hit(
-            {"what": f"`ALTER TABLE {display} DISABLE TRIGGER ALL`", "scope": f" on `{display}`"}
+            {"what": f"`ALTER TABLE {display} DISABLE TRIGGER ALL`", "scope": f" on `{display}`"},
+            part=cmd,
         )
 
 

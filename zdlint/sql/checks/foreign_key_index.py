@@ -5,36 +5,34 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast import ast
-from pglast.enums import AlterTableType, ConstrType
+from pglast.enums import AlterTableType
 
 from zdlint.findings import Hit
-from zdlint.sql.names import qualified_name, quote_ident, relation_name, strings
+from zdlint.sql.identifiers import quote_ident
+from zdlint.sql.locking import command_foreign_keys, new_foreign_keys
+from zdlint.sql.names import qualified_name, relation_name, strings
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 
 
-def _foreign_keys(node: ast.Node | None) -> Iterator[tuple[ast.RangeVar | None, object, str]]:
-    """(table, constraint, column name for a column constraint) for each FOREIGN KEY."""
+def _foreign_keys(
+    node: ast.CreateStmt | ast.AlterTableStmt,
+) -> Iterator[tuple[ast.Constraint, str, ast.AlterTableCmd | None]]:
+    """(constraint, column of an inline REFERENCES, ALTER TABLE subcommand) per foreign key."""
     if isinstance(node, ast.CreateStmt):
-        for element in node.tableElts or ():
-            if isinstance(element, ast.Constraint):
-                yield node.relation, element, ""
-            elif isinstance(element, ast.ColumnDef):
-                for con in element.constraints or ():
-                    yield node.relation, con, element.colname or ""
-    elif isinstance(node, ast.AlterTableStmt):
-        for cmd in node.cmds or ():
-            if cmd.subtype == AlterTableType.AT_AddConstraint:
-                yield node.relation, cmd.def_, ""
-            elif cmd.subtype == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
-                for con in cmd.def_.constraints or ():
-                    yield node.relation, con, cmd.def_.colname or ""
+        for con, column in new_foreign_keys(node):
+            yield con, column, None
+        return
+    for cmd in node.cmds or ():
+        for con, column in command_foreign_keys(cmd):
+            yield con, column, cmd
 
 
 def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
-    for relation, con, column in _foreign_keys(stmt.node):
-        if not isinstance(con, ast.Constraint) or con.contype != ConstrType.CONSTR_FOREIGN:
-            continue
+    node = stmt.node
+    assert isinstance(node, (ast.CreateStmt, ast.AlterTableStmt))
+    relation = node.relation
+    for con, column, cmd in _foreign_keys(node):
         columns = tuple(strings(con.fk_attrs)) or ((column,) if column else ())
         if not columns or state.has_index_for(relation_name(relation), columns):
             continue
@@ -44,7 +42,8 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
                 "columns": ", ".join(columns),
                 "columns_sql": ", ".join(quote_ident(c) for c in columns),
                 "referenced": qualified_name(con.pktable),
-            }
+            },
+            part=cmd,
         )
 
 

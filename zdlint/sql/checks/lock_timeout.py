@@ -8,7 +8,8 @@ from pglast import ast
 from pglast.enums import VariableSetKind
 
 from zdlint.findings import Hit
-from zdlint.sql.locking import ddl_tables, statement_lock
+from zdlint.locks import lock_mode, traffic_text
+from zdlint.sql.locking import ALL_INDEXES, LOCKING_STATEMENTS, TableLock
 from zdlint.sql.names import const_string
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
@@ -16,16 +17,48 @@ from zdlint.sql.timeouts import format_ms, parse_duration_ms
 
 
 def missing(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
-    """Report the first such statement of each stretch without a lock_timeout."""
+    """Report the first statement of each stretch without a lock_timeout whose lock
+    request, while it waits, holds up reads or writes."""
     if state.lock_timeout_ms is not None or state.ddl_without_lock_timeout:
         return
-    waiting = [
-        t
-        for t in ddl_tables(stmt.node)
-        if not state.is_new_table(t) and not state.holds_access_exclusive(t)
-    ]
-    if waiting:
-        yield Hit({"table": waiting[0]}, lock=statement_lock(stmt.node))
+    queued = state.queued_locks(stmt.node)
+    if not queued:
+        return
+    # the request that holds up the most traffic; the statement's own table on a tie
+    lock = max(queued, key=lambda q: lock_mode(q.mode).strength)
+    blocked, spared = traffic_text(lock.mode)
+    also = ""
+    named = {lock.table or lock.relation}
+    for other in queued:  # other tables wait too: a foreign key's referenced table
+        if (other.table or other.relation) not in named:
+            named.add(other.table or other.relation)
+            also += (
+                f"; later {traffic_text(other.mode)[0]} on {lock_target(other)['target']} "
+                f"queue behind its {lock_mode(other.mode).sql_name} request too"
+            )
+    yield Hit(
+        {
+            **lock_target(lock),
+            "queued": blocked,
+            "spared": f"; {spared} go on" if spared else "",
+            "also": also,
+        },
+        lock=lock.mode,
+    )
+
+
+def lock_target(lock: TableLock) -> dict[str, str]:
+    """How a message names what is locked (`target`) and the table that waits (`table`)."""
+    if lock.table is None:
+        return {"target": f"index `{lock.index}`", "table": f"the table of index `{lock.index}`"}
+    table = f"`{lock.table}`"
+    if lock.index == ALL_INDEXES:
+        return {"target": f"the indexes of {table}", "table": table}
+    if lock.index is not None:
+        return {"target": f"index `{lock.index}` of {table}", "table": table}
+    if lock.referenced:
+        return {"target": f"{table} (referenced by the foreign key)", "table": table}
+    return {"target": table, "table": table}
 
 
 def too_long(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
@@ -44,21 +77,7 @@ def too_long(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
         yield Hit({"value": format_ms(value), "maximum": format_ms(state.max_lock_timeout_ms)})
 
 
-_DDL_TYPES = [
-    ast.AlterTableStmt,
-    ast.IndexStmt,
-    ast.CreateTrigStmt,
-    ast.RuleStmt,
-    ast.RenameStmt,
-    ast.DropStmt,
-    ast.TruncateStmt,
-    ast.ReindexStmt,
-    ast.ClusterStmt,
-    ast.RefreshMatViewStmt,
-    ast.LockStmt,
-]
-
 CHECKS = [
-    ("ZD401", _DDL_TYPES, missing),
+    ("ZD401", list(LOCKING_STATEMENTS), missing),
     ("ZD404", [ast.VariableSetStmt], too_long),
 ]

@@ -1,4 +1,10 @@
-"""ZD310: NOT NULL on a column this release adds, before any running code writes it."""
+"""ZD310: a column this release adds left NOT NULL without a DEFAULT, before any running
+code writes it: made NOT NULL in the migration that adds it, or added NOT NULL with a
+DEFAULT (which fills the existing rows) whose DEFAULT is then dropped.
+
+"This release" is this file: a later file of the same folder may ship with it or not,
+and nothing in the folder says which.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +14,23 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
 from zdlint.findings import Hit
-from zdlint.sql.checks._alter import existing_table_commands
+from zdlint.sql.checks._alter import column_constraints, existing_table_commands
+from zdlint.sql.names import relation_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.schema import not_null_column
 from zdlint.sql.state import MigrationState
+
+_NOT_NULL = (ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY)
+MADE_NOT_NULL = {
+    "change": "made NOT NULL",
+    "now": "Ship the column nullable (or with a DEFAULT) now",
+    "then": "add NOT NULL",
+}
+DEFAULT_DROPPED = {
+    "change": "left NOT NULL without a DEFAULT",
+    "now": "Keep the DEFAULT now",
+    "then": "drop it",
+}
 
 
 def _required_columns(cmd: ast.AlterTableCmd) -> list[str]:
@@ -29,18 +48,69 @@ def _required_columns(cmd: ast.AlterTableCmd) -> list[str]:
     return []
 
 
+def _drops_default(cmd: ast.AlterTableCmd) -> bool:
+    """DROP DEFAULT, or SET DEFAULT NULL: an INSERT that omits the column now gives NULL."""
+    if cmd.subtype != AlterTableType.AT_ColumnDefault:
+        return False
+    default = cmd.def_
+    return default is None or (isinstance(default, ast.A_Const) and bool(default.isnull))
+
+
+def _not_null_in(node: ast.AlterTableStmt) -> set[str]:
+    """Columns this statement adds NOT NULL (or as the primary key) or sets NOT NULL."""
+    found = set()
+    for cmd in node.cmds or ():
+        column = cmd.def_
+        if cmd.subtype == AlterTableType.AT_AddColumn and isinstance(column, ast.ColumnDef):
+            constraints = column_constraints(column)
+            if column.is_not_null or any(c.contype in _NOT_NULL for c in constraints):
+                found.add(column.colname or "")
+        elif cmd.subtype == AlterTableType.AT_SetNotNull:
+            found.add(cmd.name or "")
+    return found
+
+
 def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
-    assert isinstance(stmt.node, ast.AlterTableStmt)
-    for table, display, cmd in existing_table_commands(
-        stmt.node, state, AlterTableType.AT_SetNotNull, AlterTableType.AT_AddConstraint
+    node = stmt.node
+    assert isinstance(node, ast.AlterTableStmt)
+    table = relation_name(node.relation)
+    added_here = {
+        cmd.def_.colname
+        for cmd in node.cmds or ()
+        if cmd.subtype == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef)
+    }
+    not_null_here = _not_null_in(node)
+    for _table, display, cmd in existing_table_commands(
+        node,
+        state,
+        AlterTableType.AT_SetNotNull,
+        AlterTableType.AT_AddConstraint,
+        AlterTableType.AT_ColumnDefault,
     ):
+        if _drops_default(cmd):
+            column = cmd.name or ""
+            known = state.schema.column(table, column)
+            added = column in added_here or (table, column) in state.added_columns
+            if added and (column in not_null_here or (known is not None and known.not_null)):
+                yield Hit({"table": display, "column": column, **DEFAULT_DROPPED}, part=cmd)
+            continue
         for column in _required_columns(cmd):
             if (table, column) not in state.added_columns:
                 continue
             known = state.schema.column(table, column)
             if known is not None and known.default is not None:
                 continue  # the default fills it for writers that do not know it
-            yield Hit({"table": display, "column": column})
+            yield Hit({"table": display, "column": column, **MADE_NOT_NULL}, part=cmd)
 
 
-CHECKS = [("ZD310", [AlterTableType.AT_SetNotNull, AlterTableType.AT_AddConstraint], check)]
+CHECKS = [
+    (
+        "ZD310",
+        [
+            AlterTableType.AT_SetNotNull,
+            AlterTableType.AT_AddConstraint,
+            AlterTableType.AT_ColumnDefault,
+        ],
+        check,
+    )
+]

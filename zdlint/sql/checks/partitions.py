@@ -35,7 +35,8 @@ def attach_scan(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
         partition = cmd.def_.name
         if attach_scans_partition(relation_name(partition), state):
             yield Hit(
-                {"table": qualified_name(node.relation), "partition": qualified_name(partition)}
+                {"table": qualified_name(node.relation), "partition": qualified_name(partition)},
+                part=cmd,
             )
 
 
@@ -46,7 +47,7 @@ def detach_blocking(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
         node, state, AlterTableType.AT_DetachPartition
     ):
         if isinstance(cmd.def_, ast.PartitionCmd) and not cmd.def_.concurrent:
-            yield Hit({"table": display, "partition": qualified_name(cmd.def_.name)})
+            yield Hit({"table": display, "partition": qualified_name(cmd.def_.name)}, part=cmd)
 
 
 def concurrent_index_on_parent(stmt: Statement, state: MigrationState) -> Iterator[Hit]:

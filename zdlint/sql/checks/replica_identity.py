@@ -42,12 +42,13 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
                         "table": display,
                         "change": f"Dropping primary key `{cmd.name}`",
                         "effect": "can no longer replicate UPDATE and DELETE on",
-                    }
+                    },
+                    part=cmd,
                 )
         elif isinstance(cmd.def_, ast.ReplicaIdentityStmt):
             change, effect = _IDENTITIES.get(cmd.def_.identity_type or "", ("", ""))
             if change:
-                yield Hit({"table": display, "change": change, "effect": effect})
+                yield Hit({"table": display, "change": change, "effect": effect}, part=cmd)
 
 
 CHECKS = [("ZD309", [AlterTableType.AT_ReplicaIdentity, AlterTableType.AT_DropConstraint], check)]

@@ -13,8 +13,9 @@ from pglast.enums import AlterTableType, ConstrType
 from zdlint.findings import Hit
 from zdlint.sql.checks._alter import existing_table_commands
 from zdlint.sql.default_names import object_name
+from zdlint.sql.identifiers import quote_ident, quote_qualified
 from zdlint.sql.long_operations import CHECK_SKIPS_NOT_NULL_SCAN_FROM, set_not_null_scans
-from zdlint.sql.names import quote_ident, quote_qualified, strings
+from zdlint.sql.names import strings
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 
@@ -22,7 +23,7 @@ from zdlint.sql.state import MigrationState
 CHECK_SKIPS_SCAN_FROM = CHECK_SKIPS_NOT_NULL_SCAN_FROM
 
 
-def _hit(table: str, display: str, column: str, pg_version: int) -> Hit:
+def _hit(table: str, display: str, column: str, pg_version: int, cmd: ast.AlterTableCmd) -> Hit:
     table_sql, column_sql = quote_qualified(display), quote_ident(column)
     if pg_version < CHECK_SKIPS_SCAN_FROM:
         note = (
@@ -40,7 +41,14 @@ def _hit(table: str, display: str, column: str, pg_version: int) -> Hit:
             f"(no scan from PostgreSQL {CHECK_SKIPS_SCAN_FROM})"
         )
     check = object_name(table, column, "not_null")
-    return Hit({"table": display, "column": column, "note": note, "then": then, "check": check})
+    fields: dict[str, object] = {
+        "table": display,
+        "column": column,
+        "note": note,
+        "then": then,
+        "check": check,
+    }
+    return Hit(fields, part=cmd)
 
 
 def _not_null_columns(cmd: ast.AlterTableCmd) -> list[str]:
@@ -66,7 +74,7 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
             if known is not None and known.not_null:
                 continue  # already NOT NULL: nothing to verify
             if set_not_null_scans(table, column, state):
-                yield _hit(table, display, column, state.pg_version)
+                yield _hit(table, display, column, state.pg_version, cmd)
 
 
 CHECKS = [("ZD101", [AlterTableType.AT_SetNotNull, AlterTableType.AT_AddConstraint], check)]

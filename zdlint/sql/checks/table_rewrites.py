@@ -53,7 +53,7 @@ def storage_change(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     for _table, display, cmd in existing_table_commands(
         stmt.node, state, *(t for t in _STORAGE_CHANGES if t is not None)
     ):
-        yield Hit({"table": display, "change": _STORAGE_CHANGES[cmd.subtype]})
+        yield Hit({"table": display, "change": _STORAGE_CHANGES[cmd.subtype]}, part=cmd)
 
 
 def stored_generated_column(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
@@ -64,7 +64,8 @@ def stored_generated_column(stmt: Statement, state: MigrationState) -> Iterator[
         column = cmd.def_
         if isinstance(column, ast.ColumnDef) and is_stored_generated(column):
             yield Hit(
-                {"table": display, "column": column.colname or "", "instead": _virtual(state)}
+                {"table": display, "column": column.colname or "", "instead": _virtual(state)},
+                part=cmd,
             )
 
 

@@ -87,7 +87,8 @@ def work_after_lock(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
         return  # ZD403 reports validating in the transaction that added NOT VALID
     work = work_under_lock(node, state)
     if work:
-        yield Hit({"work": work[0].upper() + work[1:], "held": _listed(state.access_exclusive)})
+        held = state.access_exclusive
+        yield Hit({"work": work[0].upper() + work[1:], "held": _listed(held)}, tables=tuple(held))
 
 
 _DATA_CHANGES = [ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt]

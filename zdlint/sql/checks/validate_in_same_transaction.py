@@ -34,7 +34,7 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     ):
         earlier = state.in_transaction and (table, cmd.name) in state.not_valid_in_transaction
         if earlier or cmd.name in same_statement:
-            yield Hit({"table": display, "constraint": cmd.name})
+            yield Hit({"table": display, "constraint": cmd.name}, part=cmd)
 
 
 CHECKS = [("ZD403", [AlterTableType.AT_ValidateConstraint], check)]
