@@ -14,7 +14,7 @@ from zdlint.source import SourceText
 from zdlint.sql.checks import Check, DispatchKey, checks_by_node_type, checks_for
 from zdlint.sql.parse import Statement, parse_statements
 from zdlint.sql.schema import SchemaModel
-from zdlint.sql.state import MigrationState, advance, enter_region, new_state
+from zdlint.sql.state import MigrationState, advance, end_of_file, enter_region, new_state
 from zdlint.sql.tools import (
     ToolLayout,
     apply_transaction_mode,
@@ -84,7 +84,7 @@ def lint_sql(
     )
     state = new_state(options.pg_version, layout, options.max_lock_timeout_ms, schema)
     state.timezone_utc = options.timezone_utc
-    state.file_nodes = [s.node for s in statements if s.node is not None]
+    state.file_statements = statements
     active = catalogue.active(options.enabled, options.pg_version)
     dispatch = _active_dispatch(active)
     findings: list[tuple[Finding, int]] = []
@@ -101,6 +101,7 @@ def lint_sql(
                 findings.append(
                     (make_finding(rule, path, source, stmt.start, stmt.end, hit), stmt.index)
                 )
+            advance(state, stmt)  # what it clearly creates still exists for the rest
             continue
         for check, rule in checks_for(stmt.node, dispatch):
             for hit in check.function(stmt, state):
@@ -109,4 +110,5 @@ def lint_sql(
                     finding = replace(finding, fix=plan_hook(rule, stmt, state, hit))
                 findings.append((finding, stmt.index))
         advance(state, stmt)
+    end_of_file(state)
     return SqlResult(source, statements, layout, findings)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the parser is imported only when a snapshot is read or writ
 
     from zdlint.sql.schema import SchemaModel, Table
 
-FORMAT = 1  # bump when the entry layout changes
+FORMAT = 2  # bump when the entry layout changes
 
 
 class SchemaSnapshots(JsonEntries):
@@ -58,6 +58,7 @@ def model_to_json(model: SchemaModel) -> dict[str, Any]:
             [i.name, i.table, list(i.columns), i.unique, i.valid] for i in model.indexes.values()
         ],
         "enums": {name: list(values) for name, values in model.enums.items()},
+        "triggers": [[table, name, function] for (table, name), function in model.triggers.items()],
     }
 
 
@@ -75,6 +76,8 @@ def model_from_json(data: dict[str, Any]) -> SchemaModel:
         )
     for name, values in data["enums"].items():
         model.enums[_text(name)] = list(_texts(values))
+    for table_name, name, function in data["triggers"]:
+        model.triggers[(_text(table_name), _text(name))] = _text(function)
     return model
 
 
@@ -99,6 +102,7 @@ def _table_to_json(table: Table) -> dict[str, Any]:
         "partitioned": table.partitioned,
         "partition_of": table.partition_of,
         "partition_key": list(table.partition_key),
+        "temporary": table.temporary,
     }
 
 
@@ -110,6 +114,7 @@ def _table_from_json(item: dict[str, Any]) -> Table:
         partitioned=_flag(item["partitioned"]),
         partition_of=_optional_text(item["partition_of"]),
         partition_key=_texts(item["partition_key"]),
+        temporary=_flag(item["temporary"]),
     )
     for name, type_name, modifiers, array, not_null, default in item["columns"]:
         kind = ColumnType(_text(type_name), tuple(int(m) for m in modifiers), _flag(array))

@@ -26,5 +26,15 @@ def existing_table_commands(
             yield table, display, cmd
 
 
+def sized_table_commands(
+    node: ast.AlterTableStmt, state: MigrationState, *subtypes: AlterTableType
+) -> Iterator[tuple[str, str, ast.AlterTableCmd]]:
+    """Like `existing_table_commands`, for work that grows with the table (a scan, a
+    rewrite, an index build): a table empty in this transaction is skipped too."""
+    for table, display, cmd in existing_table_commands(node, state, *subtypes):
+        if not state.is_empty(table):
+            yield table, display, cmd
+
+
 def column_constraints(column: ast.ColumnDef) -> list[ast.Constraint]:
     return [c for c in column.constraints or () if isinstance(c, ast.Constraint)]

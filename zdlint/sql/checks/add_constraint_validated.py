@@ -8,7 +8,7 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
 from zdlint.findings import Hit
-from zdlint.sql.checks._alter import existing_table_commands
+from zdlint.sql.checks._alter import sized_table_commands
 from zdlint.sql.names import qualified_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
@@ -18,7 +18,7 @@ def _validated_constraints(
     stmt: Statement, state: MigrationState, contype: ConstrType
 ) -> Iterator[tuple[str, ast.Constraint]]:
     assert isinstance(stmt.node, ast.AlterTableStmt)
-    for _table, display, cmd in existing_table_commands(
+    for _table, display, cmd in sized_table_commands(
         stmt.node, state, AlterTableType.AT_AddConstraint
     ):
         con = cmd.def_

@@ -79,23 +79,17 @@ def drop_object(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     if kind is None:
         return
     names = _existing(node, state)
-    if state.in_transaction:  # dropped and created again atomically: nobody sees a gap
-        recreated = _created_later(node, state)
-        names = [n for n in names if n.split(".")[-1] not in recreated]
+    if node.removeType in _ROUTINES:  # a trigger function whose triggers are gone
+        names = [n for n in names if not state.is_unused_trigger_function(n.split(".")[-1])]
+    # Dropped and created again atomically: nobody sees a gap.
+    later, _closed = state.rest_of_transaction(node)
+    recreated = set().union(*(_created_names(other) for other in later))
+    names = [n for n in names if n.split(".")[-1] not in recreated]
     if names:
         yield Hit({"kind": kind, "name": ", ".join(names)})
 
 
-def _created_later(node: ast.DropStmt, state: MigrationState) -> set[str]:
-    """Names of types, functions and views the file creates after this DROP."""
-    later = False
-    names: set[str] = set()
-    for other in state.file_nodes:
-        if other is node:
-            later = True
-        elif later:
-            names |= _created_names(other)
-    return names
+_ROUTINES = {ObjectType.OBJECT_FUNCTION, ObjectType.OBJECT_PROCEDURE, ObjectType.OBJECT_ROUTINE}
 
 
 def _created_names(node: ast.Node) -> set[str]:
