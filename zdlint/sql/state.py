@@ -182,14 +182,12 @@ class MigrationState:
         explicit = (self.explicit_transaction and not self.tool_transaction) or begins
         if not explicit and not self.in_transaction:
             return [], True
-        if self._positions is None:
-            self._positions = {id(s.node): i for i, s in enumerate(self.file_statements)}
-        position = self._positions.get(id(node))
-        if position is None:
+        after = self._statements_after(node)
+        if after is None:
             return [], True
         region = self.region
         rest: list[ast.Node] = []
-        for stmt in self.file_statements[position + 1 :]:
+        for stmt in after:
             here = self.layout.region_at(stmt.start) if self.layout else region
             if here is not region and not explicit:
                 return rest, True  # the tool commits its transaction at the region's end
@@ -200,6 +198,21 @@ class MigrationState:
             if stmt.node is not None:
                 rest.append(stmt.node)
         return rest, not explicit
+
+    def later_in_file(self, node: ast.Node) -> list[ast.Node]:
+        """The parsed statements the file deploys after `node`."""
+        return [
+            s.node
+            for s in self._statements_after(node) or ()
+            if s.node is not None and (self.layout is None or self.layout.region_at(s.start).deploy)
+        ]
+
+    def _statements_after(self, node: ast.Node) -> list[Statement] | None:
+        """The statements after `node`; None when `node` is not one of the file's."""
+        if self._positions is None:
+            self._positions = {id(s.node): i for i, s in enumerate(self.file_statements)}
+        position = self._positions.get(id(node))
+        return None if position is None else self.file_statements[position + 1 :]
 
     def has_validated_not_null_check(self, table: str, column: str) -> bool:
         return self.schema.has_validated_not_null(table, column)
