@@ -118,6 +118,8 @@ class SchemaModel:
     enums: dict[str, list[str]] = field(default_factory=dict)
     # (table, trigger name) -> the function the trigger executes (lower case, no schema).
     triggers: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Functions declared RETURNS trigger: only a trigger can call them.
+    trigger_only_functions: set[str] = field(default_factory=set)
 
     # --- questions -----------------------------------------------------------------
 
@@ -387,10 +389,12 @@ def _drop(model: SchemaModel, node: ast.DropStmt) -> None:
             names = strings(obj)
             if len(names) >= 2:
                 model.triggers.pop((names[-2], names[-1]), None)
-        elif node.removeType in _ROUTINES and node.behavior == DropBehavior.DROP_CASCADE:
+        elif node.removeType in _ROUTINES:
             function = _routine_name(obj)
-            for key in [k for k, f in model.triggers.items() if f == function]:
-                del model.triggers[key]
+            model.trigger_only_functions.discard(function)
+            if node.behavior == DropBehavior.DROP_CASCADE:
+                for key in [k for k, f in model.triggers.items() if f == function]:
+                    del model.triggers[key]
 
 
 _ROUTINES = {ObjectType.OBJECT_FUNCTION, ObjectType.OBJECT_PROCEDURE, ObjectType.OBJECT_ROUTINE}
@@ -401,6 +405,14 @@ def _routine_name(obj: object) -> str:
     if isinstance(obj, ast.ObjectWithArgs):
         return last_name(obj.objname).lower()
     return ""
+
+
+def _create_function(model: SchemaModel, node: ast.CreateFunctionStmt) -> None:
+    name = last_name(node.funcname).lower()
+    if type_name(node.returnType) == "trigger":
+        model.trigger_only_functions.add(name)
+    else:  # CREATE OR REPLACE cannot change the return type, but a new overload may
+        model.trigger_only_functions.discard(name)
 
 
 def _create_trigger(model: SchemaModel, node: ast.CreateTrigStmt) -> None:
@@ -519,4 +531,5 @@ _HANDLERS: dict[type, Callable[[SchemaModel, Any], None]] = {
     ast.CreateEnumStmt: _create_enum,
     ast.AlterEnumStmt: _alter_enum,
     ast.CreateTrigStmt: _create_trigger,
+    ast.CreateFunctionStmt: _create_function,
 }

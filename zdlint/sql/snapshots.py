@@ -59,6 +59,7 @@ def model_to_json(model: SchemaModel) -> dict[str, Any]:
         ],
         "enums": {name: list(values) for name, values in model.enums.items()},
         "triggers": [[table, name, function] for (table, name), function in model.triggers.items()],
+        "trigger_only_functions": sorted(model.trigger_only_functions),
     }
 
 
@@ -78,6 +79,7 @@ def model_from_json(data: dict[str, Any]) -> SchemaModel:
         model.enums[_text(name)] = list(_texts(values))
     for table_name, name, function in data["triggers"]:
         model.triggers[(_text(table_name), _text(name))] = _text(function)
+    model.trigger_only_functions = set(_texts(data["trigger_only_functions"]))
     return model
 
 

@@ -165,12 +165,14 @@ class MigrationState:
         return tables
 
     def is_unused_trigger_function(self, function: str) -> bool:
-        """This file dropped the trigger(s) that ran `function`, and no trigger the schema
-        model knows still runs it: only triggers can call a trigger function."""
+        """`function` is a trigger function (declared RETURNS trigger, or this file
+        dropped a trigger that ran it) and no trigger the schema model knows still runs
+        it: only triggers can call a trigger function."""
         name = function.lower()
-        return name in self.released_trigger_functions and name not in (
-            self.schema.trigger_functions()
+        trigger_only = (
+            name in self.released_trigger_functions or name in self.schema.trigger_only_functions
         )
+        return trigger_only and name not in self.schema.trigger_functions()
 
     def rest_of_transaction(self, node: ast.Node) -> tuple[list[ast.Node], bool]:
         """The statements after `node` that run in the same transaction, and whether that
