@@ -385,3 +385,14 @@ def test_a_copy_without_a_swap_or_of_a_table_created_here_is_quiet():
         + "DROP TABLE t;\nALTER TABLE new_t RENAME TO t;\n"
     )
     assert "ZD507" not in codes(T + made_here)
+
+
+def test_a_table_dropped_and_created_afresh_in_the_transaction_is_still_reported():
+    sql = "BEGIN;\nDROP TABLE t;\nCREATE TABLE t (id int);\nCOMMIT;\n"
+    assert "ZD305" in codes(T + sql)  # the name is back, the data is not
+
+
+def test_a_table_replaced_by_a_rename_in_the_transaction_is_not_reported_as_dropped():
+    swap = "DROP TABLE t;\nALTER TABLE new_t RENAME TO t;\n"
+    assert "ZD305" not in codes(T + SWAP + "BEGIN;\n" + swap + "COMMIT;\n")
+    assert "ZD305" in codes(T + SWAP + swap)  # autocommit: a moment without `t`

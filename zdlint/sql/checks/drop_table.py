@@ -8,15 +8,14 @@ from pglast import ast
 from pglast.enums import ObjectType
 
 from zdlint.findings import Hit
-from zdlint.sql.names import relation_name, strings
+from zdlint.sql.names import strings
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 
 
-def _named_later(node: ast.Node) -> str | None:
-    """The table name `node` creates, or gives a table by RENAME."""
-    if isinstance(node, ast.CreateStmt) and node.relation is not None:
-        return relation_name(node.relation)
+def _renamed_to(node: ast.Node) -> str | None:
+    """The name `node` gives a table by RENAME. (A table created afresh under the old name
+    does not count: the running version finds the name, but not its data.)"""
     if isinstance(node, ast.RenameStmt) and node.renameType == ObjectType.OBJECT_TABLE:
         return node.newname
     return None
@@ -29,9 +28,10 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
         return
     names = [".".join(strings(obj)) for obj in node.objects or ()]
     existing = [n for n in names if not state.is_new_table(n.split(".")[-1])]
-    # Replaced in the same transaction (the copy-then-swap's RENAME): no query sees a gap.
+    # Replaced by a RENAME in the same transaction (the copy-then-swap): no query sees a
+    # gap, and the copy (ZD507 judges it) carries the data.
     later, _closed = state.rest_of_transaction(node)
-    replaced = {_named_later(other) for other in later}
+    replaced = {_renamed_to(other) for other in later}
     existing = [n for n in existing if n.split(".")[-1] not in replaced]
     if existing:
         yield Hit({"table": ", ".join(existing)})
