@@ -224,6 +224,16 @@ def test_an_unparsable_create_table_still_creates_the_table():
     assert found == ["ZD001"]
 
 
+def test_create_table_if_not_exists_of_a_table_the_model_knows_creates_nothing(tmp_path):
+    history = {"0001_init.sql": "CREATE TABLE t (id int, a int);\n"}
+    for create in (
+        "CREATE TABLE IF NOT EXISTS t (id int, a int);",
+        "CREATE TABLE IF NOT EXISTS t (id int,, a int);",
+    ):
+        sql = T + create + "\nCREATE INDEX t_a ON t (a);\n"
+        assert "ZD102" in folder_codes(tmp_path, {**history, "0002_x.sql": sql}, "0002_x.sql")
+
+
 def test_an_unparsable_create_table_from_history_is_known(tmp_path):
     files = {
         "0001_init.sql": "CREATE TABLE scratch (a int,, b int);\n",
@@ -235,11 +245,11 @@ def test_an_unparsable_create_table_from_history_is_known(tmp_path):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("CREATE TABLE foo (a int,, b)", ("foo", False)),
-        ('create temp table if not exists "S"."Odd""Name" (a', ('Odd"Name', True)),
-        ("CREATE UNLOGGED TABLE Mixed AS SELEC", ("mixed", False)),
-        ("CREATE TABLE name PARTITION OF p FOR VALUES IN (", ("name", False)),
-        ("/* c */ CREATE TABLE c (", ("c", False)),
+        ("CREATE TABLE foo (a int,, b)", ("foo", False, False)),
+        ('create temp table if not exists "S"."Odd""Name" (a', ('Odd"Name', True, True)),
+        ("CREATE UNLOGGED TABLE Mixed AS SELEC", ("mixed", False, False)),
+        ("CREATE TABLE name PARTITION OF p FOR VALUES IN (", ("name", False, False)),
+        ("/* c */ CREATE TABLE c (", ("c", False, False)),
         ("CREATE INDEX i ON t (", None),
         ("CREATE TABLE (", None),
         ("CREATE TABLE x", None),

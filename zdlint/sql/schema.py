@@ -166,9 +166,10 @@ class SchemaModel:
         if handler is not None:
             handler(self, node)
 
-    def create_unparsed_table(self, name: str, temporary: bool) -> None:
+    def create_unparsed_table(self, name: str, temporary: bool, if_not_exists: bool) -> None:
         """A CREATE TABLE the parser could not read: the name exists, its columns are unknown."""
-        self.tables.setdefault(name, Table(name, temporary=temporary))
+        if not (if_not_exists and name in self.tables):
+            self.tables[name] = Table(name, temporary=temporary)
 
     def end_session(self) -> None:
         """The migration's session ends: its TEMP tables (and their indexes and triggers) go."""
@@ -189,8 +190,9 @@ _NAME_KINDS = {"UNRESERVED_KEYWORD", "COL_NAME_KEYWORD"}  # keywords that may na
 _AFTER_NAME = {"ASCII_40", "AS", "PARTITION"}  # `(`, AS, PARTITION OF
 
 
-def table_created_by(text: str) -> tuple[str, bool] | None:
-    """(name, temporary) of the table a statement the parser rejected clearly creates.
+def table_created_by(text: str) -> tuple[str, bool, bool] | None:
+    """(name, temporary, if not exists) of the table a statement the parser rejected
+    clearly creates.
 
     Read from the scanner's tokens: `CREATE [TEMP] TABLE [IF NOT EXISTS] [schema.]name`
     followed by `(`, AS or PARTITION OF. A syntax error further on does not make the
@@ -213,7 +215,8 @@ def table_created_by(text: str) -> tuple[str, bool] | None:
     if names[i : i + 1] != ["TABLE"]:
         return None
     i += 1
-    if names[i : i + 3] == ["IF_P", "NOT", "EXISTS"]:
+    if_not_exists = names[i : i + 3] == ["IF_P", "NOT", "EXISTS"]
+    if if_not_exists:
         i += 3
     parts: list[str] = []
     while i < len(tokens):
@@ -226,7 +229,7 @@ def table_created_by(text: str) -> tuple[str, bool] | None:
         i += 2
     if not parts or i + 1 >= len(names) or names[i + 1] not in _AFTER_NAME:
         return None
-    return parts[-1], temporary
+    return parts[-1], temporary, if_not_exists
 
 
 def _identifier(written: str) -> str:

@@ -311,9 +311,10 @@ def _unparsed(state: MigrationState, stmt: Statement) -> None:
     """A statement the parser rejected still creates the table it clearly names."""
     created = table_created_by(stmt.text)
     if created is not None:
-        name, temporary = created
-        state.created_tables.add(name)
-        state.schema.create_unparsed_table(name, temporary)
+        name, temporary, if_not_exists = created
+        if not (if_not_exists and state.schema.is_shared_table(name)):
+            state.created_tables.add(name)
+        state.schema.create_unparsed_table(name, temporary, if_not_exists)
 
 
 def _temporary_tables(nodes: list[ast.Node]) -> set[str]:
@@ -480,6 +481,8 @@ def _select(state: MigrationState, node: ast.SelectStmt) -> None:
 
 def _create_table(state: MigrationState, node: ast.CreateStmt) -> None:
     table = relation_name(node.relation)
+    if node.if_not_exists and state.schema.is_shared_table(table):
+        return  # it exists already (the model knows it): nothing is created
     state.created_tables.add(table)
     for element in node.tableElts or ():
         if isinstance(element, ast.Constraint):
