@@ -65,9 +65,14 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     node = stmt.node
     assert isinstance(node, ast.InsertStmt)
     new = relation_name(node.relation)
-    later = state.later_in_file(node)
-    for old, display in _sources(node.selectStmt).items():
-        if old == new or state.is_new_table(old) or not _swaps(later, old, new):
+    sources = {
+        old: display
+        for old, display in _sources(node.selectStmt).items()
+        if old != new and not state.is_new_table(old)
+    }
+    later = state.later_in_file(node) if sources else []
+    for old, display in sources.items():
+        if not _swaps(later, old, new):
             continue
         in_transaction, _closed = state.rest_of_transaction(node)
         if _writes_blocked(old, state) and _swaps(in_transaction, old, new):
