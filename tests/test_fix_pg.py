@@ -19,7 +19,7 @@ from zdlint.pg.seed import seed_tables
 from zdlint.pg.server import PgServer
 from zdlint.source import SourceText
 from zdlint.sql.parse import parse_statements
-from zdlint.sql.tools import detect_tool, lone_statement_unwrapped
+from zdlint.sql.tools import layout_for_statements
 
 SEED_ROWS = 2_500  # more than two batches of the default 1000
 _names = itertools.count(1)
@@ -70,7 +70,7 @@ def _run_file(conn: psycopg.Connection, path: Path, text: str) -> None:
     """Run a migration file the way its tool would: wrapped in one transaction, or
     statement by statement."""
     parsed = parse_statements(SourceText(text))
-    layout = lone_statement_unwrapped(detect_tool(path, text), [s.start for s in parsed])
+    layout = layout_for_statements(path, parsed, text)
     wrapped = layout.wraps_by_default
     statements = [s for s in parsed if layout.region_at(s.start).deploy]
     if wrapped:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from pglast import parser as pg_parser
 
 from tests.support import CORPUS, codes, lint
 from zdlint.source import SourceText, decode
 from zdlint.sql.parse import parse_fast, parse_statements
-from zdlint.sql.placeholders import substitute_placeholders
+from zdlint.sql.placeholders import substitute, substitute_placeholders
 
 
 def statements(text: str):
@@ -100,12 +102,58 @@ def test_placeholders_become_identifiers_of_the_same_length():
     assert replaced.index("users") == text.index("users")
 
 
-def test_templates_option_lets_a_templated_migration_parse():
+def test_templated_migrations_parse_by_default_and_templates_false_turns_it_off():
     text = "SET lock_timeout = 1000;\nCREATE INDEX users_email ON {{ schema }}.users (email);\n"
-    assert "ZD001" in codes(text)
-    found = lint(text, templates=True)
+    assert "ZD001" in codes(text, templates=False)
+    found = lint(text)
     assert [f.code for f in found] == ["ZD102"]
     assert (found[0].span.line, found[0].span.column) == (2, 1)
+
+
+def test_each_distinct_placeholder_gets_its_own_stand_in_and_keeps_it_across_files():
+    text = "ALTER TABLE {{ .A }} ADD COLUMN x int;\nALTER TABLE {{ .B }} RENAME TO {{ .A }};\n"
+    sub = substitute(text)
+    names = sorted(sub.originals)
+    assert len(names) == 2 and all(len(n) == len("{{ .A }}") for n in names)
+    assert sub.text.count(names[0]) + sub.text.count(names[1]) == 3
+    assert sub.originals == substitute("SELECT 1 FROM {{ .B }}, {{ .A }};").originals
+
+
+def test_template_control_blocks_become_blanks_and_keep_lines():
+    text = (
+        "{{ if .Postgres }}\nCREATE INDEX i ON t (a);\n{{- end }}\n{% if x %}SELECT 1;{% endif %}"
+    )
+    sub = substitute(text)
+    assert sub.originals == {}
+    assert sub.text.split("\n")[1] == "CREATE INDEX i ON t (a);"
+    assert sub.text.count("\n") == text.count("\n") and len(sub.text) == len(text)
+    assert [s.kind for s in statements(sub.text)] == ["IndexStmt", "SelectStmt"]
+
+
+def test_messages_and_help_name_templated_tables_and_columns_as_written():
+    text = (
+        "SET lock_timeout = '1s';\n"
+        "ALTER TABLE {{ .Table }} ALTER COLUMN @col@ SET NOT NULL;\n"
+        "CREATE INDEX i ON $%SCHEMA%$.{{ .Table }} (@col@);\n"
+    )
+    found = lint(text)
+    assert [f.code for f in found] == ["ZD101", "ZD102"]
+    assert "`{{ .Table }}.@col@`" in found[0].message
+    assert "CHECK (@col@ IS NOT NULL)" in found[0].help
+    assert "`$%SCHEMA%$.{{ .Table }}`" in found[1].message
+    for finding in found:
+        assert not re.search(r"\bz[0-9a-z_]{2,}\b", finding.message + finding.help)
+
+
+def test_fix_output_writes_templated_names_as_written():
+    from tests.fix_support import fix_source
+
+    text = "SET lock_timeout = '1s';\nCREATE INDEX i ON {{ .Schema }}.users (email);\n"
+    outputs = fix_source(text).outputs
+    assert outputs
+    written = "".join(o.text for o in outputs)
+    assert "CREATE INDEX CONCURRENTLY i ON {{ .Schema }}.users (email);" in written
+    assert substitute(text).originals.keys().isdisjoint(written.split())
 
 
 def test_trees_built_without_type_checks_equal_the_stock_trees():

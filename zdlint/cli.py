@@ -125,6 +125,18 @@ def main() -> None:
     metavar="REF",
     help="Report only files changed since this git revision (earlier ones still count).",
 )
+@click.option(
+    "--show-settings",
+    is_flag=True,
+    help="Print the migration tool detected for each folder (and why), its transaction "
+    "mode and the resolved settings, then exit without checking.",
+)
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Print the migration tool detected for each folder, and why, on stderr.",
+)
 def check(
     paths: tuple[str, ...],
     output_format: str,
@@ -144,6 +156,8 @@ def check(
     schema_file: str | None,
     history: bool | None,
     diff_base: str | None,
+    show_settings: bool,
+    verbose: bool,
 ) -> None:
     """Check SQL migrations and Kubernetes manifests (files, folders, or - for stdin)."""
     from zdlint import config as cfg
@@ -171,6 +185,22 @@ def check(
         _fail(str(exc))
         sys.exit(EXIT_ERROR)
 
+    if show_settings or verbose:
+        from zdlint import tool_report
+
+        detection = tool_report.detect_folders(list(paths), settings)
+        if show_settings:
+            sys.stdout.write(tool_report.show_settings(detection, settings))
+            for error in detection.errors:
+                _fail(error)
+            sys.exit(EXIT_ERROR if detection.errors else EXIT_CLEAN)
+        for line in tool_report.verbose_lines(detection):
+            click.echo(f"zdlint: {line}", err=True)
+
+    def skipped(path: Path, reason: str, named: bool) -> None:
+        if named and not verbose:  # -v has listed every skipped file already
+            click.echo(f"zdlint: {path.as_posix()}: skipped: {reason}", err=True)
+
     only = None
     if diff_base:
         from zdlint.vcs import DiffBaseError, changed_files
@@ -190,6 +220,7 @@ def check(
         cache=None if no_cache else _findings_cache(settings, catalogue),
         parallel=True,
         prepare=preparer(output_format, color=color),
+        on_skip=skipped,
     )
     output = render(output_format, run.reports, catalogue, color=color)
     if output_file:

@@ -18,7 +18,7 @@ from zdlint.catalogue import Catalogue
 from zdlint.findings import Severity
 from zdlint.last_result import LastResult
 from zdlint.sql.timeouts import parse_duration_ms
-from zdlint.sql.tools import TRANSACTION_MODES
+from zdlint.sql.tools import TOOL_NAMES, TRANSACTION_MODES, ConfiguredTool
 from zdlint.versions import DEFAULT_PG_VERSION, SUPPORTED_PG_VERSIONS
 
 CONFIG_FILES = (".zdlint.toml", "zdlint.toml", "pyproject.toml")
@@ -41,7 +41,8 @@ class Settings:
     transaction: str = "auto"
     max_lock_timeout_ms: float = parse_duration_ms(DEFAULT_MAX_LOCK_TIMEOUT)
     fail_on: Severity = Severity.WARNING
-    templates: bool = False
+    templates: bool = True  # read {{ … }}, @name@ and $%NAME%$ placeholders as identifiers
+    tools: tuple[tuple[str, str], ...] = ()  # (glob, tool) pairs from [tool.zdlint.tools]
     timezone: str = "UTC"  # the session TimeZone the migrations run with
     history: bool = True  # replay earlier migrations of a file's folder
     schema: Path | None = None  # a `pg_dump --schema-only` file that seeds the model
@@ -53,6 +54,20 @@ class Settings:
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def tool_for(self, path: Path | None) -> ConfiguredTool | None:
+        """The tool `[tool.zdlint.tools]` names for `path`: the first glob, in the order
+        written, matching the path (relative to the config file) or a folder above it."""
+        if not self.tools or path is None:
+            return None
+        relative = _relative(str(path), self.root)
+        folders = [relative]
+        while "/" in folders[-1]:
+            folders.append(folders[-1].rsplit("/", 1)[0])
+        for glob, tool in self.tools:
+            if any(fnmatch.fnmatch(f, glob) for f in folders):
+                return ConfiguredTool(tool, glob)
+        return None
 
 
 def find_config(start: Path) -> Path | None:
@@ -107,6 +122,7 @@ _KEYS = (
     "max-lock-timeout",
     "fail-on",
     "templates",
+    "tools",
     "history",
     "schema",
     "timezone",
@@ -161,6 +177,8 @@ def parse_settings(
         if not isinstance(data["templates"], bool):
             raise ConfigError(f"{where}: templates must be true or false")
         changes["templates"] = data["templates"]
+    if "tools" in data:
+        changes["tools"] = tool_globs(data["tools"], f"{where}: tools")
     if "timezone" in data:
         if not isinstance(data["timezone"], str) or not data["timezone"].strip():
             raise ConfigError(f"{where}: timezone must be a time zone name such as 'UTC'")
@@ -252,6 +270,25 @@ def parse_pg_version(value: Any, where: str) -> int:
             f"({SUPPORTED_PG_VERSIONS.start}–{SUPPORTED_PG_VERSIONS.stop - 1})"
         )
     return number
+
+
+def tool_globs(value: Any, where: str) -> tuple[tuple[str, str], ...]:
+    """The `tools` table: path globs (relative to the config file) → migration tool."""
+    if not isinstance(value, dict):
+        raise ConfigError(f'{where} must be a table of "path/glob" = "tool"')
+    pairs = []
+    for glob, tool in value.items():
+        if not isinstance(tool, str) or tool not in TOOL_NAMES:
+            import difflib  # only to word the error
+
+            close = difflib.get_close_matches(str(tool).lower(), TOOL_NAMES, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(
+                f"{where}.{glob!r}: {tool!r} is not a migration tool zdlint knows{hint} "
+                f"(one of {', '.join(TOOL_NAMES)})"
+            )
+        pairs.append((glob.strip("/"), tool))
+    return tuple(pairs)
 
 
 def transaction_mode(value: Any, where: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,10 +14,14 @@ K8S = "k8s"
 STDIN = "-"
 
 SQL_SUFFIXES = {".sql"}
+# Files named for one database among several (`x.sql.postgres`, beside `x.sql.mysql`)
+SQL_NAME_ENDINGS = (".sql.postgres",)
 YAML_SUFFIXES = {".yaml", ".yml"}
 SKIPPED_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox"}
 # Rollback scripts are not part of a deploy: skipped when walking a folder.
 _DOWN_FILE = re.compile(r"(^|[._-])down\.sql$|^U\d+.*__.*\.sql$", re.I)
+# Called with each SQL file left out, why, and whether it was named on the command line.
+OnSkip = Callable[[Path, str, bool], None]
 _K8S_CONTENT = re.compile(r"^apiVersion\s*:", re.M)
 _K8S_KIND = re.compile(r"^kind\s*:", re.M)
 
@@ -35,10 +39,21 @@ class DiscoveryError(Exception):
     """A path given on the command line cannot be used."""
 
 
+def is_sql_name(name: str) -> bool:
+    lower = name.lower()
+    return lower.endswith(SQL_NAME_ENDINGS) or os.path.splitext(lower)[1] in SQL_SUFFIXES
+
+
+def is_deployed_sql_name(name: str) -> bool:
+    """A PostgreSQL migration that a deploy runs: SQL, not a rollback, not for another
+    database (what a folder walk and the schema history take)."""
+    return is_sql_name(name) and not is_rollback_name(name) and not_postgres(name) is None
+
+
 def kind_of_name(path: Path) -> str | None:
-    suffix = path.suffix.lower()
-    if suffix in SQL_SUFFIXES:
+    if is_sql_name(path.name):
         return SQL
+    suffix = path.suffix.lower()
     if suffix in YAML_SUFFIXES:
         return K8S
     return None
@@ -51,9 +66,25 @@ def kind_of_text(text: str) -> str:
     return SQL
 
 
-def discover(arguments: list[str], excluded) -> Iterator[Target | DiscoveryError]:  # type: ignore[no-untyped-def]
+def is_rollback_name(name: str) -> bool:
+    """Whether a file name is a down/undo migration, which no deploy runs."""
+    return _DOWN_FILE.search(name) is not None
+
+
+def not_postgres(name: str) -> str | None:
+    """Why a migration file is for another database than PostgreSQL, or None."""
+    from zdlint.sql.tools import foreign_dialect
+
+    dialect = foreign_dialect(name)
+    return None if dialect is None else f"a pop migration for {dialect}, not PostgreSQL"
+
+
+def discover(  # type: ignore[no-untyped-def]
+    arguments: list[str], excluded, on_skip: OnSkip | None = None
+) -> Iterator[Target | DiscoveryError]:
     """Targets for each argument, in order; errors are yielded, not raised, so the
-    other arguments are still checked."""
+    other arguments are still checked. Migrations written for another database are
+    never checked, even when named; `on_skip` hears of each."""
     for argument in arguments:
         if argument == STDIN:
             yield Target(STDIN, None, None)
@@ -67,12 +98,17 @@ def discover(arguments: list[str], excluded) -> Iterator[Target | DiscoveryError
                 yield DiscoveryError(f"{argument}: no such file or directory")
                 continue
         if is_dir:
-            yield from _walk(path, excluded)
-        else:
-            yield Target(_display(path), path, kind_of_name(path))
+            yield from _walk(path, excluded, on_skip)
+            continue
+        foreign = not_postgres(path.name)
+        if foreign is not None:
+            if on_skip is not None:
+                on_skip(path, foreign, True)
+            continue
+        yield Target(_display(path), path, kind_of_name(path))
 
 
-def _walk(root: Path, excluded) -> Iterator[Target | DiscoveryError]:  # type: ignore[no-untyped-def]
+def _walk(root: Path, excluded, on_skip: OnSkip | None) -> Iterator[Target | DiscoveryError]:  # type: ignore[no-untyped-def]
     found: list[Path] = []
 
     def on_error(error: OSError) -> None:
@@ -82,7 +118,12 @@ def _walk(root: Path, excluded) -> Iterator[Target | DiscoveryError]:  # type: i
         dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.startswith("."))
         for name in sorted(files):
             path = Path(folder) / name
-            if kind_of_name(path) is None or _DOWN_FILE.search(name):
+            if kind_of_name(path) is None or is_rollback_name(name):
+                continue
+            foreign = not_postgres(name)
+            if foreign is not None:
+                if on_skip is not None and not excluded(path):
+                    on_skip(path, foreign, False)
                 continue
             found.append(path)
     for path in found:

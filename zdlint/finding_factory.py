@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from zdlint.catalogue import Rule
 from zdlint.findings import Finding, Hit
 from zdlint.locks import lock_mode
@@ -9,9 +11,16 @@ from zdlint.source import SourceText
 
 
 def make_finding(
-    rule: Rule, path: str, source: SourceText, stmt_start: int, stmt_end: int, hit: Hit
+    rule: Rule,
+    path: str,
+    source: SourceText,
+    stmt_start: int,
+    stmt_end: int,
+    hit: Hit,
+    restore: Callable[[str], str] | None = None,
 ) -> Finding:
-    """Format a rule's message with a hit's facts and the lock it takes."""
+    """Format a rule's message with a hit's facts and the lock it takes; `restore` spells
+    the names a template placeholder stood in for as the file does."""
     lock = hit.lock or rule.claim.lock
     fields: dict[str, object] = dict(hit.fields)
     if lock:
@@ -20,14 +29,18 @@ def make_finding(
         fields.setdefault("blocks", mode.blocks)
     start = stmt_start if hit.start is None else hit.start
     end = stmt_end if hit.end is None else hit.end
+    message = rule.message.format(**fields)
+    help_text = rule.help.format(**fields)
+    if restore is not None:
+        message, help_text = restore(message), restore(help_text)
     return Finding(
         code=rule.code,
         rule=rule.name,
         severity=rule.severity,
         path=path,
         span=source.span(start, end),
-        message=rule.message.format(**fields),
-        help=rule.help.format(**fields),
+        message=message,
+        help=help_text,
         lock=lock,
         fixable=rule.fixable,
     )

@@ -12,8 +12,16 @@ from typing import TYPE_CHECKING
 
 from zdlint.cache import FindingsCache, digest
 from zdlint.catalogue import Catalogue
-from zdlint.config import Settings, enabled_codes, is_excluded, timezone_is_utc
-from zdlint.discover import K8S, STDIN, DiscoveryError, Target, discover, kind_of_text
+from zdlint.config import Settings, enabled_codes, is_excluded
+from zdlint.discover import (
+    K8S,
+    STDIN,
+    DiscoveryError,
+    OnSkip,
+    Target,
+    discover,
+    kind_of_text,
+)
 from zdlint.findings import FileReport, Finding, Hit
 from zdlint.source import SourceText, UndecodableFile, decode
 
@@ -44,19 +52,30 @@ def lint_paths(
     cache: FindingsCache | None = None,
     parallel: bool = False,
     prepare: Prepare | None = None,
+    on_skip: OnSkip | None = None,
 ) -> LintRun:
     """Check every target; with `only`, report just those files (history still counts).
 
     With `cache`, files whose inputs are unchanged take their findings from it. With
     `parallel`, a large batch is spread over processes (findings without fix plans).
     `prepare` is applied to each report where it is made, so a reporter's per-file work
-    is spread too. Reports come in the order of the targets either way.
+    is spread too. Reports come in the order of the targets either way. `on_skip`
+    hears of the files left out because they are for another database.
     """
     from zdlint.sql.tools import remembered_files
 
     with remembered_files():
         return _lint_paths(
-            arguments, settings, catalogue, stdin_name, read_stdin, only, cache, parallel, prepare
+            arguments,
+            settings,
+            catalogue,
+            stdin_name,
+            read_stdin,
+            only,
+            cache,
+            parallel,
+            prepare,
+            on_skip,
         )
 
 
@@ -70,6 +89,7 @@ def _lint_paths(
     cache: FindingsCache | None,
     parallel: bool,
     prepare: Prepare | None,
+    on_skip: OnSkip | None,
 ) -> LintRun:
     from zdlint.sql.history import SchemaFileError
 
@@ -80,7 +100,7 @@ def _lint_paths(
         run.errors.append(str(exc))
         return run
     jobs: list[Job] = []
-    for target in discover(arguments, lambda p: is_excluded(p, settings)):
+    for target in discover(arguments, lambda p: is_excluded(p, settings), on_skip):
         if isinstance(target, DiscoveryError):
             run.errors.append(str(target))
             continue
@@ -190,7 +210,8 @@ class CacheKeys:
         parts: list[bytes | str] = [job.display, str(path), kind, job.data]
         if kind != K8S:
             checked = substitute_placeholders(text) if self.settings.templates else text
-            parts.append(repr(detect_tool(path, checked)))  # sees files beside `path`
+            # sees files beside `path`
+            parts.append(repr(detect_tool(path, checked, self.settings.tool_for(path))))
             if path is not None and self.settings.history:
                 parts.append(self.history.prefix_digest(path))
         return self.cache.key(*parts)
@@ -206,9 +227,13 @@ def new_history(settings: Settings, snapshots: bool = False) -> History:
     if snapshots:
         from zdlint.sql.snapshots import SchemaSnapshots
 
-        store = SchemaSnapshots.open(seed, settings.templates)
+        store = SchemaSnapshots.open(seed, settings.templates, settings.tools)
     return History(
-        seed=seed, enabled=settings.history, templates=settings.templates, snapshots=store
+        seed=seed,
+        enabled=settings.history,
+        templates=settings.templates,
+        snapshots=store,
+        tool_for=settings.tool_for if settings.tools else None,
     )
 
 
@@ -281,20 +306,12 @@ def _lint_sql(
     history: History | None,
 ) -> list[Finding]:
     from zdlint.finding_factory import make_finding
-    from zdlint.sql.engine import SqlOptions, lint_sql
-    from zdlint.sql.placeholders import substitute_placeholders
+    from zdlint.sql.engine import lint_sql, options_for
     from zdlint.suppressions import apply_suppressions
 
-    checked = substitute_placeholders(text) if settings.templates else text
-    options = SqlOptions(
-        pg_version=settings.pg_version,
-        transaction=settings.transaction,
-        enabled=enabled,
-        max_lock_timeout_ms=settings.max_lock_timeout_ms,
-        timezone_utc=timezone_is_utc(settings),
-    )
+    options = options_for(settings, enabled, target.path)
     schema = history.model_before(target.path) if history is not None else None
-    result = lint_sql(display, checked, options, catalogue, target.path, schema)
+    result = lint_sql(display, text, options, catalogue, target.path, schema)
     if history is not None:
         history.checked(target.path)
     unused_rule = catalogue.get(UNUSED_SUPPRESSION)

@@ -8,6 +8,11 @@ Each project folder here holds three tab-separated files, labelled by hand from
                the table a correct message names ("-" for none), and the reason;
 - missed.tsv   statements that carry a hazard: file, line, the codes that may report it.
 
+zdlint runs on each project in its real layout: the corpus flattens paths (`/` became
+`__`), which hides what identifies the migration tool (Prisma's `<timestamp>_name/
+migration.sql`, Diesel's `<timestamp>_name/up.sql`), so the files are laid out again under
+a temporary folder from the corpus's MANIFEST.tsv before the run.
+
 Labels and findings are matched by statement, not by exact position: a label names the
 first line of a finding, and a finding of the same code that starts in the same
 statement is the same finding. A reported finding counts as TRUE only when its label is
@@ -25,8 +30,10 @@ import argparse
 import csv
 import json
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,7 +103,9 @@ def load_project(folder: Path) -> tuple[list[str], list[Label], list[Missed]]:
         for row in _rows(folder / "findings.tsv")
     ]
     missed = [
-        Missed(project, row["file"], int(row["line"]), tuple(row["codes"].split("|")), row["reason"])
+        Missed(
+            project, row["file"], int(row["line"]), tuple(row["codes"].split("|")), row["reason"]
+        )
         for row in _rows(folder / "missed.tsv")
     ]
     for label in labels:
@@ -126,6 +135,33 @@ def statement_of(spans: list[tuple[int, int]], line: int) -> int:
     return -1
 
 
+def lay_out(corpus: Path, project: str, root: Path) -> dict[str, str]:
+    """Copy a project's files into `root` at their source paths; source path -> corpus name."""
+    names: dict[str, str] = {}
+    for row in _rows(corpus / "MANIFEST.tsv"):
+        if row["project"] != project:
+            continue
+        target = root / row["source_path"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(corpus / row["corpus_file"], target)
+        names[row["source_path"]] = Path(row["corpus_file"]).name
+    if not names:
+        raise SystemExit(f"{corpus}/MANIFEST.tsv lists no file of {project}")
+    return names
+
+
+def project_findings(corpus: Path, project: str) -> dict[str, list[dict[str, object]]]:
+    """zdlint's findings on a project laid out as in its repository, by corpus file name."""
+    by_file: dict[str, list[dict[str, object]]] = defaultdict(list)
+    with tempfile.TemporaryDirectory(prefix=f"zdlint-precision-{project}-") as tmp:
+        root = Path(tmp)
+        names = lay_out(corpus, project, root)
+        for f in run_zdlint(root):
+            source = Path(str(f["path"])).resolve().relative_to(root.resolve()).as_posix()
+            by_file[names[source]].append(f)
+    return by_file
+
+
 def run_zdlint(folder: Path) -> list[dict[str, object]]:
     command = [
         sys.executable,
@@ -151,13 +187,40 @@ def names(message: str) -> tuple[str | None, str]:
     return (found.group(1) if found else None), message
 
 
+def _match(
+    labels: list[Label], used: set[int], code: str, line: int, spans: list[tuple[int, int]]
+) -> int | None:
+    """The label of a finding: same code and line, else same code in the same statement."""
+    free = [i for i, lab in enumerate(labels) if i not in used and lab.code == code]
+    for i in free:
+        if labels[i].line == line:
+            return i
+    where = statement_of(spans, line)
+    for i in free:
+        if statement_of(spans, labels[i].line) == where:
+            return i
+    return None
+
+
+_QUOTED = re.compile(r"`([^`]+)`")
+
+
+def names_table(message: str, table: str) -> bool:
+    """True when a backquoted name in the message is the table: `t`, `schema.t`, `t.column`
+    or a word of quoted SQL (`UPDATE t`).
+
+    An index named after its table (`t_col_idx`) does not name the table.
+    """
+    return any(table in re.split(r"[.\s]+", quoted) for quoted in _QUOTED.findall(message))
+
+
 def judge(label: Label, message: str) -> str:
     if label.verdict == "FALSE":
         return "false"
     lock, text = names(message)
     if label.lock != "-" and lock != label.lock:
         return "wrong-message"
-    if label.table != "-" and f"`{label.table}`" not in text and label.table not in text:
+    if label.table != "-" and not names_table(text, label.table):
         return "wrong-message"
     return "true"
 
@@ -172,47 +235,35 @@ def score(corpus: Path, details: bool) -> tuple[float, int]:
     missed_left: list[Missed] = []
     for folder in sorted(p for p in HERE.iterdir() if (p / "files.tsv").exists()):
         files, labels, missed = load_project(folder)
-        findings = run_zdlint(corpus / folder.name)
-        by_file: dict[str, list[dict[str, object]]] = defaultdict(list)
-        for f in findings:
-            by_file[Path(str(f["path"])).name].append(f)
+        by_file = project_findings(corpus, folder.name)
         for name in files:
             spans = statement_lines(corpus / folder.name / name)
-            pending = {
-                (lab.code, statement_of(spans, lab.line)): lab
-                for lab in labels
-                if lab.file == name
-            }
-            seen: set[tuple[str, int]] = set()
+            pending = [lab for lab in labels if lab.file == name]
+            used: set[int] = set()
             for f in by_file.get(name, []):
-                key = (str(f["code"]), statement_of(spans, int(str(f["line"]))))
-                label = pending.get(key)
-                if label is None:
-                    unlabelled.append(
-                        (folder.name, name, int(str(f["line"])), key[0], str(f["message"]))
-                    )
-                    outcome_by_rule[key[0]]["unlabelled"] += 1
+                code, line = str(f["code"]), int(str(f["line"]))
+                index = _match(pending, used, code, line, spans)
+                if index is None:
+                    unlabelled.append((folder.name, name, line, code, str(f["message"])))
+                    outcome_by_rule[code]["unlabelled"] += 1
                     continue
-                if key in seen:
-                    outcome_by_rule[key[0]]["repeated"] += 1
-                    continue
-                seen.add(key)
+                used.add(index)
+                label = pending[index]
                 result = judge(label, str(f["message"]))
-                outcome_by_rule[key[0]][result] += 1
+                outcome_by_rule[code][result] += 1
                 if result == "wrong-message":
                     wrong.append((label, str(f["message"])))
                 elif result == "false":
                     false_left.append(label)
-            for key, label in pending.items():
-                if key not in seen and label.verdict == "TRUE":
+            for index, label in enumerate(pending):
+                if index not in used and label.verdict == "TRUE":
                     lost.append(label)
                     outcome_by_rule[label.code]["lost"] += 1
         for hazard in missed:
             spans = statement_lines(corpus / folder.name / hazard.file)
             where = statement_of(spans, hazard.line)
             hit = any(
-                str(f["code"]) in hazard.codes
-                and statement_of(spans, int(str(f["line"]))) == where
+                str(f["code"]) in hazard.codes and statement_of(spans, int(str(f["line"]))) == where
                 for f in by_file.get(hazard.file, [])
             )
             if hit:
@@ -247,8 +298,10 @@ def score(corpus: Path, details: bool) -> tuple[float, int]:
         for project, name, line, code, message in unlabelled:
             print(f"NEW    {project}/{name}:{line} {code}: {message}")
         for hazard in missed_left:
-            print(f"MISSED {hazard.project}/{hazard.file}:{hazard.line} {'|'.join(hazard.codes)}:"
-                  f" {hazard.reason}")
+            print(
+                f"MISSED {hazard.project}/{hazard.file}:{hazard.line} {'|'.join(hazard.codes)}:"
+                f" {hazard.reason}"
+            )
     return precision, totals["unlabelled"]
 
 

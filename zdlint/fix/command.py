@@ -108,7 +108,7 @@ def run_fix(
             )
             errors += 1
             continue
-        tool = detect_tool(target.path, text).tool
+        tool = detect_tool(target.path, text, settings.tool_for(target.path)).tool
         if tool in CHECKSUM_TOOLS and target.path.resolve() in at_base:
             print(
                 f"{target.display}: {tool} has already applied and checksummed it (it exists at "

@@ -9,7 +9,7 @@ from pathlib import Path
 from pglast import ast
 
 from zdlint.catalogue import Catalogue, Rule
-from zdlint.config import Settings, enabled_codes, timezone_is_utc
+from zdlint.config import Settings, enabled_codes
 from zdlint.discover import SQL, Target
 from zdlint.findings import Finding, Hit
 from zdlint.fix import layout as lay
@@ -80,17 +80,11 @@ def fix_text(
 ) -> FileFix:
     """The fixed files for one migration (`path` names it for tool detection and names)."""
     from zdlint.finding_factory import make_finding
-    from zdlint.sql.engine import SqlOptions, lint_sql
+    from zdlint.sql.engine import lint_sql, options_for
     from zdlint.suppressions import apply_suppressions
 
     enabled = enabled_codes(settings, catalogue, str(path))
-    sql_options = SqlOptions(
-        pg_version=settings.pg_version,
-        transaction=settings.transaction,
-        enabled=enabled,
-        max_lock_timeout_ms=settings.max_lock_timeout_ms,
-        timezone_utc=timezone_is_utc(settings),
-    )
+    sql_options = options_for(settings, enabled, path)
     context: dict[int, tuple[bool, Region]] = {}
 
     def hook(rule: Rule, stmt: Statement, state: MigrationState, hit: Hit) -> object | None:
@@ -146,10 +140,15 @@ def fix_text(
         path, text, result.statements, result.layout.tool, settings, catalogue, enabled, options
     )
     try:
-        report.outputs = writer.write(planned)
+        outputs = writer.write(planned)
     except lay.LayoutError as exc:
-        raise FixRefused(f"{display}: {exc}; nothing was written") from None
-    report.notes.extend(writer.notes)
+        raise FixRefused(
+            f"{display}: {result.substitution.restore(str(exc))}; nothing was written"
+        ) from None
+    # the plans name template placeholders by their stand-ins: written as in the file
+    restore = result.substitution.restore
+    report.outputs = [Output(o.path, restore(o.text), o.original) for o in outputs]
+    report.notes.extend(restore(note) for note in writer.notes)
     return report
 
 
@@ -406,7 +405,7 @@ class _Writer:
             return text
         from zdlint.sql.tools import detect_tool
 
-        layout = detect_tool(path, text)
+        layout = detect_tool(path, text, self.settings.tool_for(path))
         region = next((r for r in layout.regions if r.deploy), layout.regions[0])
         statements = [s for s in _parse(text) if region.start <= s.start < region.end]
         start = self._body_start_in(text, region)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from zdlint.catalogue import Catalogue, Rule
 from zdlint.finding_factory import make_finding
@@ -13,14 +14,18 @@ from zdlint.last_result import LastResult
 from zdlint.source import SourceText
 from zdlint.sql.checks import Check, DispatchKey, checks_by_node_type, checks_for
 from zdlint.sql.parse import Statement, parse_statements
+from zdlint.sql.placeholders import Substitution, substitute
 from zdlint.sql.schema import SchemaModel
 from zdlint.sql.state import MigrationState, advance, end_of_file, enter_region, new_state
 from zdlint.sql.tools import (
+    ConfiguredTool,
     ToolLayout,
     apply_transaction_mode,
-    detect_tool,
-    lone_statement_unwrapped,
+    layout_for_statements,
 )
+
+if TYPE_CHECKING:
+    from zdlint.config import Settings
 
 SYNTAX_ERROR = "ZD001"
 
@@ -38,15 +43,33 @@ class SqlOptions:
     enabled: frozenset[str]  # rule codes to report
     max_lock_timeout_ms: float
     timezone_utc: bool = True
+    tool: ConfiguredTool | None = None  # the tool the config names for this file
+    templates: bool = False  # read template placeholders as identifiers
+
+
+def options_for(settings: Settings, enabled: frozenset[str], path: Path | None) -> SqlOptions:
+    """The options a run's settings give one file."""
+    from zdlint.config import timezone_is_utc
+
+    return SqlOptions(
+        pg_version=settings.pg_version,
+        transaction=settings.transaction,
+        enabled=enabled,
+        max_lock_timeout_ms=settings.max_lock_timeout_ms,
+        timezone_utc=timezone_is_utc(settings),
+        tool=settings.tool_for(path),
+        templates=settings.templates,
+    )
 
 
 @dataclass(frozen=True)
 class SqlResult:
-    source: SourceText
+    source: SourceText  # the text as parsed (placeholders replaced)
     statements: list[Statement]
     layout: ToolLayout
     # Each finding with the index of the statement it belongs to.
     findings: list[tuple[Finding, int]]
+    substitution: Substitution  # the stand-ins for template placeholders
 
 
 # Every file of a run has the same active rules: the table is narrowed once per run.
@@ -76,10 +99,12 @@ def lint_sql(
     plan_hook: PlanHook | None = None,
 ) -> SqlResult:
     """Check one file; `schema` (the model before this file) is updated as it goes."""
-    source = SourceText(text)
+    substitution = substitute(text) if options.templates else Substitution(text, {})
+    source = SourceText(substitution.text)
+    restore = substitution.restore if substitution.originals else None
     statements = parse_statements(source)
     layout = apply_transaction_mode(
-        lone_statement_unwrapped(detect_tool(file_path, text), [s.start for s in statements]),
+        layout_for_statements(file_path, statements, source.text, options.tool),
         options.transaction,
     )
     state = new_state(options.pg_version, layout, options.max_lock_timeout_ms, schema)
@@ -98,17 +123,16 @@ def lint_sql(
             if rule is not None:
                 offset = stmt.error_offset if stmt.error_offset is not None else stmt.start
                 hit = Hit({"error": stmt.error}, start=offset, end=offset + 1)
-                findings.append(
-                    (make_finding(rule, path, source, stmt.start, stmt.end, hit), stmt.index)
-                )
+                finding = make_finding(rule, path, source, stmt.start, stmt.end, hit, restore)
+                findings.append((finding, stmt.index))
             advance(state, stmt)  # what it clearly creates still exists for the rest
             continue
         for check, rule in checks_for(stmt.node, dispatch):
             for hit in check.function(stmt, state):
-                finding = make_finding(rule, path, source, stmt.start, stmt.end, hit)
+                finding = make_finding(rule, path, source, stmt.start, stmt.end, hit, restore)
                 if plan_hook is not None and rule.fixable:
                     finding = replace(finding, fix=plan_hook(rule, stmt, state, hit))
                 findings.append((finding, stmt.index))
         advance(state, stmt)
     end_of_file(state)
-    return SqlResult(source, statements, layout, findings)
+    return SqlResult(source, statements, layout, findings, substitution)

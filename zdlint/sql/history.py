@@ -16,18 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from zdlint.discover import is_deployed_sql_name
 from zdlint.source import SourceText, UndecodableFile, decode
 
 if TYPE_CHECKING:  # the parser is imported only when a file is really replayed
     from zdlint.sql.schema import SchemaModel
     from zdlint.sql.snapshots import SchemaSnapshots
+    from zdlint.sql.tools import ConfiguredTool
 
 PER_FOLDER_NAMES = ("migration.sql", "up.sql")
 # A replay to a file this far into its folder is worth a snapshot (see zdlint.sql.snapshots);
 # a run starting there tries the snapshots of the last LOOKBACK prefixes, longest first.
 SNAPSHOT_AFTER = 50
 LOOKBACK = 20
-_DOWN = re.compile(r"(^|[._-])down\.sql$|^U\d+.*__.*\.sql$", re.I)
 _PSQL_META = re.compile(r"^\\[^\n]*", re.M)
 
 
@@ -35,7 +36,13 @@ class SchemaFileError(Exception):
     """A `--schema` file cannot be read."""
 
 
-def replay_text(model: SchemaModel, text: str, path: Path | None, templates: bool) -> None:
+def replay_text(
+    model: SchemaModel,
+    text: str,
+    path: Path | None,
+    templates: bool,
+    configured: ConfiguredTool | None = None,
+) -> None:
     """Apply every deployed statement of one migration to `model`."""
     from zdlint.sql.parse import parse_statements
     from zdlint.sql.placeholders import substitute_placeholders
@@ -45,7 +52,7 @@ def replay_text(model: SchemaModel, text: str, path: Path | None, templates: boo
     checked = substitute_placeholders(text) if templates else text
     # psql meta-commands (`\restrict`, `\connect`) in pg_dump output are not SQL
     checked = _PSQL_META.sub(lambda m: " " * len(m.group(0)), checked)
-    layout = detect_tool(path, checked)
+    layout = detect_tool(path, checked, configured)
     for stmt in parse_statements(SourceText(checked)):
         if not layout.region_at(stmt.start).deploy:
             continue
@@ -83,7 +90,7 @@ def migration_sequence(path: Path) -> tuple[Path, list[Path]]:
         files = [
             root / name
             for name in sorted(_entries(root, lambda e: e.is_file()))
-            if name.endswith(".sql") and not _DOWN.search(name)
+            if is_deployed_sql_name(name)
         ]
     return root, files
 
@@ -118,6 +125,8 @@ class History:
     enabled: bool = True
     templates: bool = False
     snapshots: SchemaSnapshots | None = None  # cached models after long replays
+    # The tool the config names for a file (`Settings.tool_for`), if any
+    tool_for: Callable[[Path], ConfiguredTool | None] | None = None
     _cursors: dict[tuple[Path, str], _Cursor] = field(default_factory=dict)
     # Each folder is listed once per run: listing it for every file made a run quadratic.
     _sequences: dict[tuple[Path, str], _Sequence] = field(default_factory=dict)
@@ -257,7 +266,8 @@ class History:
             text = decode(path.read_bytes())
         except (OSError, UndecodableFile):
             return  # reported when that file itself is checked
-        replay_text(model, text, path, self.templates)
+        configured = self.tool_for(path) if self.tool_for is not None else None
+        replay_text(model, text, path, self.templates, configured)
 
 
 def _position(files: list[Path], target: Path) -> int:

@@ -31,11 +31,14 @@ class SchemaSnapshots(JsonEntries):
     FIELD = "schema"
 
     @classmethod
-    def open(cls, seed: SchemaModel | None, templates: bool) -> SchemaSnapshots:
+    def open(
+        cls, seed: SchemaModel | None, templates: bool, tools: tuple[tuple[str, str], ...] = ()
+    ) -> SchemaSnapshots:
+        """Snapshots for one seed and the settings that change how files replay."""
         import json
 
         seeded = json.dumps(model_to_json(seed), sort_keys=True) if seed is not None else ""
-        salt = digest(str(FORMAT), __version__, seeded, str(templates))
+        salt = digest(str(FORMAT), __version__, seeded, str(templates), repr(tools))
         return cls(cache_dir() / "schemas", salt)
 
     def get(self, key: str) -> SchemaModel | None:

@@ -42,7 +42,7 @@ from zdlint.sql.names import const_string, last_name, relation_name, strings, wa
 from zdlint.sql.parse import Statement
 from zdlint.sql.schema import SchemaModel, indexes_created, table_created_by
 from zdlint.sql.timeouts import parse_duration_ms
-from zdlint.sql.tools import IMPLICIT_BLOCK_TOOLS, Region, ToolLayout
+from zdlint.sql.tools import Region, ToolLayout
 from zdlint.versions import DEFAULT_PG_VERSION, SUPPORTED_PG_VERSIONS  # noqa: F401 - re-exported
 
 TIMEOUT_SETTINGS = ("lock_timeout", "statement_timeout")
@@ -276,8 +276,9 @@ def enter_region(state: MigrationState, region: Region) -> None:
         _end_transaction(state, committed=True)
     state.region = region
     state.implicit_transaction = region.wrapped and region.deploy
-    tool = state.layout.tool if state.layout else ""
-    state.tool_transaction = state.implicit_transaction and tool not in IMPLICIT_BLOCK_TOOLS
+    # A region the tool sends as one batch without a BEGIN of its own (`implicit`) has
+    # no tool transaction for a COMMIT to end early.
+    state.tool_transaction = state.implicit_transaction and not region.implicit
     if state.implicit_transaction:
         _begin_transaction(state)
 

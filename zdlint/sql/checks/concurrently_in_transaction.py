@@ -13,7 +13,8 @@ from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 
 
-def _concurrent_kind(node: ast.Node | None) -> str | None:
+def concurrent_kind(node: ast.Node | None) -> str | None:
+    """The CONCURRENTLY statement `node` is, which no transaction block may hold."""
     if isinstance(node, ast.IndexStmt) and node.concurrent:
         return "CREATE INDEX CONCURRENTLY"
     if isinstance(node, ast.DropStmt) and node.concurrent:
@@ -32,7 +33,7 @@ def _concurrent_kind(node: ast.Node | None) -> str | None:
 
 
 def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
-    kind = _concurrent_kind(stmt.node)
+    kind = concurrent_kind(stmt.node)
     if kind and state.in_transaction:
         yield Hit({"statement": kind, "origin": state.transaction_origin})
 
