@@ -400,12 +400,41 @@ def test_a_copy_without_a_swap_or_of_a_table_created_here_is_quiet():
     assert "ZD507" not in codes(T + made_here)
 
 
-def test_a_table_dropped_and_created_afresh_in_the_transaction_is_still_reported():
-    sql = "BEGIN;\nDROP TABLE t;\nCREATE TABLE t (id int);\nCOMMIT;\n"
-    assert "ZD305" in codes(T + sql)  # the name is back, the data is not
+ACCOUNTS = {"0001_init.sql": "CREATE TABLE accounts (id bigint PRIMARY KEY, name text);\n"}
 
 
-def test_a_table_replaced_by_a_rename_in_the_transaction_is_not_reported_as_dropped():
-    swap = "DROP TABLE t;\nALTER TABLE new_t RENAME TO t;\n"
-    assert "ZD305" not in codes(T + SWAP + "BEGIN;\n" + swap + "COMMIT;\n")
-    assert "ZD305" in codes(T + SWAP + swap)  # autocommit: a moment without `t`
+@pytest.mark.parametrize(
+    "replacement",
+    [
+        "CREATE TABLE accounts (id bigint PRIMARY KEY, name text, note text);\n",
+        "ALTER TABLE accounts_v2 RENAME TO accounts;\n",
+    ],
+    ids=["created-again", "renamed-in"],
+)
+def test_a_table_replaced_in_the_transaction_with_all_its_columns_is_not_reported(
+    tmp_path, replacement
+):
+    copy = "CREATE TABLE accounts_v2 (id bigint PRIMARY KEY, name text NOT NULL);\n"
+    sql = T + copy + "BEGIN;\nDROP TABLE accounts;\n" + replacement + "COMMIT;\n"
+    found = folder_codes(tmp_path, {**ACCOUNTS, "0002_x.sql": sql}, "0002_x.sql")
+    assert "ZD305" not in found
+
+
+@pytest.mark.parametrize(
+    "replacement",
+    [
+        "CREATE TABLE accounts (id bigint PRIMARY KEY, display_name text);\n",
+        "CREATE TABLE accounts (id int PRIMARY KEY, name text);\n",
+    ],
+    ids=["column-gone", "type-changed"],
+)
+def test_a_table_replaced_by_one_without_its_columns_is_reported(tmp_path, replacement):
+    sql = T + "BEGIN;\nDROP TABLE accounts;\n" + replacement + "COMMIT;\n"
+    assert "ZD305" in folder_codes(tmp_path, {**ACCOUNTS, "0002_x.sql": sql}, "0002_x.sql")
+
+
+def test_a_table_replaced_after_commit_or_unknown_to_the_model_is_reported(tmp_path):
+    swap = "DROP TABLE accounts;\nCREATE TABLE accounts (id bigint PRIMARY KEY, name text);\n"
+    files = {**ACCOUNTS, "0002_x.sql": T + swap}  # autocommit: a moment without the table
+    assert "ZD305" in folder_codes(tmp_path, files, "0002_x.sql")
+    assert "ZD305" in codes(T + "BEGIN;\n" + swap + "COMMIT;\n")  # columns unknown
