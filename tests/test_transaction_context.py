@@ -122,6 +122,22 @@ def test_drop_index_on_another_table_is_a_wait_named_by_its_table(tmp_path):
     assert finding.message.startswith("A lock on `u` runs while")
 
 
+def test_drop_index_takes_access_exclusive_on_its_table_for_the_rest_of_the_transaction(
+    tmp_path,
+):
+    history = {
+        "0001_init.sql": "CREATE TABLE t (id int, a int, b int);\n"
+        "CREATE INDEX t_a ON t (a);\nCREATE INDEX t_b ON t (b);\n"
+    }
+    sql = T + "BEGIN;\nDROP INDEX t_a;\nDROP INDEX t_b;\nCOMMIT;\n"
+    found = folder_codes(tmp_path, {**history, "0002_x.sql": sql}, "0002_x.sql")
+    assert found.count("ZD103") == 1  # the second drop waits for nothing more
+    outside = T + "DROP INDEX t_a;\nDROP INDEX t_b;\n"
+    assert (
+        folder_codes(tmp_path, {**history, "0002_x.sql": outside}, "0002_x.sql").count("ZD103") == 2
+    )
+
+
 # --- 4. a trigger function whose triggers are gone -----------------------------------
 
 TRIGGER_HISTORY = {

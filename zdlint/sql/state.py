@@ -361,9 +361,18 @@ def _note_locks(state: MigrationState, node: ast.Node) -> None:
                 continue
             if held is None or lock_mode(held).strength < lock_mode(lock).strength:
                 state.ddl_locks[table] = lock
-    for table in access_exclusive_tables(node):
+    for table in access_exclusive_tables(node) + _dropped_index_tables(state, node):
         if not state.is_new_table(table):
             state.access_exclusive.add(table)
+
+
+def _dropped_index_tables(state: MigrationState, node: ast.Node) -> list[str]:
+    """DROP INDEX takes ACCESS EXCLUSIVE on the index's table, which the statement does
+    not name: the schema model does."""
+    if isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_INDEX:
+        if not node.concurrent:
+            return [t for t in state.lock_targets(node) if t in state.schema.tables]
+    return []
 
 
 def _clear_transaction_facts(state: MigrationState) -> None:
