@@ -199,6 +199,29 @@ def test_the_schema_model_follows_triggers_through_renames_and_drops():
     assert model.triggers == {}
 
 
+def test_an_enum_no_column_uses_any_more_is_dropped_quietly(tmp_path):
+    history = {
+        "0001_init.sql": "CREATE TYPE plan AS ENUM ('free', 'pro');\n"
+        "CREATE TABLE team (id int, plan plan, plans plan[]);\n"
+    }
+    gone = T + "ALTER TABLE team DROP COLUMN plan, DROP COLUMN plans;\nDROP TYPE plan;\n"
+    found = folder_codes(tmp_path, {**history, "0002_x.sql": gone}, "0002_x.sql")
+    assert "ZD304" in found and "ZD306" not in found
+    still_used = T + "ALTER TABLE team DROP COLUMN plan;\nDROP TYPE plan CASCADE;\n"
+    assert "ZD306" in folder_codes(tmp_path, {**history, "0002_x.sql": still_used}, "0002_x.sql")
+
+
+def test_a_type_renamed_away_and_replaced_in_the_same_transaction_is_no_rename_break():
+    swap = (
+        "CREATE TYPE status_new AS ENUM ('open', 'closed');\n"
+        "ALTER TYPE status RENAME TO status_old;\n"
+        "ALTER TYPE status_new RENAME TO status;\n"
+        "DROP TYPE status_old;\n"
+    )
+    assert not {"ZD306", "ZD307"} & set(codes(T + "BEGIN;\n" + swap + "COMMIT;\n"))
+    assert "ZD307" in codes(T + swap)  # autocommit: a moment without `status`
+
+
 # --- 5. TEMP scratch tables ----------------------------------------------------------
 
 

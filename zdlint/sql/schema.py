@@ -150,6 +150,14 @@ class SchemaModel:
         found = self.tables.get(table)
         return found is not None and not found.temporary
 
+    def is_unused_enum(self, name: str) -> bool:
+        """An enum type the model knows that no column of any table uses (arrays too)."""
+        return name in self.enums and not any(
+            column.type.name == name
+            for table in self.tables.values()
+            for column in table.columns.values()
+        )
+
     def table_of_index(self, index: str) -> str | None:
         found = self.indexes.get(index)
         return found.table if found is not None else None
