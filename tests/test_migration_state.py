@@ -149,3 +149,10 @@ def test_only_the_tools_own_transaction_is_ended_early_by_a_commit(tmp_path):
     assert [s.tool_transaction for s in goose] == [True, False, False, False]
     batch = states("BEGIN; COMMIT; SELECT 1;", str(tmp_path / "1_x.up.sql"))  # golang-migrate
     assert not any(s.tool_transaction for s in batch)
+
+
+def test_a_renamed_table_keeps_the_locks_the_transaction_holds_on_it():
+    after = states("BEGIN; TRUNCATE team; ALTER TABLE team RENAME TO organization;")
+    assert after[-1].holds_access_exclusive("organization")
+    assert after[-1].is_empty("organization")
+    assert after[-1].ddl_locks["organization"] == "AccessExclusiveLock"

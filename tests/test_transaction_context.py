@@ -138,6 +138,12 @@ def test_drop_index_takes_access_exclusive_on_its_table_for_the_rest_of_the_tran
     )
 
 
+def test_ddl_on_a_table_renamed_in_the_transaction_is_no_second_table():
+    sql = "BEGIN;\nALTER TABLE team RENAME TO organization;\n"
+    sql += "ALTER TABLE organization ADD COLUMN billing text;\nCOMMIT;\n"
+    assert "ZD408" not in codes(T + sql)
+
+
 # --- 4. a trigger function whose triggers are gone -----------------------------------
 
 TRIGGER_HISTORY = {

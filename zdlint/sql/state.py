@@ -558,8 +558,15 @@ def _rename(state: MigrationState, node: ast.RenameStmt) -> None:
     if node.renameType in _RENAMED_OBJECTS and node.newname:
         state.renamed_in_file.add(node.newname)
     if node.renameType == ObjectType.OBJECT_TABLE and node.newname:
-        if relation_name(node.relation) in state.created_tables:
+        old = relation_name(node.relation)
+        if old in state.created_tables:
             state.created_tables.add(node.newname)
+        # The transaction's facts about the table follow it to its new name.
+        for held in (state.access_exclusive, state.truncated):
+            if old in held:
+                held.add(node.newname)
+        if old in state.ddl_locks:
+            state.ddl_locks[node.newname] = state.ddl_locks[old]
     if node.relation is not None and relation_name(node.relation) not in state.created_tables:
         state.access_exclusive.add(relation_name(node.relation))
 
