@@ -108,3 +108,51 @@ def test_a_batch_tool_stays_in_a_transaction_block_after_commit(tmp_path):
     assert [s.lock_timeout_ms for s in after] == [1000, None, None]
     plain = states("BEGIN; COMMIT; SELECT 2;", path=str(tmp_path / "plain.sql"))
     assert [s.in_transaction for s in plain] == [True, False, False]
+
+
+def test_a_table_truncated_in_a_transaction_is_empty_until_commit_or_refill():
+    after = states(
+        "BEGIN; TRUNCATE t; CREATE INDEX i ON t (a); INSERT INTO t SELECT * FROM u; COMMIT;"
+        "BEGIN; TRUNCATE t; COMMIT; TRUNCATE t;"
+    )
+    assert [s.is_empty("t") for s in after] == [
+        *(False, True, True, False, False),
+        *(False, True, False, False),
+    ]
+
+
+def test_the_rest_of_a_transaction_ends_at_commit_or_at_the_tools_region_end(tmp_path):
+    from zdlint.sql.tools import detect_tool
+
+    def rest_after(sql: str, index: int, path: str | None = None) -> tuple[list[str], bool]:
+        statements = parse_statements(SourceText(sql))
+        layout = detect_tool(Path(path) if path else None, sql)
+        state = new_state(15, layout, 10_000)
+        state.file_statements = statements
+        for stmt in statements[:index]:
+            enter_region(state, layout.region_at(stmt.start))
+            advance(state, stmt)
+        enter_region(state, layout.region_at(statements[index].start))
+        nodes, closed = state.rest_of_transaction(statements[index].node)
+        return [type(n).__name__ for n in nodes], closed
+
+    sql = "BEGIN; SELECT 1; SELECT 2; COMMIT; SELECT 3;"
+    assert rest_after(sql, 1) == (["SelectStmt"], True)
+    assert rest_after(sql, 4) == ([], True)  # autocommit: the statement is its own transaction
+    assert rest_after("BEGIN; SELECT 1;", 0) == (["SelectStmt"], False)
+    goose = "-- +goose Up\nSELECT 1;\nSELECT 2;\n-- +goose Down\nSELECT 3;\n"
+    assert rest_after(goose, 0, str(tmp_path / "1_x.sql")) == (["SelectStmt"], True)
+
+
+def test_only_the_tools_own_transaction_is_ended_early_by_a_commit(tmp_path):
+    goose = states("-- +goose Up\nBEGIN;\nCOMMIT;\nBEGIN;\nCOMMIT;\n", str(tmp_path / "1_x.sql"))
+    assert [s.tool_transaction for s in goose] == [True, False, False, False]
+    batch = states("BEGIN; COMMIT; SELECT 1;", str(tmp_path / "1_x.up.sql"))  # golang-migrate
+    assert not any(s.tool_transaction for s in batch)
+
+
+def test_a_renamed_table_keeps_the_locks_the_transaction_holds_on_it():
+    after = states("BEGIN; TRUNCATE team; ALTER TABLE team RENAME TO organization;")
+    assert after[-1].holds_access_exclusive("organization")
+    assert after[-1].is_empty("organization")
+    assert after[-1].ddl_locks["organization"] == "AccessExclusiveLock"

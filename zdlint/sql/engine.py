@@ -16,7 +16,7 @@ from zdlint.sql.checks import Check, DispatchKey, checks_by_node_type, checks_fo
 from zdlint.sql.parse import Statement, parse_statements
 from zdlint.sql.placeholders import Substitution, substitute
 from zdlint.sql.schema import SchemaModel
-from zdlint.sql.state import MigrationState, advance, enter_region, new_state
+from zdlint.sql.state import MigrationState, advance, end_of_file, enter_region, new_state
 from zdlint.sql.statement_findings import arrange
 from zdlint.sql.tools import (
     ConfiguredTool,
@@ -110,7 +110,7 @@ def lint_sql(
     )
     state = new_state(options.pg_version, layout, options.max_lock_timeout_ms, schema)
     state.timezone_utc = options.timezone_utc
-    state.file_nodes = [s.node for s in statements if s.node is not None]
+    state.file_statements = statements
     active = catalogue.active(options.enabled, options.pg_version)
     dispatch = _active_dispatch(active)
     findings: list[tuple[Finding, int]] = []
@@ -126,6 +126,7 @@ def lint_sql(
                 hit = Hit({"error": stmt.error}, start=offset, end=offset + 1)
                 finding = make_finding(rule, path, source, stmt.start, stmt.end, hit, restore)
                 findings.append((finding, stmt.index))
+            advance(state, stmt)  # what it clearly creates still exists for the rest
             continue
         hits = [
             (rule, hit)
@@ -138,4 +139,5 @@ def lint_sql(
             fix = plan_hook(rule, stmt, state, hit) if plan_hook and rule.fixable else None
             findings.append((replace(finding, place=place, fix=fix), stmt.index))
         advance(state, stmt)
+    end_of_file(state)
     return SqlResult(source, statements, layout, findings, substitution)

@@ -46,6 +46,7 @@ def replay_text(
     """Apply every deployed statement of one migration to `model`."""
     from zdlint.sql.parse import parse_statements
     from zdlint.sql.placeholders import substitute_placeholders
+    from zdlint.sql.schema import table_created_by
     from zdlint.sql.tools import detect_tool
 
     checked = substitute_placeholders(text) if templates else text
@@ -53,8 +54,13 @@ def replay_text(
     checked = _PSQL_META.sub(lambda m: " " * len(m.group(0)), checked)
     layout = detect_tool(path, checked, configured)
     for stmt in parse_statements(SourceText(checked)):
-        if stmt.node is not None and layout.region_at(stmt.start).deploy:
+        if not layout.region_at(stmt.start).deploy:
+            continue
+        if stmt.node is not None:
             model.apply(stmt.node)
+        elif created := table_created_by(stmt.text):
+            model.create_unparsed_table(*created)
+    model.end_session()
 
 
 def load_schema_file(path: Path) -> SchemaModel:

@@ -3,7 +3,8 @@
 The timeout and transaction rules ask the same question: does this statement do work
 proportional to a table's size (a scan, a rewrite, an index build, a bulk data change)?
 Tables created earlier in the file are empty as far as the deploy is concerned and
-never count.
+never count, nor do tables TRUNCATEd earlier in the open transaction
+(`MigrationState.is_empty`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, ObjectType
 
 from zdlint.sql.batching import is_batched
-from zdlint.sql.locking import ddl_tables, is_vacuum_full
+from zdlint.sql.locking import is_vacuum_full
 from zdlint.sql.names import last_name, qualified_name, relation_name, walk
 from zdlint.sql.type_changes import alter_type_rewrites
 
@@ -70,7 +71,7 @@ def attach_scans_partition(partition: str, state: MigrationState) -> bool:
     Whether the CHECK really implies the bound is not checked: any validated CHECK on the
     partition earlier in the file counts as the recommended pre-step.
     """
-    return not state.is_new_table(partition) and not state.has_validated_check(partition)
+    return not state.is_empty(partition) and not state.has_validated_check(partition)
 
 
 def set_not_null_scans(table: str, column: str, state: MigrationState) -> bool:
@@ -83,7 +84,7 @@ def _alter_table(node: ast.AlterTableStmt, state: MigrationState) -> list[LongOp
     if node.objtype != ObjectType.OBJECT_TABLE:
         return []
     table, display = relation_name(node.relation), qualified_name(node.relation)
-    if state.is_new_table(table):
+    if state.is_empty(table):
         return []
     ops: list[LongOperation] = []
 
@@ -133,7 +134,7 @@ def _data_change(node: ast.Node, state: MigrationState) -> list[LongOperation]:
     if state.is_new_table(table):
         return []
     if isinstance(node, (ast.UpdateStmt, ast.DeleteStmt)):
-        if is_batched(node, state.schema):
+        if state.is_empty(table) or is_batched(node, state.schema):
             return []
         what = "UPDATE" if isinstance(node, ast.UpdateStmt) else "DELETE"
     else:
@@ -170,7 +171,7 @@ def _maintenance(node: ast.Node, state: MigrationState) -> list[LongOperation]:
     return [
         LongOperation(what, relation_name(r), qualified_name(r))
         for r in _relations(node)
-        if not state.is_new_table(relation_name(r))
+        if not state.is_empty(relation_name(r))
     ]
 
 
@@ -214,13 +215,11 @@ def work_under_lock(node: ast.Node | None, state: MigrationState) -> str | None:
     if isinstance(node, ast.CallStmt):
         return "a CALL"
     if isinstance(node, ast.SelectStmt) and any(
-        isinstance(r, ast.RangeVar) and not state.is_new_table(relation_name(r))
+        isinstance(r, ast.RangeVar) and not state.is_empty(relation_name(r))
         for r in walk(node.fromClause)
     ):
         return "a query"
-    waits = [
-        t for t in ddl_tables(node) if not state.is_new_table(t) and t not in state.access_exclusive
-    ]
+    waits = state.lock_waits(node)
     if waits:
         return f"a lock on `{waits[0]}`"
     return None

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pglast import ast
-from pglast.enums import AlterTableType, ConstrType, NullTestType, ObjectType
+from pglast.enums import AlterTableType, ConstrType, DropBehavior, NullTestType, ObjectType
 
 from zdlint.sql.default_names import constraint_name, index_name
 from zdlint.sql.names import last_name, relation_name, strings, type_modifiers, type_name
@@ -114,6 +114,8 @@ class Table:
     # False for a table the model met only in ALTER TABLE (created before the history it
     # replayed): its columns and keys are partly unknown
     created: bool = True
+    # CREATE TEMP TABLE: private to the session that created it, gone when it ends.
+    temporary: bool = False
 
 
 @dataclass
@@ -125,6 +127,10 @@ class SchemaModel:
     enums: dict[str, list[str]] = field(default_factory=dict)
     # user functions (not procedures) -> their volatility letter (zdlint.sql.volatility)
     functions: dict[str, str] = field(default_factory=dict)
+    # (table, trigger name) -> the function the trigger executes (lower case, no schema).
+    triggers: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Functions declared RETURNS trigger: only a trigger can call them.
+    trigger_only_functions: set[str] = field(default_factory=set)
 
     # --- questions -----------------------------------------------------------------
 
@@ -168,6 +174,27 @@ class SchemaModel:
         width = len(columns)
         return any(set(index.columns[:width]) == set(columns) for index in self.indexes_on(table))
 
+    def is_shared_table(self, table: str) -> bool:
+        """A table every session sees: known to the model and not TEMP."""
+        found = self.tables.get(table)
+        return found is not None and not found.temporary
+
+    def is_unused_enum(self, name: str) -> bool:
+        """An enum type the model knows that no column of any table uses (arrays too)."""
+        return name in self.enums and not any(
+            column.type.name == name
+            for table in self.tables.values()
+            for column in table.columns.values()
+        )
+
+    def table_of_index(self, index: str) -> str | None:
+        found = self.indexes.get(index)
+        return found.table if found is not None else None
+
+    def trigger_functions(self, table: str | None = None) -> set[str]:
+        """Functions some trigger (on `table`, or on any table) executes."""
+        return {f for (t, _), f in self.triggers.items() if table is None or t == table}
+
     # --- replay ----------------------------------------------------------------------
 
     def apply(self, node: ast.Node | None) -> None:
@@ -175,6 +202,78 @@ class SchemaModel:
         handler = _HANDLERS.get(type(node))
         if handler is not None:
             handler(self, node)
+
+    def create_unparsed_table(self, name: str, temporary: bool, if_not_exists: bool) -> None:
+        """A CREATE TABLE the parser could not read: the name exists, its columns are unknown."""
+        if not (if_not_exists and name in self.tables):
+            self.tables[name] = Table(name, temporary=temporary)
+
+    def end_session(self) -> None:
+        """The migration's session ends: its TEMP tables (and their indexes and triggers) go."""
+        for name in [t.name for t in self.tables.values() if t.temporary]:
+            self._forget_table(name)
+
+    def _forget_table(self, name: str) -> None:
+        self.tables.pop(name, None)
+        for index in [i for i in self.indexes.values() if i.table == name]:
+            self.indexes.pop(index.name, None)
+        for key in [k for k in self.triggers if k[0] == name]:
+            del self.triggers[key]
+
+
+_PERSISTENCE_TOKENS = {"GLOBAL", "LOCAL", "TEMP", "TEMPORARY", "UNLOGGED"}
+_NAME_TOKENS = {"IDENT", "UIDENT"}
+_NAME_KINDS = {"UNRESERVED_KEYWORD", "COL_NAME_KEYWORD"}  # keywords that may name a table
+_AFTER_NAME = {"ASCII_40", "AS", "PARTITION"}  # `(`, AS, PARTITION OF
+
+
+def table_created_by(text: str) -> tuple[str, bool, bool] | None:
+    """(name, temporary, if not exists) of the table a statement the parser rejected
+    clearly creates.
+
+    Read from the scanner's tokens: `CREATE [TEMP] TABLE [IF NOT EXISTS] [schema.]name`
+    followed by `(`, AS or PARTITION OF. A syntax error further on does not make the
+    table any less created for the statements after it, once the author fixes it.
+    """
+    from pglast import parser as pg_parser
+
+    try:
+        tokens = [t for t in pg_parser.scan(text) if t.name not in ("SQL_COMMENT", "C_COMMENT")]
+    except pg_parser.ParseError:
+        return None
+    names = [t.name for t in tokens]
+    if names[:1] != ["CREATE"]:
+        return None
+    i = 1
+    temporary = False
+    while i < len(names) and names[i] in _PERSISTENCE_TOKENS:
+        temporary = temporary or names[i] in ("TEMP", "TEMPORARY")
+        i += 1
+    if names[i : i + 1] != ["TABLE"]:
+        return None
+    i += 1
+    if_not_exists = names[i : i + 3] == ["IF_P", "NOT", "EXISTS"]
+    if if_not_exists:
+        i += 3
+    parts: list[str] = []
+    while i < len(tokens):
+        token = tokens[i]
+        if token.name not in _NAME_TOKENS and token.kind not in _NAME_KINDS:
+            return None
+        parts.append(_identifier(text[token.start : token.end + 1]))
+        if names[i + 1 : i + 2] != ["ASCII_46"]:  # no `.`: the last part
+            break
+        i += 2
+    if not parts or i + 1 >= len(names) or names[i + 1] not in _AFTER_NAME:
+        return None
+    return parts[-1], temporary, if_not_exists
+
+
+def _identifier(written: str) -> str:
+    """An identifier as PostgreSQL folds it: quoted kept as written, others lower case."""
+    if written.startswith('"') and written.endswith('"') and len(written) >= 2:
+        return written[1:-1].replace('""', '"')
+    return "".join(c.lower() if c.isascii() else c for c in written)  # as PostgreSQL folds
 
 
 def indexes_created(nodes: list[ast.Node]) -> set[tuple[str, tuple[str, ...]]]:
@@ -268,7 +367,8 @@ def _create_table(model: SchemaModel, node: ast.CreateStmt) -> None:
     name = relation_name(node.relation)
     if node.if_not_exists and name in model.tables:
         return
-    table = Table(name, partitioned=node.partspec is not None)
+    temporary = node.relation is not None and node.relation.relpersistence == "t"
+    table = Table(name, partitioned=node.partspec is not None, temporary=temporary)
     if node.partspec is not None:
         elements = node.partspec.partParams or ()
         if all(e.name for e in elements):
@@ -317,28 +417,69 @@ def _drop(model: SchemaModel, node: ast.DropStmt) -> None:
     for obj in node.objects or ():
         name = last_name(obj) if isinstance(obj, tuple) else ""
         if node.removeType == ObjectType.OBJECT_TABLE:
-            model.tables.pop(name, None)
-            for index in [i for i in model.indexes.values() if i.table == name]:
-                model.indexes.pop(index.name, None)
+            model._forget_table(name)
         elif node.removeType == ObjectType.OBJECT_INDEX:
             model.indexes.pop(name, None)
         elif node.removeType == ObjectType.OBJECT_TYPE:
             model.enums.pop(name, None)
-        elif node.removeType == ObjectType.OBJECT_FUNCTION and isinstance(obj, ast.ObjectWithArgs):
-            model.functions.pop(last_name(obj.objname), None)
+        elif node.removeType == ObjectType.OBJECT_TRIGGER and isinstance(obj, tuple):
+            names = strings(obj)
+            if len(names) >= 2:
+                model.triggers.pop((names[-2], names[-1]), None)
+        elif node.removeType in _ROUTINES:
+            function = _routine_name(obj)
+            model.trigger_only_functions.discard(function)
+            if isinstance(obj, ast.ObjectWithArgs):
+                model.functions.pop(last_name(obj.objname), None)
+            if node.behavior == DropBehavior.DROP_CASCADE:
+                for key in [k for k, f in model.triggers.items() if f == function]:
+                    del model.triggers[key]
+
+
+_ROUTINES = {ObjectType.OBJECT_FUNCTION, ObjectType.OBJECT_PROCEDURE, ObjectType.OBJECT_ROUTINE}
+
+
+def _routine_name(obj: object) -> str:
+    """The bare, lower-case name of a DROP FUNCTION object (`f(int)`, `s.f`)."""
+    if isinstance(obj, ast.ObjectWithArgs):
+        return last_name(obj.objname).lower()
+    return ""
+
+
+def _create_function(model: SchemaModel, node: ast.CreateFunctionStmt) -> None:
+    name = last_name(node.funcname).lower()
+    if type_name(node.returnType) == "trigger":
+        model.trigger_only_functions.add(name)
+    else:  # CREATE OR REPLACE cannot change the return type, but a new overload may
+        model.trigger_only_functions.discard(name)
+    if not node.is_procedure and node.funcname:
+        # CREATE FUNCTION without a marker makes a VOLATILE function
+        model.functions[last_name(node.funcname)] = volatility_word(node.options) or VOLATILE
+
+
+def _create_trigger(model: SchemaModel, node: ast.CreateTrigStmt) -> None:
+    if node.trigname and node.funcname:
+        key = (relation_name(node.relation), node.trigname)
+        model.triggers[key] = last_name(node.funcname).lower()
 
 
 def _rename(model: SchemaModel, node: ast.RenameStmt) -> None:
     if node.relation is None or not node.newname:
         return
     old = relation_name(node.relation)
-    if node.renameType == ObjectType.OBJECT_TABLE and old in model.tables:
+    if node.renameType == ObjectType.OBJECT_TRIGGER and node.subname:
+        function = model.triggers.pop((old, node.subname), None)
+        if function is not None:
+            model.triggers[(old, node.newname)] = function
+    elif node.renameType == ObjectType.OBJECT_TABLE and old in model.tables:
         table = model.tables.pop(old)
         table.name = node.newname
         model.tables[node.newname] = table
         for index in model.indexes.values():
             if index.table == old:
                 index.table = node.newname
+        for key in [k for k in model.triggers if k[0] == old]:
+            model.triggers[(node.newname, key[1])] = model.triggers.pop(key)
     elif node.renameType == ObjectType.OBJECT_COLUMN and old in model.tables:
         table = model.tables[old]
         column = table.columns.pop(node.subname or "", None)
@@ -422,12 +563,6 @@ def _alter_enum(model: SchemaModel, node: ast.AlterEnumStmt) -> None:
         model.enums[name] = [node.newVal if v == node.oldVal else v for v in model.enums[name]]
 
 
-def _create_function(model: SchemaModel, node: ast.CreateFunctionStmt) -> None:
-    if not node.is_procedure and node.funcname:
-        # CREATE FUNCTION without a marker makes a VOLATILE function
-        model.functions[last_name(node.funcname)] = volatility_word(node.options) or VOLATILE
-
-
 def _alter_function(model: SchemaModel, node: ast.AlterFunctionStmt) -> None:
     marker = volatility_word(node.actions)
     name = last_name(node.func.objname) if node.func is not None else ""
@@ -444,6 +579,7 @@ _HANDLERS: dict[type, Callable[[SchemaModel, Any], None]] = {
     ast.AlterTableStmt: _alter_table,
     ast.CreateEnumStmt: _create_enum,
     ast.AlterEnumStmt: _alter_enum,
+    ast.CreateTrigStmt: _create_trigger,
     ast.CreateFunctionStmt: _create_function,
     ast.AlterFunctionStmt: _alter_function,
 }

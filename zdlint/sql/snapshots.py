@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the parser is imported only when a snapshot is read or writ
 
     from zdlint.sql.schema import SchemaModel, Table
 
-FORMAT = 2  # bump when the entry layout changes
+FORMAT = 4  # bump when the entry layout changes
 
 
 class SchemaSnapshots(JsonEntries):
@@ -63,6 +63,8 @@ def model_to_json(model: SchemaModel) -> dict[str, Any]:
         ],
         "enums": {name: list(values) for name, values in model.enums.items()},
         "functions": dict(model.functions),
+        "triggers": [[table, name, function] for (table, name), function in model.triggers.items()],
+        "trigger_only_functions": sorted(model.trigger_only_functions),
     }
 
 
@@ -89,6 +91,9 @@ def model_from_json(data: dict[str, Any]) -> SchemaModel:
         if letter not in ("i", "s", "v"):
             raise ValueError(f"volatility {letter!r}")
         model.functions[_text(name)] = letter
+    for table_name, name, function in data["triggers"]:
+        model.triggers[(_text(table_name), _text(name))] = _text(function)
+    model.trigger_only_functions = set(_texts(data["trigger_only_functions"]))
     return model
 
 
@@ -107,13 +112,14 @@ def _table_to_json(table: Table) -> dict[str, Any]:
             for c in table.columns.values()
         ],
         "constraints": [
-            [c.name, c.kind, c.validated, list(c.columns), c.not_null_column]
+            [c.name, c.kind, c.validated, list(c.columns), c.not_null_column, c.references]
             for c in table.constraints.values()
         ],
         "partitioned": table.partitioned,
         "partition_of": table.partition_of,
         "partition_key": list(table.partition_key),
         "created": table.created,
+        "temporary": table.temporary,
     }
 
 
@@ -126,17 +132,19 @@ def _table_from_json(item: dict[str, Any]) -> Table:
         partition_of=_optional_text(item["partition_of"]),
         partition_key=_texts(item["partition_key"]),
         created=_flag(item["created"]),
+        temporary=_flag(item["temporary"]),
     )
     for name, type_name, modifiers, array, not_null, default in item["columns"]:
         kind = ColumnType(_text(type_name), tuple(int(m) for m in modifiers), _flag(array))
         table.columns[_text(name)] = Column(_text(name), kind, _flag(not_null), _node(default))
-    for name, kind, validated, columns, not_null_column in item["constraints"]:
+    for name, kind, validated, columns, not_null_column, references in item["constraints"]:
         table.constraints[_text(name)] = Constraint(
             _text(name),
             _text(kind),
             _flag(validated),
             _texts(columns),
             _optional_text(not_null_column),
+            _optional_text(references),
         )
     return table
 

@@ -5,6 +5,14 @@ The replay walks a file statement by statement and keeps whether a transaction i
 statement_timeout really in effect, the objects created earlier in the file, validated
 `CHECK (col IS NOT NULL)` constraints, and the tables that already hold ACCESS EXCLUSIVE
 in the open transaction. Checks read the state; only `advance` changes it.
+
+Tables that cannot be big: a table created earlier in the file (nobody else knows it),
+and a table TRUNCATEd earlier in the open transaction, which stays empty and locked
+ACCESS EXCLUSIVE until COMMIT, so scanning, rewriting, indexing or validating it is
+instant. A TRUNCATE outside a transaction does not count: it commits at once, the
+running version may insert again straight away, and nothing bounds how much it writes
+before a later statement gets its lock. Filling the table again (`INSERT … SELECT`,
+`COPY … FROM`) ends its emptiness.
 """
 
 from __future__ import annotations
@@ -24,14 +32,15 @@ from pglast.enums import (
 
 from zdlint.locks import covers, lock_mode, queues_traffic
 from zdlint.sql.locking import (
+    ACCESS_EXCLUSIVE,
     TableLock,
     access_exclusive_tables,
     statement_locks,
 )
 from zdlint.sql.long_operations import long_operations, work_under_lock
-from zdlint.sql.names import const_string, last_name, relation_name, walk
+from zdlint.sql.names import const_string, last_name, relation_name, strings, walk
 from zdlint.sql.parse import Statement
-from zdlint.sql.schema import SchemaModel, indexes_created
+from zdlint.sql.schema import SchemaModel, indexes_created, table_created_by
 from zdlint.sql.timeouts import parse_duration_ms
 from zdlint.sql.tools import Region, ToolLayout
 from zdlint.versions import DEFAULT_PG_VERSION, SUPPORTED_PG_VERSIONS  # noqa: F401 - re-exported
@@ -89,8 +98,18 @@ class MigrationState:
     # (table, column) added to an existing table by this file: the running version of
     # the application does not know these columns, so it never writes them.
     added_columns: set[tuple[str, str]] = field(default_factory=set)
-    # Every parsed statement of the file, for the few questions about the whole file.
-    file_nodes: list[ast.Node] = field(default_factory=list)
+    # Every statement of the file, for the few questions about the whole file or about
+    # the rest of a transaction.
+    file_statements: list[Statement] = field(default_factory=list)
+    # The migration tool's own transaction (BEGIN before the file) is the open one: a
+    # COMMIT in the file ends it early.
+    tool_transaction: bool = False
+    # Tables TRUNCATEd in the open transaction and not filled again since.
+    truncated: set[str] = field(default_factory=set)
+    # Functions whose trigger this file dropped (DROP TRIGGER, or DROP TABLE).
+    released_trigger_functions: set[str] = field(default_factory=set)
+    _temporary_names: set[str] | None = None
+    _positions: dict[int, int] | None = None
     _indexes_in_file: set[tuple[str, tuple[str, ...]]] | None = None
     # Text of the CREATE PROCEDURE/FUNCTION statements of this file, by routine name.
     routines: dict[str, str] = field(default_factory=dict)
@@ -116,9 +135,89 @@ class MigrationState:
     def statement_timeout_ms(self) -> float | None:
         return self.timeouts["statement_timeout"].effective
 
+    @property
+    def file_nodes(self) -> list[ast.Node]:
+        """Every parsed statement of the file."""
+        return [s.node for s in self.file_statements if s.node is not None]
+
     def is_new_table(self, table: str) -> bool:
-        """Created earlier in this file: nobody else can be waiting on it."""
-        return table in self.created_tables
+        """Created earlier in this file, or a TEMP table of this file: nobody else can be
+        waiting on it. A name the file creates as a TEMP table and the schema model does
+        not know as a shared table is the file's scratch table everywhere in the file
+        (`DROP TABLE IF EXISTS x; CREATE TEMP TABLE x …`)."""
+        if table in self.created_tables:
+            return True
+        if self._temporary_names is None:
+            self._temporary_names = _temporary_tables(self.file_nodes)
+        return table in self._temporary_names and not self.schema.is_shared_table(table)
+
+    def is_empty(self, table: str) -> bool:
+        """Nothing in `table` can make a scan, rewrite, index build or validation slow: it
+        is new, or was TRUNCATEd in the open transaction (which still holds its lock)."""
+        return self.is_new_table(table) or (self.in_transaction and table in self.truncated)
+
+    def lock_waits(self, node: ast.Node | None) -> list[str]:
+        """The tables `node` has to wait for a lock on (this transaction does not hold one
+        strong enough, the table is not new); a lock on an index counts as one on its table
+        when the schema model knows the table, else under the index's name."""
+        names = (
+            lock.table or lock.index
+            for lock in statement_locks(node, self.schema)
+            if not self._granted_at_once(lock)
+        )
+        return list(dict.fromkeys(name for name in names if name))
+
+    def is_unused_trigger_function(self, function: str) -> bool:
+        """`function` is a trigger function (declared RETURNS trigger, or this file
+        dropped a trigger that ran it) and no trigger the schema model knows still runs
+        it: only triggers can call a trigger function."""
+        name = function.lower()
+        trigger_only = (
+            name in self.released_trigger_functions or name in self.schema.trigger_only_functions
+        )
+        return trigger_only and name not in self.schema.trigger_functions()
+
+    def rest_of_transaction(self, node: ast.Node) -> tuple[list[ast.Node], bool]:
+        """The statements after `node` that run in the same transaction, and whether that
+        transaction is closed: by COMMIT or ROLLBACK, or by the tool at the end of its
+        region. Outside a transaction `node` commits on its own: ([], True). For a BEGIN,
+        the transaction it opens."""
+        begins = _opens_transaction(node) and not self.tool_transaction
+        # BEGIN inside the tool's own transaction does nothing: the tool still ends it.
+        explicit = (self.explicit_transaction and not self.tool_transaction) or begins
+        if not explicit and not self.in_transaction:
+            return [], True
+        after = self._statements_after(node)
+        if after is None:
+            return [], True
+        region = self.region
+        rest: list[ast.Node] = []
+        for stmt in after:
+            here = self.layout.region_at(stmt.start) if self.layout else region
+            if here is not region and not explicit:
+                return rest, True  # the tool commits its transaction at the region's end
+            if here is not None and not here.deploy:
+                continue
+            if _closes_transaction(stmt.node):
+                return rest, True
+            if stmt.node is not None:
+                rest.append(stmt.node)
+        return rest, not explicit
+
+    def later_in_file(self, node: ast.Node) -> list[ast.Node]:
+        """The parsed statements the file deploys after `node`."""
+        return [
+            s.node
+            for s in self._statements_after(node) or ()
+            if s.node is not None and (self.layout is None or self.layout.region_at(s.start).deploy)
+        ]
+
+    def _statements_after(self, node: ast.Node) -> list[Statement] | None:
+        """The statements after `node`; None when `node` is not one of the file's."""
+        if self._positions is None:
+            self._positions = {id(s.node): i for i, s in enumerate(self.file_statements)}
+        position = self._positions.get(id(node))
+        return None if position is None else self.file_statements[position + 1 :]
 
     def has_validated_not_null_check(self, table: str, column: str) -> bool:
         return self.schema.has_validated_not_null(table, column)
@@ -201,6 +300,9 @@ def enter_region(state: MigrationState, region: Region) -> None:
         _end_transaction(state, committed=True)
     state.region = region
     state.implicit_transaction = region.wrapped and region.deploy
+    # A region the tool sends as one batch without a BEGIN of its own (`implicit`) has
+    # no tool transaction for a COMMIT to end early.
+    state.tool_transaction = state.implicit_transaction and not region.implicit
     if state.implicit_transaction:
         _begin_transaction(state)
 
@@ -209,6 +311,7 @@ def advance(state: MigrationState, stmt: Statement) -> None:
     """Update the state with the effects of `stmt` (which has just run)."""
     node = stmt.node
     if node is None:
+        _unparsed(state, stmt)
         return
     if state.lock_timeout_ms is None and state.queued_locks(node):
         state.ddl_without_lock_timeout = True
@@ -222,6 +325,49 @@ def advance(state: MigrationState, stmt: Statement) -> None:
     if handler is not None:
         handler(state, node)
     state.schema.apply(node)
+
+
+def end_of_file(state: MigrationState) -> None:
+    """The file has run: its session, and the TEMP tables it made, end."""
+    state.schema.end_session()
+
+
+def _unparsed(state: MigrationState, stmt: Statement) -> None:
+    """A statement the parser rejected still creates the table it clearly names."""
+    created = table_created_by(stmt.text)
+    if created is not None:
+        name, temporary, if_not_exists = created
+        if not (if_not_exists and state.schema.is_shared_table(name)):
+            state.created_tables.add(name)
+        state.schema.create_unparsed_table(name, temporary, if_not_exists)
+
+
+def _temporary_tables(nodes: list[ast.Node]) -> set[str]:
+    return {
+        relation_name(n.relation)
+        for n in nodes
+        if isinstance(n, ast.CreateStmt)
+        and n.relation is not None
+        and n.relation.relpersistence == "t"
+    }
+
+
+_ENDS = (
+    TransactionStmtKind.TRANS_STMT_COMMIT,
+    TransactionStmtKind.TRANS_STMT_ROLLBACK,
+    TransactionStmtKind.TRANS_STMT_PREPARE,
+)
+
+
+def _opens_transaction(node: ast.Node | None) -> bool:
+    return isinstance(node, ast.TransactionStmt) and node.kind in (
+        TransactionStmtKind.TRANS_STMT_BEGIN,
+        TransactionStmtKind.TRANS_STMT_START,
+    )
+
+
+def _closes_transaction(node: ast.Node | None) -> bool:
+    return isinstance(node, ast.TransactionStmt) and node.kind in _ENDS
 
 
 # --- transactions ---------------------------------------------------------------
@@ -238,9 +384,21 @@ def _note_locks(state: MigrationState, node: ast.Node) -> None:
         held = state.ddl_locks.get(table)
         if held is None or lock_mode(held).strength < lock_mode(lock.mode).strength:
             state.ddl_locks[table] = lock.mode
-    for table in access_exclusive_tables(node):
+    for table in access_exclusive_tables(node) + _dropped_index_tables(state, node):
         if not state.is_new_table(table):
             state.access_exclusive.add(table)
+
+
+def _dropped_index_tables(state: MigrationState, node: ast.Node) -> list[str]:
+    """DROP INDEX takes ACCESS EXCLUSIVE on the index's table, which the statement does
+    not name: the schema model does."""
+    if not isinstance(node, ast.DropStmt) or node.removeType != ObjectType.OBJECT_INDEX:
+        return []
+    return [
+        lock.table
+        for lock in statement_locks(node, state.schema)
+        if lock.index is not None and lock.table is not None and lock.mode == ACCESS_EXCLUSIVE
+    ]
 
 
 def _clear_transaction_facts(state: MigrationState) -> None:
@@ -249,6 +407,7 @@ def _clear_transaction_facts(state: MigrationState) -> None:
     state.ddl_locks = {}
     state.worked_under_access_exclusive = False
     state.enum_values_in_transaction = {}
+    state.truncated = set()
 
 
 def _begin_transaction(state: MigrationState) -> None:
@@ -263,6 +422,7 @@ def _end_transaction(state: MigrationState, committed: bool) -> None:
         timeouts.local, timeouts.local_set = None, False
     _clear_transaction_facts(state)
     state.explicit_transaction = False
+    state.tool_transaction = False
     region = state.region
     # A batch tool sends the file as one multi-statement query: after COMMIT the rest
     # of the batch runs in a new implicit transaction block.
@@ -357,6 +517,8 @@ def _select(state: MigrationState, node: ast.SelectStmt) -> None:
 
 def _create_table(state: MigrationState, node: ast.CreateStmt) -> None:
     table = relation_name(node.relation)
+    if node.if_not_exists and state.schema.is_shared_table(table):
+        return  # it exists already (the model knows it): nothing is created
     state.created_tables.add(table)
     for element in node.tableElts or ():
         if isinstance(element, ast.Constraint):
@@ -422,14 +584,30 @@ def _rename(state: MigrationState, node: ast.RenameStmt) -> None:
     if node.renameType in _RENAMED_OBJECTS and node.newname:
         state.renamed_in_file.add(node.newname)
     if node.renameType == ObjectType.OBJECT_TABLE and node.newname:
-        if relation_name(node.relation) in state.created_tables:
+        old = relation_name(node.relation)
+        if old in state.created_tables:
             state.created_tables.add(node.newname)
+        # The transaction's facts about the table follow it to its new name.
+        for held in (state.access_exclusive, state.truncated):
+            if old in held:
+                held.add(node.newname)
+        if old in state.ddl_locks:
+            state.ddl_locks[node.newname] = state.ddl_locks[old]
 
 
 def _drop(state: MigrationState, node: ast.DropStmt) -> None:
     if node.removeType == ObjectType.OBJECT_TABLE:
         for obj in node.objects or ():
-            state.created_tables.discard(last_name(obj))
+            table = last_name(obj)
+            state.created_tables.discard(table)
+            state.truncated.discard(table)
+            state.released_trigger_functions |= state.schema.trigger_functions(table)
+    elif node.removeType == ObjectType.OBJECT_TRIGGER:
+        for obj in node.objects or ():
+            names = strings(obj)
+            function = state.schema.triggers.get((names[-2], names[-1])) if len(names) > 1 else None
+            if function is not None:
+                state.released_trigger_functions.add(function)
     elif node.removeType in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW):
         for obj in node.objects or ():
             state.created_views.discard(last_name(obj))
@@ -458,6 +636,23 @@ def _alter_table(state: MigrationState, node: ast.AlterTableStmt) -> None:
             state.added_columns.add((table, cmd.def_.colname))
 
 
+def _truncate(state: MigrationState, node: ast.TruncateStmt) -> None:
+    if state.in_transaction:
+        state.truncated.update(relation_name(r) for r in node.relations or ())
+
+
+def _insert(state: MigrationState, node: ast.InsertStmt) -> None:
+    """Rows from a query can be any number: the table is no longer known to be empty."""
+    select = node.selectStmt
+    if not (isinstance(select, ast.SelectStmt) and select.valuesLists):
+        state.truncated.discard(relation_name(node.relation))
+
+
+def _copy(state: MigrationState, node: ast.CopyStmt) -> None:
+    if node.is_from and node.relation is not None:
+        state.truncated.discard(relation_name(node.relation))
+
+
 _HANDLERS: dict[type, Callable[[MigrationState, Any], None]] = {
     ast.TransactionStmt: _transaction,
     ast.VariableSetStmt: _set,
@@ -473,4 +668,7 @@ _HANDLERS: dict[type, Callable[[MigrationState, Any], None]] = {
     ast.RenameStmt: _rename,
     ast.DropStmt: _drop,
     ast.AlterTableStmt: _alter_table,
+    ast.TruncateStmt: _truncate,
+    ast.InsertStmt: _insert,
+    ast.CopyStmt: _copy,
 }

@@ -26,6 +26,16 @@ def existing_table_commands(
             yield table, display, cmd
 
 
+def sized_table_commands(
+    node: ast.AlterTableStmt, state: MigrationState, *subtypes: AlterTableType
+) -> Iterator[tuple[str, str, ast.AlterTableCmd]]:
+    """Like `existing_table_commands`, for work that grows with the table (a scan, a
+    rewrite, an index build): a table empty in this transaction is skipped too."""
+    for table, display, cmd in existing_table_commands(node, state, *subtypes):
+        if not state.is_empty(table):
+            yield table, display, cmd
+
+
 def column_constraints(column: ast.ColumnDef) -> list[ast.Constraint]:
     return [c for c in column.constraints or () if isinstance(c, ast.Constraint)]
 
@@ -36,7 +46,7 @@ def new_column_constraints(
     """(display name, command, column, constraint) for each column constraint of these
     types on a column added to an existing table (`ADD COLUMN c int UNIQUE`): PostgreSQL
     checks or indexes every row for it, as for ADD CONSTRAINT."""
-    for _table, display, cmd in existing_table_commands(node, state, AlterTableType.AT_AddColumn):
+    for _table, display, cmd in sized_table_commands(node, state, AlterTableType.AT_AddColumn):
         column = cmd.def_
         if isinstance(column, ast.ColumnDef):
             for con in column_constraints(column):

@@ -8,7 +8,7 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
 from zdlint.findings import Hit
-from zdlint.sql.checks._alter import column_constraints, existing_table_commands
+from zdlint.sql.checks._alter import column_constraints, sized_table_commands
 from zdlint.sql.names import type_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
@@ -44,9 +44,7 @@ def _is_null(expr: object) -> bool:
 
 def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     assert isinstance(stmt.node, ast.AlterTableStmt)
-    for _table, display, cmd in existing_table_commands(
-        stmt.node, state, AlterTableType.AT_AddColumn
-    ):
+    for _table, display, cmd in sized_table_commands(stmt.node, state, AlterTableType.AT_AddColumn):
         column = cmd.def_
         if not isinstance(column, ast.ColumnDef):
             continue

@@ -12,8 +12,8 @@ from zdlint.findings import Hit
 from zdlint.locks import lock_mode
 from zdlint.sql.checks._alter import (
     column_constraints,
-    existing_table_commands,
     new_column_constraints,
+    sized_table_commands,
 )
 from zdlint.sql.default_names import constraint_name
 from zdlint.sql.identifiers import add_foreign_key_sql, foreign_key_name, quote_ident, relation_sql
@@ -29,7 +29,7 @@ def _validated_constraints(
     stmt: Statement, state: MigrationState, contype: ConstrType
 ) -> Iterator[tuple[str, ast.Constraint, ast.AlterTableCmd]]:
     assert isinstance(stmt.node, ast.AlterTableStmt)
-    for _table, display, cmd in existing_table_commands(
+    for _table, display, cmd in sized_table_commands(
         stmt.node, state, AlterTableType.AT_AddConstraint
     ):
         con = cmd.def_
@@ -61,7 +61,7 @@ def foreign_key(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     REFERENCES` included: the table is scanned under the lock of its subcommand (ACCESS
     EXCLUSIVE for ADD COLUMN), the referenced table holds SHARE ROW EXCLUSIVE."""
     assert isinstance(stmt.node, ast.AlterTableStmt)
-    for table, display, cmd in existing_table_commands(
+    for table, display, cmd in sized_table_commands(
         stmt.node, state, AlterTableType.AT_AddConstraint, AlterTableType.AT_AddColumn
     ):
         for con, column in command_foreign_keys(cmd):

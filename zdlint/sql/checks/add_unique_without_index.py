@@ -9,7 +9,7 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
 from zdlint.findings import Hit
-from zdlint.sql.checks._alter import existing_table_commands, new_column_constraints
+from zdlint.sql.checks._alter import new_column_constraints, sized_table_commands
 from zdlint.sql.default_names import constraint_name
 from zdlint.sql.identifiers import quote_ident
 from zdlint.sql.names import relation_name, strings
@@ -22,9 +22,7 @@ _KINDS = {ConstrType.CONSTR_UNIQUE: "UNIQUE", ConstrType.CONSTR_PRIMARY: "PRIMAR
 def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     node = stmt.node
     assert isinstance(node, ast.AlterTableStmt)
-    for table, display, cmd in existing_table_commands(
-        node, state, AlterTableType.AT_AddConstraint
-    ):
+    for table, display, cmd in sized_table_commands(node, state, AlterTableType.AT_AddConstraint):
         con = cmd.def_
         if isinstance(con, ast.Constraint) and con.contype in _KINDS and not con.indexname:
             yield Hit(

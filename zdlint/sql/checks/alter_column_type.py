@@ -8,7 +8,7 @@ from pglast import ast
 from pglast.enums import AlterTableType
 
 from zdlint.findings import Hit
-from zdlint.sql.checks._alter import existing_table_commands
+from zdlint.sql.checks._alter import sized_table_commands
 from zdlint.sql.names import type_modifiers, type_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.schema import ColumnType
@@ -40,7 +40,7 @@ def display_type_of(kind: ColumnType) -> str:
 
 def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     assert isinstance(stmt.node, ast.AlterTableStmt)
-    for table, display, cmd in existing_table_commands(
+    for table, display, cmd in sized_table_commands(
         stmt.node, state, AlterTableType.AT_AlterColumnType
     ):
         column = cmd.def_

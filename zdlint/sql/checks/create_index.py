@@ -17,7 +17,7 @@ from zdlint.sql.statement_sql import concurrent_index
 def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     node = stmt.node
     assert isinstance(node, ast.IndexStmt)
-    if node.concurrent or state.is_new_table(relation_name(node.relation)):
+    if node.concurrent or state.is_empty(relation_name(node.relation)):
         return
     yield Hit(
         {

@@ -20,7 +20,12 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     if node.removeType != ObjectType.OBJECT_INDEX or node.concurrent:
         return
     names = [".".join(strings(obj)) for obj in node.objects or ()]
-    existing = [n for n in names if n.split(".")[-1] not in state.created_indexes]
+    existing = [
+        n
+        for n in names
+        if (bare := n.split(".")[-1]) not in state.created_indexes
+        and not _table_already_locked(bare, state)
+    ]
     if not existing:
         return
     known = [state.schema.indexes.get(n.split(".")[-1]) for n in existing]
@@ -34,6 +39,13 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
             "drops": drops,
         }
     )
+
+
+def _table_already_locked(index: str, state: MigrationState) -> bool:
+    """The transaction already holds ACCESS EXCLUSIVE on the index's table: the drop waits
+    for nothing more (and CONCURRENTLY is impossible in a transaction anyway)."""
+    table = state.schema.table_of_index(index)
+    return table is not None and state.holds_access_exclusive(table)
 
 
 CHECKS = [("ZD103", [ast.DropStmt], check)]

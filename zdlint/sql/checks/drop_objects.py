@@ -79,23 +79,30 @@ def drop_object(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     if kind is None:
         return
     names = _existing(node, state)
-    if state.in_transaction:  # dropped and created again atomically: nobody sees a gap
-        recreated = _created_later(node, state)
-        names = [n for n in names if n.split(".")[-1] not in recreated]
+    if node.removeType in _ROUTINES:  # a trigger function whose triggers are gone
+        names = [n for n in names if not state.is_unused_trigger_function(n.split(".")[-1])]
+    elif node.removeType == ObjectType.OBJECT_TYPE:  # an enum no column uses any more
+        names = [n for n in names if not state.schema.is_unused_enum(n.split(".")[-1])]
+    # Dropped and created again atomically: nobody sees a gap.
+    taken = _taken_later(node, state)
+    names = [n for n in names if n.split(".")[-1] not in taken]
     if names:
         yield Hit({"kind": kind, "name": ", ".join(names)})
 
 
-def _created_later(node: ast.DropStmt, state: MigrationState) -> set[str]:
-    """Names of types, functions and views the file creates after this DROP."""
-    later = False
-    names: set[str] = set()
-    for other in state.file_nodes:
-        if other is node:
-            later = True
-        elif later:
-            names |= _created_names(other)
-    return names
+_ROUTINES = {ObjectType.OBJECT_FUNCTION, ObjectType.OBJECT_PROCEDURE, ObjectType.OBJECT_ROUTINE}
+
+
+def _taken_later(node: ast.Node, state: MigrationState) -> set[str]:
+    """Names of types, functions and views that later statements of the same transaction
+    create, or give an object by RENAME: the running version finds them at COMMIT."""
+    later, _closed = state.rest_of_transaction(node)
+    taken: set[str] = set()
+    for other in later:
+        taken |= _created_names(other)
+        if isinstance(other, ast.RenameStmt) and other.renameType in _KINDS and other.newname:
+            taken.add(other.newname)
+    return taken
 
 
 def _created_names(node: ast.Node) -> set[str]:
@@ -121,7 +128,9 @@ def rename_object(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     if kind is None:
         return
     name = object_name(node.relation if node.relation is not None else node.object)
-    if name and not created_here(node.renameType, name, state):
+    if not name or created_here(node.renameType, name, state):
+        return
+    if name.split(".")[-1] not in _taken_later(node, state):  # else the name comes back
         yield Hit({"kind": kind, "name": name, "new": node.newname or ""})
 
 

@@ -8,9 +8,46 @@ from pglast import ast
 from pglast.enums import ObjectType
 
 from zdlint.findings import Hit
-from zdlint.sql.names import strings
+from zdlint.sql.names import relation_name, strings
 from zdlint.sql.parse import Statement
+from zdlint.sql.schema import ColumnType, column_type
 from zdlint.sql.state import MigrationState
+
+
+def _columns_taking_the_name(
+    node: ast.Node, name: str, state: MigrationState
+) -> dict[str, ColumnType] | None:
+    """The columns of the table `node` gives the name `name` (CREATE TABLE name, or
+    ALTER TABLE other RENAME TO name); None when `node` does neither or they are unknown."""
+    if isinstance(node, ast.CreateStmt) and relation_name(node.relation) == name:
+        return {
+            c.colname: column_type(c.typeName)
+            for c in node.tableElts or ()
+            if isinstance(c, ast.ColumnDef) and c.colname
+        }
+    if (
+        isinstance(node, ast.RenameStmt)
+        and node.renameType == ObjectType.OBJECT_TABLE
+        and node.newname == name
+    ):
+        source = state.schema.tables.get(relation_name(node.relation))
+        return {c.name: c.type for c in source.columns.values()} if source else None
+    return None
+
+
+def _replaced_compatibly(name: str, node: ast.DropStmt, state: MigrationState) -> bool:
+    """Later in the same transaction another table takes the name with every column the
+    dropped one had (same names, same types): no query of the running version sees the
+    name missing or a column gone. Unknown columns prove nothing."""
+    old = state.schema.tables.get(name)
+    if old is None or not old.columns:
+        return False
+    later, _closed = state.rest_of_transaction(node)
+    for other in later:
+        new = _columns_taking_the_name(other, name, state)
+        if new is not None:
+            return all(new.get(c.name) == c.type for c in old.columns.values())
+    return False
 
 
 def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
@@ -19,7 +56,12 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     if node.removeType != ObjectType.OBJECT_TABLE:
         return
     names = [".".join(strings(obj)) for obj in node.objects or ()]
-    existing = [n for n in names if not state.is_new_table(n.split(".")[-1])]
+    existing = [
+        n
+        for n in names
+        if not state.is_new_table(bare := n.split(".")[-1])
+        and not _replaced_compatibly(bare, node, state)
+    ]
     if existing:
         yield Hit({"table": ", ".join(existing)})
 

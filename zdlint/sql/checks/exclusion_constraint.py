@@ -8,7 +8,7 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
 from zdlint.findings import Hit
-from zdlint.sql.checks._alter import existing_table_commands
+from zdlint.sql.checks._alter import sized_table_commands
 from zdlint.sql.default_names import constraint_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
@@ -16,7 +16,7 @@ from zdlint.sql.state import MigrationState
 
 def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     assert isinstance(stmt.node, ast.AlterTableStmt)
-    for table, display, cmd in existing_table_commands(
+    for table, display, cmd in sized_table_commands(
         stmt.node, state, AlterTableType.AT_AddConstraint
     ):
         con = cmd.def_

@@ -31,7 +31,7 @@ def reindex(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
         return
     if node.relation is not None:
         name = relation_name(node.relation)
-        if state.is_new_table(name) or name in state.created_indexes:
+        if state.is_empty(name) or name in state.created_indexes:
             return
         target = qualified_name(node.relation)
     else:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast import ast
-from pglast.enums import AlterTableType
+from pglast.enums import AlterTableType, ConstrType
 
 from zdlint.findings import Hit
 from zdlint.sql.checks._alter import existing_table_commands
+from zdlint.sql.names import relation_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 
@@ -30,13 +31,38 @@ def _is_primary_key(table: str, name: str, state: MigrationState) -> bool:
     return name.endswith("_pkey")  # PostgreSQL's name for an unnamed primary key
 
 
+def _adds_primary_key(node: ast.Node, table: str) -> bool:
+    return (
+        isinstance(node, ast.AlterTableStmt)
+        and relation_name(node.relation) == table
+        and any(
+            cmd.subtype == AlterTableType.AT_AddConstraint
+            and isinstance(cmd.def_, ast.Constraint)
+            and cmd.def_.contype == ConstrType.CONSTR_PRIMARY
+            for cmd in node.cmds or ()
+        )
+    )
+
+
+def _primary_key_replaced(node: ast.AlterTableStmt, table: str, state: MigrationState) -> bool:
+    """A new primary key comes in the same statement or later in the same transaction:
+    replication never sees the table without one."""
+    later, _closed = state.rest_of_transaction(node)
+    return any(_adds_primary_key(other, table) for other in (node, *later))
+
+
 def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
-    assert isinstance(stmt.node, ast.AlterTableStmt)
+    node = stmt.node
+    assert isinstance(node, ast.AlterTableStmt)
     for table, display, cmd in existing_table_commands(
-        stmt.node, state, AlterTableType.AT_ReplicaIdentity, AlterTableType.AT_DropConstraint
+        node, state, AlterTableType.AT_ReplicaIdentity, AlterTableType.AT_DropConstraint
     ):
         if cmd.subtype == AlterTableType.AT_DropConstraint:
-            if cmd.name and _is_primary_key(table, cmd.name, state):
+            if (
+                cmd.name
+                and _is_primary_key(table, cmd.name, state)
+                and not _primary_key_replaced(node, table, state)
+            ):
                 yield Hit(
                     {
                         "table": display,

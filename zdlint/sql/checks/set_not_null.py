@@ -11,7 +11,7 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
 from zdlint.findings import Hit
-from zdlint.sql.checks._alter import existing_table_commands
+from zdlint.sql.checks._alter import sized_table_commands
 from zdlint.sql.default_names import object_name
 from zdlint.sql.identifiers import quote_ident, quote_qualified
 from zdlint.sql.long_operations import CHECK_SKIPS_NOT_NULL_SCAN_FROM, set_not_null_scans
@@ -65,7 +65,7 @@ def _not_null_columns(cmd: ast.AlterTableCmd) -> list[str]:
 
 def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     assert isinstance(stmt.node, ast.AlterTableStmt)
-    for table, display, cmd in existing_table_commands(
+    for table, display, cmd in sized_table_commands(
         stmt.node, state, AlterTableType.AT_SetNotNull, AlterTableType.AT_AddConstraint
     ):
         columns = [cmd.name or ""] if cmd.subtype == AlterTableType.AT_SetNotNull else []

@@ -8,7 +8,7 @@ from pglast import ast
 from pglast.enums import AlterTableType
 
 from zdlint.findings import Hit
-from zdlint.sql.checks._alter import existing_table_commands
+from zdlint.sql.checks._alter import sized_table_commands
 from zdlint.sql.locking import is_vacuum_full
 from zdlint.sql.long_operations import is_stored_generated
 from zdlint.sql.names import qualified_name, relation_name
@@ -24,7 +24,7 @@ _STORAGE_CHANGES: dict[AlterTableType | None, str] = {
 
 
 def _existing(relations: list[ast.RangeVar], state: MigrationState) -> list[str]:
-    return [qualified_name(r) for r in relations if not state.is_new_table(relation_name(r))]
+    return [qualified_name(r) for r in relations if not state.is_empty(relation_name(r))]
 
 
 def vacuum_full(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
@@ -50,7 +50,7 @@ def cluster(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
 
 def storage_change(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     assert isinstance(stmt.node, ast.AlterTableStmt)
-    for _table, display, cmd in existing_table_commands(
+    for _table, display, cmd in sized_table_commands(
         stmt.node, state, *(t for t in _STORAGE_CHANGES if t is not None)
     ):
         yield Hit({"table": display, "change": _STORAGE_CHANGES[cmd.subtype]}, part=cmd)
@@ -58,9 +58,7 @@ def storage_change(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
 
 def stored_generated_column(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     assert isinstance(stmt.node, ast.AlterTableStmt)
-    for _table, display, cmd in existing_table_commands(
-        stmt.node, state, AlterTableType.AT_AddColumn
-    ):
+    for _table, display, cmd in sized_table_commands(stmt.node, state, AlterTableType.AT_AddColumn):
         column = cmd.def_
         if isinstance(column, ast.ColumnDef) and is_stored_generated(column):
             yield Hit(
