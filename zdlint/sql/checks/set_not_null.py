@@ -12,6 +12,7 @@ from pglast.enums import AlterTableType, ConstrType
 
 from zdlint.findings import Hit
 from zdlint.sql.checks._alter import sized_table_commands
+from zdlint.sql.identifiers import quote_ident
 from zdlint.sql.long_operations import CHECK_SKIPS_NOT_NULL_SCAN_FROM, set_not_null_scans
 from zdlint.sql.names import strings
 from zdlint.sql.parse import Statement
@@ -21,7 +22,7 @@ from zdlint.sql.state import MigrationState
 CHECK_SKIPS_SCAN_FROM = CHECK_SKIPS_NOT_NULL_SCAN_FROM
 
 
-def _hit(display: str, column: str, pg_version: int, cmd: ast.AlterTableCmd) -> Hit:
+def _hit(display: str, columns: list[str], pg_version: int, cmd: ast.AlterTableCmd) -> Hit:
     if pg_version < CHECK_SKIPS_SCAN_FROM:
         note = (
             f"; before PostgreSQL {CHECK_SKIPS_SCAN_FROM} it scans even when a validated "
@@ -34,7 +35,24 @@ def _hit(display: str, column: str, pg_version: int, cmd: ast.AlterTableCmd) -> 
     else:
         note = ""
         then = f", then SET NOT NULL (no scan from PostgreSQL {CHECK_SKIPS_SCAN_FROM})"
-    return Hit({"table": display, "column": column, "note": note, "then": then}, part=cmd)
+    named = [f"`{display}.{column}`" for column in columns]
+    checks = [f"CHECK ({quote_ident(column)} IS NOT NULL) NOT VALID" for column in columns]
+    return Hit(
+        {
+            "table": display,
+            "columns": _listed(named),
+            "checks": _listed(checks),
+            "them": "it" if len(columns) == 1 else "them",
+            "note": note,
+            "then": then,
+        },
+        part=cmd,
+    )
+
+
+def _listed(items: list[str]) -> str:
+    """`a`, `a and b`, `a, b and c`."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _not_null_columns(cmd: ast.AlterTableCmd) -> list[str]:
@@ -50,7 +68,11 @@ def _not_null_columns(cmd: ast.AlterTableCmd) -> list[str]:
 
 
 def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
+    """One finding per statement: PostgreSQL verifies every column an ALTER TABLE makes
+    NOT NULL in one scan of the table."""
     assert isinstance(stmt.node, ast.AlterTableStmt)
+    scanned: list[str] = []
+    first: tuple[str, ast.AlterTableCmd] | None = None
     for table, display, cmd in sized_table_commands(
         stmt.node, state, AlterTableType.AT_SetNotNull, AlterTableType.AT_AddConstraint
     ):
@@ -60,7 +82,10 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
             if known is not None and known.not_null:
                 continue  # already NOT NULL: nothing to verify
             if set_not_null_scans(table, column, state):
-                yield _hit(display, column, state.pg_version, cmd)
+                scanned.append(column)
+                first = first or (display, cmd)
+    if first is not None:
+        yield _hit(first[0], scanned, state.pg_version, first[1])
 
 
 CHECKS = [("ZD101", [AlterTableType.AT_SetNotNull, AlterTableType.AT_AddConstraint], check)]
