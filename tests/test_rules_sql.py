@@ -130,3 +130,17 @@ def test_an_alter_table_meets_the_checks_of_its_subcommands_once_each_in_check_o
     assert {"ZD301", "ZD304"} <= set(rules("ALTER TABLE t ADD COLUMN a int, DROP COLUMN b"))
     owner = rules("ALTER TABLE t OWNER TO app")  # no subcommand check applies
     assert "ZD401" in owner and not {"ZD101", "ZD301", "ZD304"} & set(owner)
+
+
+def test_set_not_null_on_several_columns_of_one_statement_is_one_scan_and_one_finding():
+    sql = T + 'ALTER TABLE t ALTER COLUMN a SET NOT NULL, ALTER COLUMN "B" SET NOT NULL;\n'
+    (finding,) = [f for f in lint(sql) if f.code == "ZD101"]
+    assert "`t.a` and `t.B`" in finding.message
+    assert 'CHECK ("B" IS NOT NULL) NOT VALID' in (finding.help or "")
+    assert finding.help.startswith("Prove them first")
+    assert 'VALIDATE CONSTRAINT t_a_not_null, VALIDATE CONSTRAINT "t_B_not_null";`' in finding.help
+    separate = (
+        T
+        + "ALTER TABLE t ALTER COLUMN a SET NOT NULL;\nALTER TABLE t ALTER COLUMN b SET NOT NULL;\n"
+    )
+    assert codes(separate).count("ZD101") == 2  # two statements, two scans

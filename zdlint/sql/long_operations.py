@@ -221,5 +221,5 @@ def work_under_lock(node: ast.Node | None, state: MigrationState) -> str | None:
         return "a query"
     waits = state.lock_waits(node)
     if waits:
-        return f"a lock on `{waits[0]}`"
+        return f"a wait for the lock on `{waits[0]}`"
     return None
