@@ -139,3 +139,15 @@ def is_batched(
     if keys is None:  # the model has not seen the table created: guess keys by name
         return any(_is_key_name(column) for column in pinned)
     return any(key <= pinned for key in keys)
+
+
+def is_system_catalog(relation: ast.RangeVar | None, schema: SchemaModel) -> bool:
+    """`pg_index` and the like: pg_catalog is searched first, so an unqualified `pg_…`
+    name that no migration created is a catalog (a handful of rows about the schema, not
+    the application's data): changing it is no backfill."""
+    if relation is None:
+        return False
+    name = relation.relname or ""
+    if relation.schemaname is not None:
+        return relation.schemaname == "pg_catalog"
+    return name.startswith("pg_") and name not in schema.tables

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, ObjectType
 
-from zdlint.sql.batching import is_batched
+from zdlint.sql.batching import is_batched, is_system_catalog
 from zdlint.sql.locking import is_vacuum_full
 from zdlint.sql.names import last_name, qualified_name, relation_name, walk
 from zdlint.sql.type_changes import alter_type_rewrites
@@ -131,7 +131,7 @@ def _alter_table(node: ast.AlterTableStmt, state: MigrationState) -> list[LongOp
 def _data_change(node: ast.Node, state: MigrationState) -> list[LongOperation]:
     relation = getattr(node, "relation", None)
     table = relation_name(relation)
-    if state.is_new_table(table):
+    if state.is_new_table(table) or is_system_catalog(relation, state.schema):
         return []
     if isinstance(node, (ast.UpdateStmt, ast.DeleteStmt)):
         if state.is_empty(table) or is_batched(node, state.schema):

@@ -583,6 +583,11 @@ _RENAMED_OBJECTS = {
 def _rename(state: MigrationState, node: ast.RenameStmt) -> None:
     if node.renameType in _RENAMED_OBJECTS and node.newname:
         state.renamed_in_file.add(node.newname)
+    if node.renameType == ObjectType.OBJECT_COLUMN and node.subname and node.newname:
+        # a column this file added keeps being unknown to the running version
+        added = (relation_name(node.relation), node.subname)
+        if added in state.added_columns:
+            state.added_columns.add((added[0], node.newname))
     if node.renameType == ObjectType.OBJECT_TABLE and node.newname:
         old = relation_name(node.relation)
         if old in state.created_tables:

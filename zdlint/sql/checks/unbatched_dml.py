@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pglast import ast
 
 from zdlint.findings import Hit
-from zdlint.sql.batching import is_batched
+from zdlint.sql.batching import is_batched, is_system_catalog
 from zdlint.sql.names import last_name, qualified_name, relation_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.plpgsql import EmbeddedQuery, embedded_queries
@@ -25,23 +25,11 @@ def _unbatched(
         return None
     assert isinstance(node, (ast.UpdateStmt, ast.DeleteStmt))
     relation = node.relation
-    if state.is_new_table(relation_name(relation)) or _system_catalog(relation, state):
+    if state.is_new_table(relation_name(relation)) or is_system_catalog(relation, state.schema):
         return None
     if is_batched(node, state.schema, query):
         return None
     return qualified_name(relation)
-
-
-def _system_catalog(relation: ast.RangeVar | None, state: MigrationState) -> bool:
-    """`pg_index` and the like: pg_catalog is searched first, so an unqualified `pg_…`
-    name that no migration created is a catalog (a handful of rows about the schema, not
-    the application's data)."""
-    if relation is None:
-        return False
-    name = relation.relname or ""
-    if relation.schemaname is not None:
-        return relation.schemaname == "pg_catalog"
-    return name.startswith("pg_") and name not in state.schema.tables
 
 
 def _embedded(stmt: Statement, state: MigrationState, kind: type) -> Iterator[Hit]:
