@@ -113,7 +113,7 @@ def test_drop_index_on_a_table_already_locked_is_no_new_wait(tmp_path):
     assert "ZD409" not in folder_codes(tmp_path, {**history, "0002_x.sql": same}, "0002_x.sql")
 
 
-def test_drop_index_on_another_table_is_a_wait_named_by_its_table(tmp_path):
+def test_drop_index_on_another_table_is_a_second_table_held_named_by_its_table(tmp_path):
     files = {
         "0001_init.sql": "CREATE TABLE t (id int);\nCREATE TABLE u (a int);\n"
         "CREATE INDEX u_a ON u (a);\n",
@@ -121,8 +121,10 @@ def test_drop_index_on_another_table_is_a_wait_named_by_its_table(tmp_path):
     }
     folder_codes(tmp_path, files, "0002_x.sql")
     run = lint_paths([str(tmp_path / "0002_x.sql")], Settings(), load_catalogue())
-    [finding] = [f for f in run.reports[0].findings if f.code == "ZD409"]
-    assert finding.message.startswith("A wait for the lock on `u` runs while")
+    # DROP INDEX takes ACCESS EXCLUSIVE on `u` itself: a second table held, said by ZD408
+    [finding] = [f for f in run.reports[0].findings if f.code == "ZD408"]
+    assert finding.message.startswith("`u` is locked ACCESS EXCLUSIVE while")
+    assert "ZD409" not in [f.code for f in run.reports[0].findings]
 
 
 def test_drop_index_takes_access_exclusive_on_its_table_for_the_rest_of_the_transaction(
@@ -486,3 +488,20 @@ def test_a_table_replaced_after_commit_or_unknown_to_the_model_is_reported(tmp_p
     files = {**ACCOUNTS, "0002_x.sql": T + swap}  # autocommit: a moment without the table
     assert "ZD305" in folder_codes(tmp_path, files, "0002_x.sql")
     assert "ZD305" in codes(T + "BEGIN;\n" + swap + "COMMIT;\n")  # columns unknown
+
+
+def test_dropping_a_foreign_key_holds_its_referenced_table_for_the_rest_of_the_transaction(
+    tmp_path,
+):
+    history = {
+        "001_init.sql": "CREATE TABLE p (id int PRIMARY KEY);\n"
+        "CREATE TABLE c (id int PRIMARY KEY, p_id int CONSTRAINT c_p_fkey REFERENCES p);\n"
+        "CREATE INDEX p_extra ON p (id);\n"
+    }
+    target = (
+        "SET lock_timeout = '2s';\nBEGIN;\nALTER TABLE c DROP CONSTRAINT c_p_fkey;\n"
+        "DROP INDEX p_extra;\nCOMMIT;\n"
+    )
+    found = folder_codes(tmp_path, {**history, "002_change.sql": target}, "002_change.sql")
+    # the drop already holds ACCESS EXCLUSIVE on p (measured in pg_locks): no new wait
+    assert "ZD103" not in found

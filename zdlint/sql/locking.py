@@ -424,17 +424,18 @@ _LOCK_STMT_MODES = (
 )
 
 
-def access_exclusive_tables(node: ast.Node | None) -> list[str]:
+def access_exclusive_tables(node: ast.Node | None, schema: SchemaModel | None = None) -> list[str]:
     """Tables (views, materialized views) this statement locks in ACCESS EXCLUSIVE mode.
 
-    Sequences are left out, and so are locks taken through indexes: DROP INDEX and
-    REINDEX do not say which table they lock (REINDEX takes only SHARE on it).
+    Sequences are left out, and so are the locks on indexes themselves. With the schema
+    model, the tables a statement locks without naming them are in: a DROP INDEX's table,
+    a dropped foreign key's referenced table, the tables that reference a dropped table.
     """
     if isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_SEQUENCE:
         return []
     return [
         lock.table
-        for lock in statement_locks(node)
+        for lock in statement_locks(node, schema)
         if lock.mode == ACCESS_EXCLUSIVE and lock.index is None and lock.table
     ]
 

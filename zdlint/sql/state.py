@@ -32,7 +32,6 @@ from pglast.enums import (
 
 from zdlint.locks import covers, lock_mode, queues_traffic
 from zdlint.sql.locking import (
-    ACCESS_EXCLUSIVE,
     TableLock,
     access_exclusive_tables,
     statement_locks,
@@ -384,21 +383,9 @@ def _note_locks(state: MigrationState, node: ast.Node) -> None:
         held = state.ddl_locks.get(table)
         if held is None or lock_mode(held).strength < lock_mode(lock.mode).strength:
             state.ddl_locks[table] = lock.mode
-    for table in access_exclusive_tables(node) + _dropped_index_tables(state, node):
+    for table in access_exclusive_tables(node, state.schema):
         if not state.is_new_table(table):
             state.access_exclusive.add(table)
-
-
-def _dropped_index_tables(state: MigrationState, node: ast.Node) -> list[str]:
-    """DROP INDEX takes ACCESS EXCLUSIVE on the index's table, which the statement does
-    not name: the schema model does."""
-    if not isinstance(node, ast.DropStmt) or node.removeType != ObjectType.OBJECT_INDEX:
-        return []
-    return [
-        lock.table
-        for lock in statement_locks(node, state.schema)
-        if lock.index is not None and lock.table is not None and lock.mode == ACCESS_EXCLUSIVE
-    ]
 
 
 def _clear_transaction_facts(state: MigrationState) -> None:

@@ -43,7 +43,7 @@ def one_table_per_transaction(
     stmt: Statement, state: MigrationState, hit: Hit, options: FixOptions
 ) -> Plan | Unfixable:
     rule = "ZD408"
-    tables = set(access_exclusive_tables(stmt.node))
+    tables = set(access_exclusive_tables(stmt.node, state.schema))
     if len(tables) > 1:
         return Unfixable(
             rule, "the statement itself locks several tables; split it into one statement each"

@@ -29,7 +29,7 @@ def _listed(tables: set[str] | list[str]) -> str:
 def _new_access_exclusive(node: ast.Node | None, state: MigrationState) -> list[str]:
     """Existing tables this statement locks ACCESS EXCLUSIVE that the transaction did not."""
     tables = []
-    for table in access_exclusive_tables(node):
+    for table in access_exclusive_tables(node, state.schema):
         if not state.is_new_table(table) and table not in state.access_exclusive:
             tables.append(table)
     return list(dict.fromkeys(tables))
