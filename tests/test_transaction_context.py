@@ -505,3 +505,13 @@ def test_dropping_a_foreign_key_holds_its_referenced_table_for_the_rest_of_the_t
     found = folder_codes(tmp_path, {**history, "002_change.sql": target}, "002_change.sql")
     # the drop already holds ACCESS EXCLUSIVE on p (measured in pg_locks): no new wait
     assert "ZD103" not in found
+
+
+def test_a_not_null_column_added_without_a_value_proves_the_table_empty_in_its_transaction():
+    added = "ALTER TABLE t ADD COLUMN k int NOT NULL;\n"
+    fk = "ALTER TABLE t ADD CONSTRAINT t_k_fkey FOREIGN KEY (k) REFERENCES p (id);\n"
+    inside = codes(T + f"BEGIN;\nLOCK TABLE p IN SHARE ROW EXCLUSIVE MODE;\n{added}{fk}COMMIT;\n")
+    assert "ZD301" in inside  # the ADD COLUMN itself fails on a table with rows
+    assert "ZD105" not in inside  # if it succeeded, the table is empty: nothing to scan
+    # outside a transaction the running version may insert rows in between
+    assert "ZD105" in codes(T + added + fk)

@@ -31,6 +31,7 @@ from pglast.enums import (
 )
 
 from zdlint.locks import covers, lock_mode, queues_traffic
+from zdlint.sql.column_defs import not_null_without_value
 from zdlint.sql.locking import (
     TableLock,
     access_exclusive_tables,
@@ -152,7 +153,8 @@ class MigrationState:
 
     def is_empty(self, table: str) -> bool:
         """Nothing in `table` can make a scan, rewrite, index build or validation slow: it
-        is new, or was TRUNCATEd in the open transaction (which still holds its lock)."""
+        is new, or the open transaction (which still holds its lock) TRUNCATEd it or added
+        a NOT NULL column without a value to it, which succeeds only on an empty table."""
         return self.is_new_table(table) or (self.in_transaction and table in self.truncated)
 
     def lock_waits(self, node: ast.Node | None) -> list[str]:
@@ -626,6 +628,9 @@ def _alter_table(state: MigrationState, node: ast.AlterTableStmt) -> None:
             and table not in state.created_tables
         ):
             state.added_columns.add((table, cmd.def_.colname))
+            if state.in_transaction and not_null_without_value(cmd.def_):
+                # the statement fails unless the table is empty, and its lock keeps it so
+                state.truncated.add(table)
 
 
 def _truncate(state: MigrationState, node: ast.TruncateStmt) -> None:

@@ -9,6 +9,7 @@ from pglast.enums import AlterTableType, ConstrType
 
 from zdlint.findings import Hit
 from zdlint.sql.checks._alter import column_constraints, sized_table_commands
+from zdlint.sql.column_defs import SERIAL_TYPES
 from zdlint.sql.names import type_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
@@ -16,8 +17,6 @@ from zdlint.sql.volatility import volatile_calls
 
 # Before PostgreSQL 11 every non-NULL default rewrote the table.
 CONSTANT_DEFAULT_WITHOUT_REWRITE_FROM = 11
-
-SERIAL_TYPES = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
 
 
 def _reason(column: ast.ColumnDef, state: MigrationState) -> str | None:
