@@ -85,6 +85,7 @@ def lint_sql(
     state = new_state(options.pg_version, layout, options.max_lock_timeout_ms, schema)
     state.timezone_utc = options.timezone_utc
     state.file_nodes = [s.node for s in statements if s.node is not None]
+    state.file_statements = statements
     active = catalogue.active(options.enabled, options.pg_version)
     dispatch = _active_dispatch(active)
     findings: list[tuple[Finding, int]] = []

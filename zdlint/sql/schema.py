@@ -4,11 +4,14 @@ Replaying the earlier migrations of a folder (or a `pg_dump --schema-only` file)
 the rules what exists before a migration runs: column types (so ALTER COLUMN TYPE is
 judged against the real current type), NOT NULL columns and validated CHECK
 constraints, indexes (so a foreign key knows whether its columns are indexed),
-partitioned tables and enum types.
+partitioned tables and enum types, and what depends on what (foreign keys, the
+relations, functions and types a view names, the types columns, types and function
+signatures use) so a DROP can tell whether anything still needs the object.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +19,14 @@ from typing import Any
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, NullTestType, ObjectType
 
-from zdlint.sql.names import last_name, relation_name, strings, type_modifiers, type_name
+from zdlint.sql.names import (
+    last_name,
+    relation_name,
+    strings,
+    type_modifiers,
+    type_name,
+    walk,
+)
 
 # Type name aliases as pglast reports them (the parser already maps int -> int4 etc.).
 _ALIASES = {
@@ -80,6 +90,7 @@ class Constraint:
     validated: bool
     columns: tuple[str, ...] = ()
     not_null_column: str | None = None  # CHECK (col IS NOT NULL)
+    references: str | None = None  # the referenced table of a foreign key
 
 
 @dataclass
@@ -105,6 +116,9 @@ class Table:
     # PARTITION BY RANGE/LIST/HASH (col, …): the key's columns; empty when an expression
     # is part of the key (or the table is not partitioned).
     partition_key: tuple[str, ...] = ()
+    # Only ALTER TABLE statements named it: it existed before the replayed history, so
+    # what the model knows about it is partial.
+    inferred: bool = False
 
 
 @dataclass
@@ -114,6 +128,14 @@ class SchemaModel:
     tables: dict[str, Table] = field(default_factory=dict)
     indexes: dict[str, Index] = field(default_factory=dict)
     enums: dict[str, list[str]] = field(default_factory=dict)
+    # User types (enum, composite, domain, range) -> the types they are built from.
+    types: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Views and materialized views -> every name their query mentions (relations,
+    # functions, types): a superset of what PostgreSQL records as their dependencies.
+    views: dict[str, frozenset[str]] = field(default_factory=dict)
+    materialized: set[str] = field(default_factory=set)  # the materialized ones of `views`
+    # Functions and procedures -> the known user types their signature or body names.
+    functions: dict[str, frozenset[str]] = field(default_factory=dict)
 
     # --- questions -----------------------------------------------------------------
 
@@ -138,6 +160,49 @@ class SchemaModel:
         """An index (or PK/unique constraint) whose first columns are `columns`."""
         width = len(columns)
         return any(set(index.columns[:width]) == set(columns) for index in self.indexes_on(table))
+
+    def dependents(self, kind: ObjectType | None, name: str) -> list[str] | None:
+        """What the model knows to depend on a table, view or type (`kind` as DROP
+        names it); None when the model cannot tell: the object is not known from
+        replayed DDL, or it is a kind whose users the model does not track."""
+        if kind == ObjectType.OBJECT_TABLE:
+            table = self.tables.get(name)
+            if table is None or table.inferred:
+                return None
+            found = [
+                f"foreign key `{c.name}` of `{other.name}`"
+                for other in self.tables.values()
+                if other.name != name
+                for c in other.constraints.values()
+                if c.kind == "foreign" and c.references == name
+            ]
+            return found + self._users_of_relation(name)
+        if kind in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW):
+            if name not in self.views:
+                return None
+            return self._users_of_relation(name)
+        if kind in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN):
+            if name not in self.types:
+                return None
+            return self._users_of_type(name)
+        return None
+
+    def _users_of_relation(self, name: str) -> list[str]:
+        """Views that read a relation, and users of its row type."""
+        views = [f"view `{v}`" for v, names in self.views.items() if v != name and name in names]
+        return list(dict.fromkeys(views + self._users_of_type(name)))
+
+    def _users_of_type(self, name: str) -> list[str]:
+        columns = [
+            f"column `{table.name}.{column.name}`"
+            for table in self.tables.values()
+            for column in table.columns.values()
+            if column.type.name == name
+        ]
+        types = [f"type `{t}`" for t, parts in self.types.items() if name in parts]
+        views = [f"view `{v}`" for v, names in self.views.items() if name in names]
+        functions = [f"function `{f}`" for f, names in self.functions.items() if name in names]
+        return columns + types + views + functions
 
     # --- replay ----------------------------------------------------------------------
 
@@ -205,6 +270,7 @@ def _add_constraint(
         validated=not con.skip_validation,
         columns=columns,
         not_null_column=not_null_column(con.raw_expr) if kind == "check" else None,
+        references=relation_name(con.pktable) if kind == "foreign" else None,
     )
     if kind in ("unique", "primary", "exclusion"):
         index_name = con.indexname or name
@@ -264,12 +330,6 @@ def _create_table(model: SchemaModel, node: ast.CreateStmt) -> None:
             _add_constraint(model, table, element)
 
 
-def _create_table_as(model: SchemaModel, node: ast.CreateTableAsStmt) -> None:
-    if node.into is not None and node.objtype == ObjectType.OBJECT_TABLE:
-        name = relation_name(node.into.rel)
-        model.tables.setdefault(name, Table(name))
-
-
 def _index_columns(node: ast.IndexStmt) -> tuple[str, ...]:
     columns = []
     for param in node.indexParams or ():
@@ -287,21 +347,58 @@ def _create_index(model: SchemaModel, node: ast.IndexStmt) -> None:
     model.indexes[name] = Index(name, table, _index_columns(node), bool(node.unique))
 
 
+_ROUTINES = (ObjectType.OBJECT_FUNCTION, ObjectType.OBJECT_PROCEDURE, ObjectType.OBJECT_ROUTINE)
+
+
+def dropped_name(obj: object) -> str:
+    """The bare name of one object of a DROP: a relation, type or routine."""
+    if isinstance(obj, ast.TypeName):
+        return last_name(obj.names)
+    if isinstance(obj, ast.ObjectWithArgs):
+        return last_name(obj.objname)
+    if isinstance(obj, tuple):
+        return last_name(obj)
+    return ""
+
+
 def _drop(model: SchemaModel, node: ast.DropStmt) -> None:
     for obj in node.objects or ():
-        name = last_name(obj) if isinstance(obj, tuple) else ""
+        name = dropped_name(obj)
         if node.removeType == ObjectType.OBJECT_TABLE:
             model.tables.pop(name, None)
             for index in [i for i in model.indexes.values() if i.table == name]:
                 model.indexes.pop(index.name, None)
         elif node.removeType == ObjectType.OBJECT_INDEX:
             model.indexes.pop(name, None)
-        elif node.removeType == ObjectType.OBJECT_TYPE:
+        elif node.removeType in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN):
             model.enums.pop(name, None)
+            model.types.pop(name, None)
+        elif node.removeType in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW):
+            model.views.pop(name, None)
+            model.materialized.discard(name)
+        elif node.removeType in _ROUTINES:
+            model.functions.pop(name.lower(), None)
 
 
 def _rename(model: SchemaModel, node: ast.RenameStmt) -> None:
-    if node.relation is None or not node.newname:
+    if not node.newname:
+        return
+    if node.renameType in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN):
+        old_type = last_name(node.object) if isinstance(node.object, tuple) else ""
+        _move(model.types, old_type, node.newname)
+        _move(model.enums, old_type, node.newname)
+        return
+    if node.renameType in _ROUTINES and isinstance(node.object, ast.ObjectWithArgs):
+        _move(model.functions, last_name(node.object.objname).lower(), node.newname.lower())
+        return
+    if node.relation is None:
+        return
+    if node.renameType in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW):
+        old_view = relation_name(node.relation)
+        _move(model.views, old_view, node.newname)
+        if old_view in model.materialized:
+            model.materialized.remove(old_view)
+            model.materialized.add(node.newname)
         return
     old = relation_name(node.relation)
     if node.renameType == ObjectType.OBJECT_TABLE and old in model.tables:
@@ -329,6 +426,11 @@ def _rename(model: SchemaModel, node: ast.RenameStmt) -> None:
         model.indexes[node.newname] = index
 
 
+def _move(entries: dict[str, Any], old: str, new: str) -> None:
+    if old in entries:
+        entries[new] = entries.pop(old)
+
+
 def _renamed(names: tuple[str, ...], old: str | None, new: str) -> tuple[str, ...]:
     return tuple(new if name == old else name for name in names)
 
@@ -339,7 +441,7 @@ def _alter_table(model: SchemaModel, node: ast.AlterTableStmt) -> None:
         return
     table = model.tables.get(name)
     if table is None:
-        table = model.tables[name] = Table(name)
+        table = model.tables[name] = Table(name, inferred=True)
     for cmd in node.cmds or ():
         subtype = cmd.subtype
         if subtype == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
@@ -381,7 +483,79 @@ def _alter_table(model: SchemaModel, node: ast.AlterTableStmt) -> None:
 
 
 def _create_enum(model: SchemaModel, node: ast.CreateEnumStmt) -> None:
-    model.enums[last_name(node.typeName)] = strings(node.vals)
+    name = last_name(node.typeName)
+    model.enums[name] = strings(node.vals)
+    model.types[name] = frozenset()
+
+
+def _create_composite(model: SchemaModel, node: ast.CompositeTypeStmt) -> None:
+    parts = frozenset(
+        type_name(c.typeName) for c in node.coldeflist or () if isinstance(c, ast.ColumnDef)
+    )
+    model.types[relation_name(node.typevar)] = parts
+
+
+def _create_domain(model: SchemaModel, node: ast.CreateDomainStmt) -> None:
+    model.types[last_name(node.domainname)] = frozenset({type_name(node.typeName)})
+
+
+def _create_range(model: SchemaModel, node: ast.CreateRangeStmt) -> None:
+    parts = frozenset(
+        type_name(p.arg)
+        for p in node.params or ()
+        if isinstance(p, ast.DefElem) and isinstance(p.arg, ast.TypeName)
+    )
+    model.types[last_name(node.typeName)] = parts
+
+
+def _mentioned(node: object) -> frozenset[str]:
+    """Every relation, function and type name a query mentions."""
+    names: set[str] = set()
+    for item in walk(node):
+        if isinstance(item, ast.RangeVar):
+            names.add(relation_name(item))
+        elif isinstance(item, ast.FuncCall):
+            names.add(last_name(item.funcname))
+        elif isinstance(item, ast.TypeName):
+            names.add(type_name(item))
+    return frozenset(names)
+
+
+def _create_view(model: SchemaModel, node: ast.ViewStmt) -> None:
+    model.views[relation_name(node.view)] = _mentioned(node.query)
+
+
+def _create_table_as(model: SchemaModel, node: ast.CreateTableAsStmt) -> None:
+    if node.into is None:
+        return
+    name = relation_name(node.into.rel)
+    if node.objtype == ObjectType.OBJECT_MATVIEW:
+        model.views[name] = _mentioned(node.query)
+        model.materialized.add(name)
+    elif node.objtype == ObjectType.OBJECT_TABLE:
+        model.tables.setdefault(name, Table(name))
+
+
+_IDENTIFIER = re.compile(r'"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_$]*)')
+
+
+def _create_function(model: SchemaModel, node: ast.CreateFunctionStmt) -> None:
+    """A routine's user types: in its signature (PostgreSQL records those as
+    dependencies) or named in its body (which PostgreSQL does not track)."""
+    if not node.funcname:
+        return
+    names = {type_name(p.argType) for p in node.parameters or () if p.argType is not None}
+    names.add(type_name(node.returnType))
+    for option in node.options or ():
+        if (
+            isinstance(option, ast.DefElem)
+            and option.defname == "as"
+            and isinstance(option.arg, tuple)
+        ):
+            for body in strings(option.arg):
+                for quoted, bare in _IDENTIFIER.findall(body):
+                    names.add(quoted.replace('""', '"') if quoted else bare.lower())
+    model.functions[last_name(node.funcname).lower()] = frozenset(names & set(model.types))
 
 
 def _alter_enum(model: SchemaModel, node: ast.AlterEnumStmt) -> None:
@@ -403,4 +577,9 @@ _HANDLERS: dict[type, Callable[[SchemaModel, Any], None]] = {
     ast.AlterTableStmt: _alter_table,
     ast.CreateEnumStmt: _create_enum,
     ast.AlterEnumStmt: _alter_enum,
+    ast.CompositeTypeStmt: _create_composite,
+    ast.CreateDomainStmt: _create_domain,
+    ast.CreateRangeStmt: _create_range,
+    ast.ViewStmt: _create_view,
+    ast.CreateFunctionStmt: _create_function,
 }

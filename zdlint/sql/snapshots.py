@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the parser is imported only when a snapshot is read or writ
 
     from zdlint.sql.schema import SchemaModel, Table
 
-FORMAT = 1  # bump when the entry layout changes
+FORMAT = 2  # bump when the entry layout changes
 
 
 class SchemaSnapshots(JsonEntries):
@@ -58,6 +58,10 @@ def model_to_json(model: SchemaModel) -> dict[str, Any]:
             [i.name, i.table, list(i.columns), i.unique, i.valid] for i in model.indexes.values()
         ],
         "enums": {name: list(values) for name, values in model.enums.items()},
+        "types": {name: sorted(parts) for name, parts in model.types.items()},
+        "views": {name: sorted(names) for name, names in model.views.items()},
+        "functions": {name: sorted(names) for name, names in model.functions.items()},
+        "materialized": sorted(model.materialized),
     }
 
 
@@ -75,6 +79,11 @@ def model_from_json(data: dict[str, Any]) -> SchemaModel:
         )
     for name, values in data["enums"].items():
         model.enums[_text(name)] = list(_texts(values))
+    for field in ("types", "views", "functions"):
+        entries = getattr(model, field)
+        for name, names in data[field].items():
+            entries[_text(name)] = frozenset(_texts(names))
+    model.materialized = set(_texts(data["materialized"]))
     return model
 
 
@@ -93,10 +102,11 @@ def _table_to_json(table: Table) -> dict[str, Any]:
             for c in table.columns.values()
         ],
         "constraints": [
-            [c.name, c.kind, c.validated, list(c.columns), c.not_null_column]
+            [c.name, c.kind, c.validated, list(c.columns), c.not_null_column, c.references]
             for c in table.constraints.values()
         ],
         "partitioned": table.partitioned,
+        "inferred": table.inferred,
         "partition_of": table.partition_of,
         "partition_key": list(table.partition_key),
     }
@@ -110,17 +120,19 @@ def _table_from_json(item: dict[str, Any]) -> Table:
         partitioned=_flag(item["partitioned"]),
         partition_of=_optional_text(item["partition_of"]),
         partition_key=_texts(item["partition_key"]),
+        inferred=_flag(item["inferred"]),
     )
     for name, type_name, modifiers, array, not_null, default in item["columns"]:
         kind = ColumnType(_text(type_name), tuple(int(m) for m in modifiers), _flag(array))
         table.columns[_text(name)] = Column(_text(name), kind, _flag(not_null), _node(default))
-    for name, kind, validated, columns, not_null_column in item["constraints"]:
+    for name, kind, validated, columns, not_null_column, references in item["constraints"]:
         table.constraints[_text(name)] = Constraint(
             _text(name),
             _text(kind),
             _flag(validated),
             _texts(columns),
             _optional_text(not_null_column),
+            _optional_text(references),
         )
     return table
 

@@ -9,7 +9,7 @@ in the open transaction. Checks read the state; only `advance` changes it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +74,8 @@ class MigrationState:
     schema: SchemaModel = field(default_factory=SchemaModel)
     not_valid_in_transaction: set[tuple[str, str]] = field(default_factory=set)
     access_exclusive: set[str] = field(default_factory=set)
+    # Those of them that carry the application's traffic (see `traffic_tables`).
+    access_exclusive_traffic: set[str] = field(default_factory=set)
     # The strongest lock DDL took on each existing table in the open transaction.
     ddl_locks: dict[str, str] = field(default_factory=dict)
     # A statement did real work while the open transaction held ACCESS EXCLUSIVE.
@@ -92,6 +94,8 @@ class MigrationState:
     added_columns: set[tuple[str, str]] = field(default_factory=set)
     # Every parsed statement of the file, for the few questions about the whole file.
     file_nodes: list[ast.Node] = field(default_factory=list)
+    # The same with positions, to look ahead within the open transaction.
+    file_statements: list[Statement] = field(default_factory=list)
     _indexes_in_file: set[tuple[str, tuple[str, ...]]] | None = None
     # Text of the CREATE PROCEDURE/FUNCTION statements of this file, by routine name.
     routines: dict[str, str] = field(default_factory=dict)
@@ -150,6 +154,85 @@ class MigrationState:
     def holds_access_exclusive(self, table: str) -> bool:
         return self.in_transaction and table in self.access_exclusive
 
+    def carries_traffic(self, node: ast.Node | None, name: str) -> bool:
+        """Whether `name`, which `node` locks, is a relation the running application
+        reads and writes, so that taking its lock can wait behind that traffic: a table
+        or materialized view that stays in use. Not a plain view (it holds no rows, and
+        views are replaced together in one transaction, which must stay atomic), not an
+        index (its table is what traffic waits for), and not a relation dropped for good
+        (the running version must no longer use it: ZD305/ZD306 report it if it does);
+        a table or materialized view dropped and created again in this transaction is in
+        use."""
+        if isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_VIEW:
+            return False
+        if isinstance(node, ast.DropStmt) and node.removeType in _REPLACED_RELATIONS:
+            stmt = self._statement_of(node)
+            kind = _REPLACED_RELATIONS[node.removeType]
+            return stmt is not None and bool(self.created_again(stmt, kind, [name]))
+        if isinstance(node, ast.RenameStmt) and node.renameType in _NOT_TRAFFIC:
+            return False
+        if isinstance(node, ast.AlterTableStmt) and node.objtype in _NOT_TRAFFIC:
+            return False
+        return name not in self.schema.views or name in self.schema.materialized
+
+    def _statement_of(self, node: ast.Node) -> Statement | None:
+        return next((s for s in self.file_statements if s.node is node), None)
+
+    def later_in_transaction(self, stmt: Statement) -> Iterator[ast.Node]:
+        """The statements after `stmt` that run in the same transaction, up to its
+        COMMIT or ROLLBACK or the end of the migration tool's region; nothing when no
+        transaction is open (each statement then commits on its own)."""
+        if not self.in_transaction:
+            return
+        for later in self.file_statements[stmt.index + 1 :]:
+            if self.layout is not None and self.layout.region_at(later.start) is not self.region:
+                return
+            node = later.node
+            if isinstance(node, ast.TransactionStmt) and node.kind in _TRANSACTION_ENDS:
+                return
+            if node is not None:
+                yield node
+
+    def created_again(self, stmt: Statement, kind: str, names: list[str]) -> set[str]:
+        """Which of `names` (bare) the rest of the open transaction creates again as a
+        `kind` (see `created_names`): the running version sees the old object and the
+        new one swap atomically at COMMIT, and never a moment without either."""
+        wanted = set(names)
+        found: set[str] = set()
+        for node in self.later_in_transaction(stmt):
+            found |= {name for k, name in created_names(node) if k == kind and name in wanted}
+        return found
+
+    def missing_at_commit(
+        self, stmt: Statement, kind: ObjectType | None, names: list[str]
+    ) -> list[str]:
+        """Of the objects of `kind` that `stmt` drops or renames, those whose name the
+        rest of the open transaction does not create again as the same kind of object
+        (a replacement is atomic: the running version always finds the name)."""
+        created = _CREATED_KINDS.get(kind) if kind is not None else None
+        if created is None:
+            return names
+
+        def bare(name: str) -> str:
+            last = name.split(".")[-1]
+            return last.lower() if created == "routine" else last
+
+        again = self.created_again(stmt, created, [bare(n) for n in names])
+        return [n for n in names if bare(n) not in again]
+
+    def traffic_tables(self, node: ast.Node | None) -> list[str]:
+        """Relations that carry traffic (`carries_traffic`) which this statement newly
+        locks ACCESS EXCLUSIVE in the open transaction, leaving out relations created
+        earlier in the file."""
+        found = [
+            table
+            for table in access_exclusive_tables(node)
+            if not self.is_new_table(table)
+            and table not in self.access_exclusive
+            and self.carries_traffic(node, table)
+        ]
+        return list(dict.fromkeys(found))
+
     @property
     def transaction_origin(self) -> str:
         """Why a transaction is open, for messages."""
@@ -157,6 +240,58 @@ class MigrationState:
             return "an explicit BEGIN"
         tool = self.layout.tool if self.layout else "the migration tool"
         return f"the transaction {tool} wraps around the file"
+
+
+_TRANSACTION_ENDS = (
+    TransactionStmtKind.TRANS_STMT_COMMIT,
+    TransactionStmtKind.TRANS_STMT_ROLLBACK,
+    TransactionStmtKind.TRANS_STMT_PREPARE,
+)
+
+
+def created_names(node: ast.Node) -> set[tuple[str, str]]:
+    """(kind, bare name) of what a statement brings into existence under a name: a
+    `table` (CREATE TABLE [AS]), a `view` (CREATE [MATERIALIZED] VIEW, or a view renamed
+    to it), a `type` (CREATE TYPE/DOMAIN, or a type renamed to it) or a `routine`
+    (CREATE FUNCTION/PROCEDURE, or one renamed to it)."""
+    if isinstance(node, ast.CreateStmt):
+        return {("table", relation_name(node.relation))}
+    if isinstance(node, ast.CreateTableAsStmt) and node.into is not None:
+        made = "view" if node.objtype == ObjectType.OBJECT_MATVIEW else "table"
+        return {(made, relation_name(node.into.rel))}
+    if isinstance(node, ast.ViewStmt):
+        return {("view", relation_name(node.view))}
+    if isinstance(node, ast.CreateFunctionStmt) and node.funcname:
+        return {("routine", last_name(node.funcname).lower())}
+    if isinstance(node, (ast.CreateEnumStmt, ast.CreateRangeStmt)):
+        return {("type", last_name(node.typeName))}
+    if isinstance(node, ast.CreateDomainStmt):
+        return {("type", last_name(node.domainname))}
+    if isinstance(node, ast.CompositeTypeStmt):
+        return {("type", relation_name(node.typevar))}
+    if isinstance(node, ast.RenameStmt) and node.newname and node.renameType is not None:
+        kind = _CREATED_KINDS.get(node.renameType)
+        if kind is not None and kind != "table":
+            return {(kind, node.newname.lower() if kind == "routine" else node.newname)}
+    return set()
+
+
+# Relations named in a RENAME or ALTER that hold no rows of their own.
+_NOT_TRAFFIC = (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_INDEX)
+# Dropped relations that hold rows, and the kind of name that replaces them.
+_REPLACED_RELATIONS = {ObjectType.OBJECT_TABLE: "table", ObjectType.OBJECT_MATVIEW: "view"}
+
+# The kind of name (see `created_names`) that each kind of object of a DROP or RENAME has.
+_CREATED_KINDS = {
+    ObjectType.OBJECT_TABLE: "table",
+    ObjectType.OBJECT_TYPE: "type",
+    ObjectType.OBJECT_DOMAIN: "type",
+    ObjectType.OBJECT_VIEW: "view",
+    ObjectType.OBJECT_MATVIEW: "view",
+    ObjectType.OBJECT_FUNCTION: "routine",
+    ObjectType.OBJECT_PROCEDURE: "routine",
+    ObjectType.OBJECT_ROUTINE: "routine",
+}
 
 
 def new_state(
@@ -195,6 +330,7 @@ def advance(state: MigrationState, stmt: Statement) -> None:
     if state.statement_timeout_ms is None and long_operations(node, state):
         state.long_operation_without_statement_timeout = True
     if state.in_transaction:
+        state.access_exclusive_traffic.update(state.traffic_tables(node))
         _note_locks(state, node)
     if isinstance(node, ast.CreateFunctionStmt) and node.funcname:
         state.routines[last_name(node.funcname).lower()] = stmt.text
@@ -226,6 +362,7 @@ def _note_locks(state: MigrationState, node: ast.Node) -> None:
 
 def _clear_transaction_facts(state: MigrationState) -> None:
     state.access_exclusive = set()
+    state.access_exclusive_traffic = set()
     state.not_valid_in_transaction = set()
     state.ddl_locks = {}
     state.worked_under_access_exclusive = False

@@ -1,6 +1,9 @@
 """ZD306 / ZD307 / ZD308: dropping or renaming types, functions and views, and CASCADE.
 
-Objects created earlier in this file are not in use by the running version.
+Objects created earlier in this file are not in use by the running version; objects the
+same transaction creates again under their name are replaced, not removed
+(`MigrationState.missing_at_commit`); the schema model says which types and which
+objects of a CASCADE nothing depends on (`SchemaModel.dependents`).
 """
 
 from __future__ import annotations
@@ -72,46 +75,27 @@ def _existing(node: ast.DropStmt, state: MigrationState) -> list[str]:
     return [n for n in names if n and not created_here(node.removeType, n, state)]
 
 
+_TYPES = (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN)
+
+
+def _unused(kind: ObjectType | None, name: str, state: MigrationState) -> bool:
+    """The schema model knows the object and that nothing depends on it."""
+    return state.schema.dependents(kind, name.split(".")[-1]) == []
+
+
 def drop_object(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     node = stmt.node
     assert isinstance(node, ast.DropStmt)
     kind = _KINDS.get(node.removeType)
     if kind is None:
         return
-    names = _existing(node, state)
-    if state.in_transaction:  # dropped and created again atomically: nobody sees a gap
-        recreated = _created_later(node, state)
-        names = [n for n in names if n.split(".")[-1] not in recreated]
+    names = state.missing_at_commit(stmt, node.removeType, _existing(node, state))
+    if node.removeType in _TYPES:
+        # A type no column, type, view or function uses any more cannot be named by
+        # the running version's rows or calls.
+        names = [n for n in names if not _unused(node.removeType, n, state)]
     if names:
         yield Hit({"kind": kind, "name": ", ".join(names)})
-
-
-def _created_later(node: ast.DropStmt, state: MigrationState) -> set[str]:
-    """Names of types, functions and views the file creates after this DROP."""
-    later = False
-    names: set[str] = set()
-    for other in state.file_nodes:
-        if other is node:
-            later = True
-        elif later:
-            names |= _created_names(other)
-    return names
-
-
-def _created_names(node: ast.Node) -> set[str]:
-    if isinstance(node, ast.ViewStmt):
-        return {node.view.relname} if node.view and node.view.relname else set()
-    if isinstance(node, ast.CreateTableAsStmt) and node.into is not None:
-        return {node.into.rel.relname} if node.into.rel and node.into.rel.relname else set()
-    if isinstance(node, ast.CreateFunctionStmt):
-        return {strings(node.funcname)[-1]} if node.funcname else set()
-    if isinstance(node, (ast.CreateEnumStmt, ast.CreateDomainStmt, ast.CompositeTypeStmt)):
-        names = getattr(node, "typeName", None) or getattr(node, "domainname", None)
-        if isinstance(names, tuple):
-            return {strings(names)[-1]} if strings(names) else set()
-        typevar = getattr(node, "typevar", None)
-        return {typevar.relname} if typevar is not None and typevar.relname else set()
-    return set()
 
 
 def rename_object(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
@@ -121,7 +105,9 @@ def rename_object(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     if kind is None:
         return
     name = object_name(node.relation if node.relation is not None else node.object)
-    if name and not created_here(node.renameType, name, state):
+    if not name or created_here(node.renameType, name, state):
+        return
+    if state.missing_at_commit(stmt, node.renameType, [name]):
         yield Hit({"kind": kind, "name": name, "new": node.newname or ""})
 
 
@@ -130,7 +116,9 @@ def drop_cascade(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     assert isinstance(node, ast.DropStmt)
     if node.behavior != DropBehavior.DROP_CASCADE:
         return
-    names = _existing(node, state)
+    # CASCADE drops nothing more when the model knows every user of the object and
+    # there is none; objects it does not track (functions, schemas…) keep the finding.
+    names = [n for n in _existing(node, state) if not _unused(node.removeType, n, state)]
     if names:
         kind = _CASCADE_KINDS.get(node.removeType, "object")
         yield Hit({"kind": kind, "name": ", ".join(names), "keyword": kind.upper()})

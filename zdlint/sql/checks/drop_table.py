@@ -1,4 +1,9 @@
-"""ZD305: dropping a table the running version may still use."""
+"""ZD305: dropping a table the running version may still use.
+
+A table the same transaction creates again under its name (CREATE TABLE [AS]) is
+replaced, not removed: the running version finds a table of that name before and
+after COMMIT.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
         return
     names = [".".join(strings(obj)) for obj in node.objects or ()]
     existing = [n for n in names if not state.is_new_table(n.split(".")[-1])]
+    existing = state.missing_at_commit(stmt, node.removeType, existing)
     if existing:
         yield Hit({"table": ", ".join(existing)})
 
