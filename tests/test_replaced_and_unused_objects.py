@@ -388,3 +388,67 @@ def test_a_lock_on_a_table_while_only_views_are_held_is_not_work_under_a_lock():
         "CREATE VIEW user_view AS SELECT 1 AS id;",
     )
     assert codes(sql) == []
+
+
+# --- an enum replaced by one with fewer labels (ZD306) -------------------------------------
+
+ORDER_STATUS = "CREATE TYPE order_status AS ENUM ('new', 'paid', 'refunded');\n"
+
+
+@pytest.mark.parametrize(
+    "swap",
+    [
+        [
+            "ALTER TYPE order_status RENAME TO order_status_old;",
+            "CREATE TYPE order_status AS ENUM ('new', 'paid');",
+            "DROP TYPE order_status_old;",
+        ],
+        [
+            "CREATE TYPE order_status_new AS ENUM ('new', 'paid');",
+            "ALTER TYPE order_status RENAME TO order_status_old;",
+            "ALTER TYPE order_status_new RENAME TO order_status;",
+            "DROP TYPE order_status_old;",
+        ],
+    ],
+)
+def test_an_enum_swapped_for_one_without_a_label_reports_the_lost_label(swap):
+    found = [
+        f
+        for f in lint(ORDER_STATUS + tx(*swap), "0002.sql")
+        if f.code == "ZD306"  # the type is created in the file only to give the model its labels
+    ]
+    (finding,) = found
+    assert finding.message.startswith(
+        "Replacing enum `order_status` with a type that lacks 'refunded'"
+    )
+    assert finding.span.line == len(swap) + 3  # the DROP of the old type
+    assert "'refunded'" in finding.help
+
+
+def test_an_enum_swapped_for_one_with_every_label_is_quiet():
+    swap = tx(
+        "ALTER TYPE order_status RENAME TO order_status_old;",
+        "CREATE TYPE order_status AS ENUM ('new', 'refunded', 'paid', 'disputed');",
+        "DROP TYPE order_status_old;",
+    )
+    assert codes(ORDER_STATUS + swap) == []
+
+
+def test_an_enum_swap_the_model_has_no_labels_for_reports_nothing_more():
+    swap = tx(
+        "ALTER TYPE order_status RENAME TO order_status_old;",
+        "CREATE TYPE order_status AS ENUM ('new');",
+        "DROP TYPE order_status_old;",
+    )
+    assert codes(swap) == []
+
+
+def test_many_lost_labels_are_summarised():
+    labels = ", ".join(f"'l{i}'" for i in range(8))
+    swap = tx(
+        "ALTER TYPE e RENAME TO e_old;",
+        "CREATE TYPE e AS ENUM ('keep');",
+        "DROP TYPE e_old;",
+    )
+    (finding,) = lint(f"CREATE TYPE e AS ENUM ('keep', {labels});\n" + swap)
+    assert "lacks 'l0', 'l1', 'l2', 'l3', 'l4' and 3 more" in finding.message

@@ -23,10 +23,6 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def quote_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def derived_name(*parts: str) -> str:
     """An identifier built from parts, cut to Postgres's 63-byte limit."""
     name = "_".join(p for p in parts if p)

@@ -85,3 +85,8 @@ def const_string(node: object) -> str | None:
         if isinstance(val, ast.Float):
             return val.fval
     return None
+
+
+def quote_literal(text: str) -> str:
+    """`text` as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"

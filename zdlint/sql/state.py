@@ -89,6 +89,8 @@ class MigrationState:
     # DROP of the new name (`ALTER TYPE s RENAME TO s_old; … DROP TYPE s_old`) is not
     # a second break.
     renamed_in_file: set[str] = field(default_factory=set)
+    # Types renamed in this file: new name -> the name it had before.
+    type_renamed_from: dict[str, str] = field(default_factory=dict)
     # (table, column) added to an existing table by this file: the running version of
     # the application does not know these columns, so it never writes them.
     added_columns: set[tuple[str, str]] = field(default_factory=set)
@@ -219,6 +221,17 @@ class MigrationState:
 
         again = self.created_again(stmt, created, [bare(n) for n in names])
         return [n for n in names if bare(n) not in again]
+
+    def enum_labels_lost(self, dropped: str) -> tuple[str, list[str]] | None:
+        """When `dropped` is an enum this file renamed away from a name that now belongs
+        to a new enum (the swap that replaces an enum type), that name and the labels of
+        the old type the new one lacks; None otherwise or when the model lacks either."""
+        original = self.type_renamed_from.get(dropped)
+        old = self.schema.enums.get(dropped)
+        new = self.schema.enums.get(original) if original else None
+        if original is None or old is None or new is None:
+            return None
+        return original, [label for label in old if label not in new]
 
     def traffic_tables(self, node: ast.Node | None) -> list[str]:
         """Relations that carry traffic (`carries_traffic`) which this statement newly
@@ -539,6 +552,9 @@ _RENAMED_OBJECTS = {
 def _rename(state: MigrationState, node: ast.RenameStmt) -> None:
     if node.renameType in _RENAMED_OBJECTS and node.newname:
         state.renamed_in_file.add(node.newname)
+    if node.renameType == ObjectType.OBJECT_TYPE and node.newname:
+        old = last_name(node.object) if isinstance(node.object, tuple) else ""
+        state.type_renamed_from[node.newname] = state.type_renamed_from.get(old, old)
     if node.renameType == ObjectType.OBJECT_TABLE and node.newname:
         if relation_name(node.relation) in state.created_tables:
             state.created_tables.add(node.newname)

@@ -14,7 +14,7 @@ from pglast import ast
 from pglast.enums import DropBehavior, ObjectType
 
 from zdlint.findings import Hit
-from zdlint.sql.names import qualified_name, strings
+from zdlint.sql.names import qualified_name, quote_literal, strings
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 
@@ -95,7 +95,37 @@ def drop_object(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
         # the running version's rows or calls.
         names = [n for n in names if not _unused(node.removeType, n, state)]
     if names:
-        yield Hit({"kind": kind, "name": ", ".join(names)})
+        yield Hit(
+            {
+                "action": f"Dropping {kind} `{', '.join(names)}`",
+                "uses": "uses it",
+                "target": f"the {kind}",
+            }
+        )
+    if node.removeType == ObjectType.OBJECT_TYPE:
+        yield from _enum_replaced_with_fewer_labels(node, state)
+
+
+_LABELS_SHOWN = 5
+
+
+def _enum_replaced_with_fewer_labels(node: ast.DropStmt, state: MigrationState) -> Iterator[Hit]:
+    """`ALTER TYPE s RENAME TO s_old; CREATE TYPE s AS ENUM (…); … DROP TYPE s_old`:
+    the name lives on, but labels the new enum lacks are gone with the old type."""
+    for obj in node.objects or ():
+        lost = state.enum_labels_lost(object_name(obj).split(".")[-1])
+        if lost is None or not lost[1]:
+            continue
+        shown = [quote_literal(label) for label in lost[1][:_LABELS_SHOWN]]
+        more = len(lost[1]) - len(shown)
+        labels = ", ".join(shown) + (f" and {more} more" if more else "")
+        yield Hit(
+            {
+                "action": f"Replacing enum `{lost[0]}` with a type that lacks {labels}",
+                "uses": "writes or compares those values",
+                "target": labels,
+            }
+        )
 
 
 def rename_object(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
