@@ -220,7 +220,9 @@ def test_the_dependency_facts_survive_a_snapshot_round_trip():
         "CREATE MATERIALIZED VIEW totals AS SELECT count(*) FROM orders;"
         "CREATE FUNCTION f(m mood) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;"
         "ALTER TABLE legacy ADD COLUMN a int;"
+        "CREATE TRIGGER t BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch();"
     )
+    assert model.routine_users == {"touch", "count"}
     assert model_from_json(model_to_json(model)) == model
 
 
@@ -288,11 +290,43 @@ def test_cascade_on_an_unused_type_is_quiet_and_on_a_used_one_reported(tmp_path)
     ]
 
 
-def test_cascade_on_objects_whose_users_the_model_does_not_track_is_reported(tmp_path):
-    earlier = "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n"
-    assert "ZD308" in history_codes(tmp_path, earlier, T + "DROP FUNCTION f() CASCADE;\n")
+def test_cascade_on_objects_the_model_does_not_know_or_track_is_reported():
+    assert "ZD308" in codes(T + "DROP FUNCTION unknown_function() CASCADE;\n")
     assert "ZD308" in codes(T + "DROP SCHEMA app CASCADE;\n")
     assert "ZD308" in codes(T + "DROP TABLE unknown_table CASCADE;\n")
+
+
+TOUCH = (
+    "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n"
+    "CREATE TABLE users (id int, updated_at timestamptz);\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("caller", "expected"),
+    [
+        ("", ["ZD306"]),  # only the application calls it: CASCADE drops nothing more
+        (
+            "CREATE TRIGGER t BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch();\n",
+            ["ZD306", "ZD308"],
+        ),
+        ("ALTER TABLE users ADD COLUMN stamp int DEFAULT touch();\n", ["ZD306", "ZD308"]),
+        ("CREATE INDEX users_touch ON users ((touch()));\n", ["ZD306", "ZD308"]),
+        ("CREATE VIEW touched AS SELECT touch();\n", ["ZD306", "ZD308"]),
+    ],
+)
+def test_cascade_on_a_function_drops_what_calls_it(tmp_path, caller, expected):
+    found = history_codes(tmp_path, TOUCH + caller, T + "DROP FUNCTION touch() CASCADE;\n")
+    assert sorted(found) == expected
+
+
+def test_a_function_once_called_by_a_dropped_trigger_still_counts_as_called(tmp_path):
+    """The model keeps every call it has seen: it may keep a finding, never lose one."""
+    earlier = TOUCH + (
+        "CREATE TRIGGER t BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch();\n"
+        "DROP TRIGGER t ON users;\n"
+    )
+    assert "ZD308" in history_codes(tmp_path, earlier, T + "DROP FUNCTION touch() CASCADE;\n")
 
 
 # --- DISABLE TRIGGER ALL undone before COMMIT (ZD504) -----------------------------------

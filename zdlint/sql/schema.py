@@ -136,6 +136,10 @@ class SchemaModel:
     materialized: set[str] = field(default_factory=set)  # the materialized ones of `views`
     # Functions and procedures -> the known user types their signature or body names.
     functions: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Routines that some object calls: triggers, defaults, constraints, index expressions,
+    # policies, views, operators, casts, aggregates. Kept when that object goes (the
+    # model does not track each use), so it can only say too much, never too little.
+    routine_users: set[str] = field(default_factory=set)
 
     # --- questions -----------------------------------------------------------------
 
@@ -185,6 +189,11 @@ class SchemaModel:
             if name not in self.types:
                 return None
             return self._users_of_type(name)
+        if kind in _ROUTINES:
+            routine = name.lower()
+            if routine not in self.functions:
+                return None
+            return ["an object that calls it"] if routine in self.routine_users else []
         return None
 
     def _users_of_relation(self, name: str) -> list[str]:
@@ -211,6 +220,8 @@ class SchemaModel:
         handler = _HANDLERS.get(type(node))
         if handler is not None:
             handler(self, node)
+        if node is not None and type(node) in _CALLERS:
+            self.routine_users |= _routines_called(node)
 
 
 def indexes_created(nodes: list[ast.Node]) -> set[tuple[str, tuple[str, ...]]]:
@@ -566,6 +577,42 @@ def _alter_enum(model: SchemaModel, node: ast.AlterEnumStmt) -> None:
             values.append(node.newVal)
     elif node.oldVal and node.newVal and name in model.enums:  # RENAME VALUE
         model.enums[name] = [node.newVal if v == node.oldVal else v for v in model.enums[name]]
+
+
+# Statements that create objects which call routines (PostgreSQL records the calls as
+# dependencies, so DROP FUNCTION … CASCADE drops those objects).
+_CALLERS = {
+    ast.CreateStmt,
+    ast.AlterTableStmt,
+    ast.IndexStmt,
+    ast.CreateTrigStmt,
+    ast.CreateEventTrigStmt,
+    ast.CreatePolicyStmt,
+    ast.AlterPolicyStmt,
+    ast.ViewStmt,
+    ast.CreateTableAsStmt,
+    ast.CreateDomainStmt,
+    ast.AlterDomainStmt,
+    ast.DefineStmt,
+    ast.CreateCastStmt,
+    ast.RuleStmt,
+    ast.CreateFunctionStmt,
+}
+
+
+def _routines_called(node: ast.Node) -> set[str]:
+    """Names (lower case) of the routines a statement's objects call or name."""
+    names: set[str] = set()
+    if isinstance(node, (ast.CreateTrigStmt, ast.CreateEventTrigStmt)):
+        names.add(last_name(node.funcname).lower())
+    for item in walk(node):
+        if isinstance(item, ast.FuncCall):
+            names.add(last_name(item.funcname).lower())
+        elif isinstance(item, ast.ObjectWithArgs):
+            names.add(last_name(item.objname).lower())
+        elif isinstance(item, ast.DefElem) and isinstance(item.arg, ast.TypeName):
+            names.add(type_name(item.arg).lower())  # CREATE OPERATOR/AGGREGATE: function = f
+    return names
 
 
 _HANDLERS: dict[type, Callable[[SchemaModel, Any], None]] = {

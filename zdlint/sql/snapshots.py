@@ -62,6 +62,7 @@ def model_to_json(model: SchemaModel) -> dict[str, Any]:
         "views": {name: sorted(names) for name, names in model.views.items()},
         "functions": {name: sorted(names) for name, names in model.functions.items()},
         "materialized": sorted(model.materialized),
+        "routine_users": sorted(model.routine_users),
     }
 
 
@@ -84,6 +85,7 @@ def model_from_json(data: dict[str, Any]) -> SchemaModel:
         for name, names in data[field].items():
             entries[_text(name)] = frozenset(_texts(names))
     model.materialized = set(_texts(data["materialized"]))
+    model.routine_users = set(_texts(data["routine_users"]))
     return model
 
 
