@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 import pytest
 from pglast.enums import ObjectType
 
@@ -486,3 +487,28 @@ def test_many_lost_labels_are_summarised():
     )
     (finding,) = lint(f"CREATE TYPE e AS ENUM ('keep', {labels});\n" + swap)
     assert "lacks 'l0', 'l1', 'l2', 'l3', 'l4' and 3 more" in finding.message
+
+
+def test_disable_trigger_blocks_every_other_writer_until_commit(pg_dsn):
+    """The fact ZD504's quiet case rests on, checked on a real server: DISABLE TRIGGER
+    takes SHARE ROW EXCLUSIVE, so no other session writes the table before COMMIT, and
+    ENABLE TRIGGER ALL in the same transaction leaves enforcement on for everyone."""
+    with psycopg.connect(pg_dsn, autocommit=True) as setup:
+        setup.execute("CREATE TABLE customers (id int PRIMARY KEY)")
+        setup.execute(
+            "CREATE TABLE orders (id int PRIMARY KEY, customer_id int REFERENCES customers)"
+        )
+    with psycopg.connect(pg_dsn) as migration, psycopg.connect(pg_dsn, autocommit=True) as other:
+        migration.execute("ALTER TABLE orders DISABLE TRIGGER ALL")
+        modes = migration.execute(
+            "SELECT mode FROM pg_locks WHERE pid = pg_backend_pid()"
+            " AND relation = 'orders'::regclass"
+        ).fetchall()
+        assert [mode for (mode,) in modes] == ["ShareRowExclusiveLock"]
+        other.execute("SET lock_timeout = '200ms'")
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            other.execute("INSERT INTO orders VALUES (1, 999)")
+        migration.execute("ALTER TABLE orders ENABLE TRIGGER ALL")
+        migration.commit()
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            other.execute("INSERT INTO orders VALUES (1, 999)")
