@@ -72,6 +72,18 @@ def test_a_commit_between_drop_and_create_opens_the_window_again():
     assert "ZD305" in codes(sql)
 
 
+@pytest.mark.parametrize(
+    "create",
+    [
+        "CREATE TEMP TABLE daily_totals (a int);",
+        "CREATE TEMPORARY TABLE daily_totals AS SELECT 1 AS a;",
+    ],
+)
+def test_a_temporary_table_of_the_same_name_replaces_nothing(create):
+    assert "ZD305" in codes(tx("DROP TABLE daily_totals;", create))
+    assert "ZD306" in codes(tx("DROP VIEW report;", "CREATE TEMP VIEW report AS SELECT 1 AS a;"))
+
+
 def test_a_table_replaced_by_a_view_of_the_same_name_is_still_a_dropped_table():
     sql = tx("DROP TABLE daily_totals;", "CREATE VIEW daily_totals AS SELECT 1 AS total;")
     assert "ZD305" in codes(sql)

@@ -263,16 +263,21 @@ _TRANSACTION_ENDS = (
 
 
 def created_names(node: ast.Node) -> set[tuple[str, str]]:
-    """(kind, bare name) of what a statement brings into existence under a name: a
-    `table` (CREATE TABLE [AS]), a `view` (CREATE [MATERIALIZED] VIEW, or a view renamed
-    to it), a `type` (CREATE TYPE/DOMAIN, or a type renamed to it) or a `routine`
-    (CREATE FUNCTION/PROCEDURE, or one renamed to it)."""
-    if isinstance(node, ast.CreateStmt):
+    """(kind, bare name) of what a statement brings into existence under a shared name
+    (TEMP relations are the session's own): a `table` (CREATE TABLE [AS]), a `view`
+    (CREATE [MATERIALIZED] VIEW, or a view renamed to it), a `type` (CREATE TYPE/DOMAIN,
+    or a type renamed to it) or a `routine` (CREATE FUNCTION/PROCEDURE, or one renamed
+    to it). A table renamed to the name is left out: copy-then-swap is its own hazard."""
+    if isinstance(node, ast.CreateStmt) and not _temporary(node.relation):
         return {("table", relation_name(node.relation))}
-    if isinstance(node, ast.CreateTableAsStmt) and node.into is not None:
+    if (
+        isinstance(node, ast.CreateTableAsStmt)
+        and node.into is not None
+        and not _temporary(node.into.rel)
+    ):
         made = "view" if node.objtype == ObjectType.OBJECT_MATVIEW else "table"
         return {(made, relation_name(node.into.rel))}
-    if isinstance(node, ast.ViewStmt):
+    if isinstance(node, ast.ViewStmt) and not _temporary(node.view):
         return {("view", relation_name(node.view))}
     if isinstance(node, ast.CreateFunctionStmt) and node.funcname:
         return {("routine", last_name(node.funcname).lower())}
@@ -287,6 +292,11 @@ def created_names(node: ast.Node) -> set[tuple[str, str]]:
         if kind is not None and kind != "table":
             return {(kind, node.newname.lower() if kind == "routine" else node.newname)}
     return set()
+
+
+def _temporary(relation: ast.RangeVar | None) -> bool:
+    """A TEMP relation lives in the migration's session only: it replaces nothing."""
+    return relation is not None and relation.relpersistence == "t"
 
 
 # Relations named in a RENAME or ALTER that hold no rows of their own.
