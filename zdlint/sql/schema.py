@@ -605,7 +605,7 @@ def _routines_called(node: ast.Node) -> set[str]:
     names: set[str] = set()
     if isinstance(node, (ast.CreateTrigStmt, ast.CreateEventTrigStmt)):
         names.add(last_name(node.funcname).lower())
-    for item in walk(node):
+    for item in walk(_expressions(node)):
         if isinstance(item, ast.FuncCall):
             names.add(last_name(item.funcname).lower())
         elif isinstance(item, ast.ObjectWithArgs):
@@ -613,6 +613,44 @@ def _routines_called(node: ast.Node) -> set[str]:
         elif isinstance(item, ast.DefElem) and isinstance(item.arg, ast.TypeName):
             names.add(type_name(item.arg).lower())  # CREATE OPERATOR/AGGREGATE: function = f
     return names
+
+
+def _expressions(node: ast.Node) -> object:
+    """The parts of a statement that can call routines: for the frequent table and
+    index DDL only their expressions (walking whole CREATE TABLE trees is slow)."""
+    if isinstance(node, ast.CreateStmt):
+        return (node.partspec, *_constraint_expressions(node.tableElts))
+    if isinstance(node, ast.AlterTableStmt):
+        return tuple(
+            cmd.def_
+            if cmd.subtype == AlterTableType.AT_ColumnDefault
+            else tuple(_constraint_expressions((cmd.def_,)))
+            for cmd in node.cmds or ()
+            if isinstance(cmd, ast.AlterTableCmd) and cmd.subtype in _CALLING_COMMANDS
+        )
+    if isinstance(node, ast.IndexStmt):
+        return (node.indexParams, node.whereClause)
+    return node
+
+
+_CALLING_COMMANDS = {
+    AlterTableType.AT_ColumnDefault,
+    AlterTableType.AT_AddColumn,
+    AlterTableType.AT_AddConstraint,
+}
+
+
+def _constraint_expressions(elements: tuple | None) -> list[object]:  # type: ignore[type-arg]
+    """DEFAULT, CHECK, GENERATED and EXCLUDE … WHERE expressions of table elements."""
+    found: list[object] = []
+    for element in elements or ():
+        constraints = (
+            element.constraints or () if isinstance(element, ast.ColumnDef) else (element,)
+        )
+        for con in constraints:
+            if isinstance(con, ast.Constraint):
+                found += [con.raw_expr, con.where_clause, con.exclusions]
+    return found
 
 
 _HANDLERS: dict[type, Callable[[SchemaModel, Any], None]] = {
