@@ -235,7 +235,7 @@ def test_the_dependency_facts_survive_a_snapshot_round_trip():
         "ALTER TABLE legacy ADD COLUMN a int;"
         "CREATE TRIGGER t BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch();"
     )
-    assert model.routine_users == {"touch", "count"}
+    assert model.routine_users == {"touch"}  # count() is in the view's own names
     assert model_from_json(model_to_json(model)) == model
 
 

@@ -136,8 +136,8 @@ class SchemaModel:
     materialized: set[str] = field(default_factory=set)  # the materialized ones of `views`
     # Functions and procedures -> the known user types their signature or body names.
     functions: dict[str, frozenset[str]] = field(default_factory=dict)
-    # Routines that some object calls: triggers, defaults, constraints, index expressions,
-    # policies, views, operators, casts, aggregates. Kept when that object goes (the
+    # Routines that some object other than a view calls: triggers, defaults, constraints,
+    # index expressions, policies, operators, casts, aggregates. Kept when that object goes (the
     # model does not track each use), so it can only say too much, never too little.
     routine_users: set[str] = field(default_factory=set)
 
@@ -193,7 +193,9 @@ class SchemaModel:
             routine = name.lower()
             if routine not in self.functions:
                 return None
-            return ["an object that calls it"] if routine in self.routine_users else []
+            if routine in self.routine_users:
+                return ["an object that calls it"]
+            return [f"view `{v}`" for v, names in self.views.items() if routine in names]
         return None
 
     def _users_of_relation(self, name: str) -> list[str]:
@@ -580,7 +582,8 @@ def _alter_enum(model: SchemaModel, node: ast.AlterEnumStmt) -> None:
 
 
 # Statements that create objects which call routines (PostgreSQL records the calls as
-# dependencies, so DROP FUNCTION … CASCADE drops those objects).
+# dependencies, so DROP FUNCTION … CASCADE drops those objects). Views keep their own
+# list of names (`SchemaModel.views`).
 _CALLERS = {
     ast.CreateStmt,
     ast.AlterTableStmt,
@@ -589,8 +592,6 @@ _CALLERS = {
     ast.CreateEventTrigStmt,
     ast.CreatePolicyStmt,
     ast.AlterPolicyStmt,
-    ast.ViewStmt,
-    ast.CreateTableAsStmt,
     ast.CreateDomainStmt,
     ast.AlterDomainStmt,
     ast.DefineStmt,
