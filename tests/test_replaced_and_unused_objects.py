@@ -524,3 +524,50 @@ def test_disable_trigger_blocks_every_other_writer_until_commit(pg_dsn):
         migration.commit()
         with pytest.raises(psycopg.errors.ForeignKeyViolation):
             other.execute("INSERT INTO orders VALUES (1, 999)")
+
+
+# --- an enum label renamed (ZD307) ---------------------------------------------------------
+
+
+def test_renaming_a_label_the_running_version_knows_is_reported(tmp_path):
+    earlier = "CREATE TYPE visibility AS ENUM ('Public', 'LocalOnly');\n"
+    sql = "ALTER TYPE visibility RENAME VALUE 'LocalOnly' TO 'LocalOnlyPrivate';\n"
+    target = tmp_path / "0002_target.sql"
+    assert history_codes(tmp_path, earlier, sql) == ["ZD307"]
+    run = lint_paths([str(target)], Settings(), load_catalogue())
+    (finding,) = run.reports[0].findings
+    assert finding.message.startswith(
+        "Renaming enum `visibility` label `'LocalOnly'` to `'LocalOnlyPrivate'` breaks"
+    )
+    assert "forward" not in finding.help and "{" not in finding.help
+
+
+def test_renaming_a_label_of_a_type_created_in_the_same_file_is_quiet():
+    earlier = "CREATE TYPE visibility AS ENUM ('Public', 'LocalOnly');\n"
+    sql = "ALTER TYPE visibility RENAME VALUE 'LocalOnly' TO 'LocalOnlyPrivate';\n"
+    assert codes(earlier + sql) == []
+
+
+def test_renaming_a_label_of_a_type_the_model_does_not_know_is_reported():
+    assert codes("ALTER TYPE visibility RENAME VALUE 'a' TO 'b';\n") == ["ZD307"]
+
+
+def test_renaming_a_label_this_file_added_is_quiet(tmp_path):
+    earlier = "CREATE TYPE visibility AS ENUM ('Public');\n"
+    sql = (
+        "ALTER TYPE visibility ADD VALUE 'Draft';\n"
+        "ALTER TYPE visibility RENAME VALUE 'Draft' TO 'Hidden';\n"
+    )
+    assert "ZD307" not in history_codes(tmp_path, earlier, sql)
+
+
+def test_renaming_a_label_of_a_replacement_type_that_the_old_type_had_is_reported(tmp_path):
+    """lemmy's swap: the new type copies the old labels, then renames one of them."""
+    earlier = "CREATE TYPE visibility AS ENUM ('Public', 'LocalOnly');\n"
+    sql = tx(
+        "ALTER TYPE visibility RENAME TO visibility__;",
+        "CREATE TYPE visibility AS ENUM ('Public', 'LocalOnly', 'Unlisted');",
+        "DROP TYPE visibility__;",
+        "ALTER TYPE visibility RENAME VALUE 'LocalOnly' TO 'LocalOnlyPrivate';",
+    )
+    assert history_codes(tmp_path, earlier, sql) == ["ZD307"]

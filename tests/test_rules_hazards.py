@@ -88,7 +88,7 @@ T = "SET lock_timeout = '3s';\n"
         ("ALTER VIEW v RENAME TO w;", ["ZD307"]),
         ("ALTER TYPE mood RENAME TO feeling;", ["ZD307"]),
         ("ALTER FUNCTION f(int) RENAME TO g;", ["ZD307"]),
-        ("ALTER TYPE mood RENAME VALUE 'a' TO 'b';", []),
+        ("ALTER TYPE mood RENAME VALUE 'a' TO 'b';", ["ZD307"]),  # the old label is gone
         ("CREATE VIEW v AS SELECT 1;\nALTER VIEW v RENAME TO w;", []),
         ("DROP TABLE t CASCADE;", ["ZD305", "ZD308"]),
         ("DROP SCHEMA s CASCADE;", ["ZD308"]),

@@ -89,6 +89,8 @@ class MigrationState:
     # DROP of the new name (`ALTER TYPE s RENAME TO s_old; … DROP TYPE s_old`) is not
     # a second break.
     renamed_in_file: set[str] = field(default_factory=set)
+    # The labels of each enum as the running version knows them (before this file).
+    enums_before_file: dict[str, list[str]] = field(default_factory=dict)
     # Types renamed in this file: new name -> the name it had before.
     type_renamed_from: dict[str, str] = field(default_factory=dict)
     # (table, column) added to an existing table by this file: the running version of
@@ -323,11 +325,13 @@ def new_state(
     max_lock_timeout_ms: float,
     schema: SchemaModel | None = None,
 ) -> MigrationState:
+    model = schema if schema is not None else SchemaModel()
     return MigrationState(
         pg_version=pg_version,
         layout=layout,
         max_lock_timeout_ms=max_lock_timeout_ms,
-        schema=schema if schema is not None else SchemaModel(),
+        schema=model,
+        enums_before_file={name: list(labels) for name, labels in model.enums.items()},
     )
 
 

@@ -14,7 +14,7 @@ from pglast import ast
 from pglast.enums import DropBehavior, ObjectType
 
 from zdlint.findings import Hit
-from zdlint.sql.names import qualified_name, quote_literal, strings
+from zdlint.sql.names import last_name, qualified_name, quote_literal, strings
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 
@@ -128,8 +128,14 @@ def _enum_replaced_with_fewer_labels(node: ast.DropStmt, state: MigrationState) 
         )
 
 
+_FORWARD = " (a view or wrapper function can forward to it)"
+
+
 def rename_object(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     node = stmt.node
+    if isinstance(node, ast.AlterEnumStmt):
+        yield from _rename_label(node, state)
+        return
     assert isinstance(node, ast.RenameStmt)
     kind = _KINDS.get(node.renameType)
     if kind is None:
@@ -138,7 +144,29 @@ def rename_object(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     if not name or created_here(node.renameType, name, state):
         return
     if state.missing_at_commit(stmt, node.renameType, [name]):
-        yield Hit({"kind": kind, "name": name, "new": node.newname or ""})
+        yield Hit({"kind": kind, "name": name, "new": node.newname or "", "forward": _FORWARD})
+
+
+def _rename_label(node: ast.AlterEnumStmt, state: MigrationState) -> Iterator[Hit]:
+    """`ALTER TYPE t RENAME VALUE 'a' TO 'b'`: the running version still writes 'a'.
+    Quiet only when the model shows the running version never knew the label (the type
+    or the label is new in this file)."""
+    if not node.oldVal or not node.newVal:
+        return
+    type_ = last_name(node.typeName)
+    known = state.enums_before_file.get(type_)
+    if known is not None and node.oldVal not in known:
+        return  # a label this file added
+    if known is None and type_ in state.created_types:
+        return  # a type this file created
+    yield Hit(
+        {
+            "kind": f"enum `{type_}` label",
+            "name": quote_literal(node.oldVal),
+            "new": quote_literal(node.newVal),
+            "forward": "",
+        }
+    )
 
 
 def drop_cascade(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
@@ -156,6 +184,6 @@ def drop_cascade(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
 
 CHECKS = [
     ("ZD306", [ast.DropStmt], drop_object),
-    ("ZD307", [ast.RenameStmt], rename_object),
+    ("ZD307", [ast.RenameStmt, ast.AlterEnumStmt], rename_object),
     ("ZD308", [ast.DropStmt], drop_cascade),
 ]
