@@ -17,6 +17,12 @@ def relation_name(rangevar: ast.RangeVar | None) -> str:
     return rangevar.relname or ""
 
 
+def is_temporary(rangevar: ast.RangeVar | None) -> bool:
+    """A TEMP relation: private to the session that creates it, so it replaces nothing
+    other sessions use."""
+    return rangevar is not None and rangevar.relpersistence == "t"
+
+
 def qualified_name(rangevar: ast.RangeVar | None) -> str:
     """`schema.table` when a schema is written, else `table`: for messages."""
     if rangevar is None:
@@ -111,3 +117,8 @@ def constraint_name(table: str, con: ast.Constraint, column: str = "") -> str:
         return derived_name(table, column, "check")
     columns = [strings(n.fields)[-1] for n in walk(con.raw_expr) if isinstance(n, ast.ColumnRef)]
     return derived_name(table, columns[0] if columns else "", "check")
+
+
+def quote_literal(text: str) -> str:
+    """`text` as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"

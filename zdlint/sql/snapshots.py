@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the parser is imported only when a snapshot is read or writ
 
     from zdlint.sql.schema import SchemaModel, Table
 
-FORMAT = 3  # bump when the entry layout changes
+FORMAT = 4  # bump when the entry layout changes
 
 
 class SchemaSnapshots(JsonEntries):
@@ -63,6 +63,11 @@ def model_to_json(model: SchemaModel) -> dict[str, Any]:
         "enums": {name: list(values) for name, values in model.enums.items()},
         "triggers": [[table, name, function] for (table, name), function in model.triggers.items()],
         "trigger_only_functions": sorted(model.trigger_only_functions),
+        "types": {name: sorted(parts) for name, parts in model.types.items()},
+        "views": {name: sorted(names) for name, names in model.views.items()},
+        "functions": {name: sorted(names) for name, names in model.functions.items()},
+        "materialized": sorted(model.materialized),
+        "routine_users": sorted(model.routine_users),
     }
 
 
@@ -83,6 +88,12 @@ def model_from_json(data: dict[str, Any]) -> SchemaModel:
     for table_name, name, function in data["triggers"]:
         model.triggers[(_text(table_name), _text(name))] = _text(function)
     model.trigger_only_functions = set(_texts(data["trigger_only_functions"]))
+    for field in ("types", "views", "functions"):
+        entries = getattr(model, field)
+        for name, names in data[field].items():
+            entries[_text(name)] = frozenset(_texts(names))
+    model.materialized = set(_texts(data["materialized"]))
+    model.routine_users = set(_texts(data["routine_users"]))
     return model
 
 
@@ -105,6 +116,7 @@ def _table_to_json(table: Table) -> dict[str, Any]:
             for c in table.constraints.values()
         ],
         "partitioned": table.partitioned,
+        "inferred": table.inferred,
         "partition_of": table.partition_of,
         "partition_key": list(table.partition_key),
         "temporary": table.temporary,
@@ -120,6 +132,7 @@ def _table_from_json(item: dict[str, Any]) -> Table:
         partition_of=_optional_text(item["partition_of"]),
         partition_key=_texts(item["partition_key"]),
         temporary=_flag(item["temporary"]),
+        inferred=_flag(item["inferred"]),
     )
     for name, type_name, modifiers, array, not_null, default in item["columns"]:
         kind = ColumnType(_text(type_name), tuple(int(m) for m in modifiers), _flag(array))
