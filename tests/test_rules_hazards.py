@@ -458,3 +458,13 @@ def test_attach_partition_locks_the_partition_not_the_parent_in_access_exclusive
     )
     found = codes(sql)
     assert "ZD408" not in found and "ZD409" not in found
+
+
+def test_a_new_table_waiting_for_its_parents_lock_under_a_held_access_exclusive_is_work():
+    sql = (
+        "SET lock_timeout = '2s';\nBEGIN;\nALTER TABLE a ADD COLUMN c int;\n"
+        "CREATE TABLE child (id int PRIMARY KEY, p int REFERENCES parent (id));\nCOMMIT;\n"
+    )
+    findings = [f for f in lint(sql) if f.code == "ZD409"]
+    assert len(findings) == 1 and findings[0].span.line == 4
+    assert "`parent`" in findings[0].message and "`a`" in findings[0].message

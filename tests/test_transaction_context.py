@@ -122,7 +122,7 @@ def test_drop_index_on_another_table_is_a_wait_named_by_its_table(tmp_path):
     folder_codes(tmp_path, files, "0002_x.sql")
     run = lint_paths([str(tmp_path / "0002_x.sql")], Settings(), load_catalogue())
     [finding] = [f for f in run.reports[0].findings if f.code == "ZD409"]
-    assert finding.message.startswith("A lock on `u` runs while")
+    assert finding.message.startswith("A wait for the lock on `u` runs while")
 
 
 def test_drop_index_takes_access_exclusive_on_its_table_for_the_rest_of_the_transaction(

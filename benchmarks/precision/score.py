@@ -35,7 +35,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -225,15 +225,39 @@ def judge(label: Label, message: str) -> str:
     return "true"
 
 
-def score(corpus: Path, details: bool) -> tuple[float, int]:
-    outcome_by_rule: dict[str, Counter[str]] = defaultdict(Counter)
-    lost: list[Label] = []
-    unlabelled: list[tuple[str, str, int, str, str]] = []
-    wrong: list[tuple[Label, str]] = []
-    false_left: list[Label] = []
-    missed_found = Counter[str]()
-    missed_left: list[Missed] = []
-    for folder in sorted(p for p in HERE.iterdir() if (p / "files.tsv").exists()):
+@dataclass
+class Outcome:
+    """What the labelled set says of zdlint's findings today."""
+
+    by_rule: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    lost: list[Label] = field(default_factory=list)
+    unlabelled: list[tuple[str, str, int, str, str]] = field(default_factory=list)
+    wrong: list[tuple[Label, str]] = field(default_factory=list)
+    false_left: list[Label] = field(default_factory=list)
+    missed_found: list[Missed] = field(default_factory=list)
+    missed_left: list[Missed] = field(default_factory=list)
+
+    @property
+    def totals(self) -> Counter[str]:
+        total = Counter[str]()
+        for counts in self.by_rule.values():
+            total.update(counts)
+        return total
+
+    @property
+    def judged(self) -> int:
+        t = self.totals
+        return t["true"] + t["false"] + t["wrong-message"]
+
+    @property
+    def precision(self) -> float:
+        return self.totals["true"] / self.judged if self.judged else 0.0
+
+
+def evaluate(corpus: Path, folders: list[Path] | None = None) -> Outcome:
+    """Run zdlint on every labelled project and hold each finding against its label."""
+    out = Outcome()
+    for folder in folders or project_folders():
         files, labels, missed = load_project(folder)
         by_file = project_findings(corpus, folder.name)
         for name in files:
@@ -244,21 +268,21 @@ def score(corpus: Path, details: bool) -> tuple[float, int]:
                 code, line = str(f["code"]), int(str(f["line"]))
                 index = _match(pending, used, code, line, spans)
                 if index is None:
-                    unlabelled.append((folder.name, name, line, code, str(f["message"])))
-                    outcome_by_rule[code]["unlabelled"] += 1
+                    out.unlabelled.append((folder.name, name, line, code, str(f["message"])))
+                    out.by_rule[code]["unlabelled"] += 1
                     continue
                 used.add(index)
                 label = pending[index]
                 result = judge(label, str(f["message"]))
-                outcome_by_rule[code][result] += 1
+                out.by_rule[code][result] += 1
                 if result == "wrong-message":
-                    wrong.append((label, str(f["message"])))
+                    out.wrong.append((label, str(f["message"])))
                 elif result == "false":
-                    false_left.append(label)
+                    out.false_left.append(label)
             for index, label in enumerate(pending):
                 if index not in used and label.verdict == "TRUE":
-                    lost.append(label)
-                    outcome_by_rule[label.code]["lost"] += 1
+                    out.lost.append(label)
+                    out.by_rule[label.code]["lost"] += 1
         for hazard in missed:
             spans = statement_lines(corpus / folder.name / hazard.file)
             where = statement_of(spans, hazard.line)
@@ -266,43 +290,41 @@ def score(corpus: Path, details: bool) -> tuple[float, int]:
                 str(f["code"]) in hazard.codes and statement_of(spans, int(str(f["line"]))) == where
                 for f in by_file.get(hazard.file, [])
             )
-            if hit:
-                missed_found[folder.name] += 1
-            else:
-                missed_left.append(hazard)
+            (out.missed_found if hit else out.missed_left).append(hazard)
+    return out
 
+
+def project_folders() -> list[Path]:
+    return sorted(p for p in HERE.iterdir() if (p / "files.tsv").exists())
+
+
+def report(out: Outcome, details: bool) -> None:
     print(f"{'rule':<7} {'true':>5} {'false':>5} {'wrong':>5} {'lost':>5} {'new':>5}  precision")
-    totals = Counter[str]()
-    for rule in sorted(outcome_by_rule):
-        c = outcome_by_rule[rule]
-        totals.update(c)
-        print(_row(rule, c))
+    for rule in sorted(out.by_rule):
+        print(_row(rule, out.by_rule[rule]))
+    totals = out.totals
     print(_row("all", totals))
-    judged = totals["true"] + totals["false"] + totals["wrong-message"]
-    precision = totals["true"] / judged if judged else 0.0
-    hazards = sum(missed_found.values()) + len(missed_left)
+    hazards = len(out.missed_found) + len(out.missed_left)
     print(
-        f"\nlabelled findings reported: {judged}; precision {precision:.1%} (goal {GOAL:.0%});"
-        f" labelled TRUE findings no longer reported: {totals['lost']};"
+        f"\nlabelled findings reported: {out.judged}; precision {out.precision:.1%}"
+        f" (goal {GOAL:.0%}); labelled TRUE findings no longer reported: {totals['lost']};"
         f" unlabelled findings in sampled files: {totals['unlabelled']}"
     )
-    print(f"missed hazards now found: {sum(missed_found.values())} of {hazards}")
-    if details:
-        for label, message in wrong:
-            print(f"WRONG  {label.project}/{label.file}:{label.line} {label.code}: {message}")
-            print(f"       expected lock {label.lock}, table {label.table}")
-        for label in false_left:
-            print(f"FALSE  {label.project}/{label.file}:{label.line} {label.code}: {label.reason}")
-        for label in lost:
-            print(f"LOST   {label.project}/{label.file}:{label.line} {label.code}: {label.reason}")
-        for project, name, line, code, message in unlabelled:
-            print(f"NEW    {project}/{name}:{line} {code}: {message}")
-        for hazard in missed_left:
-            print(
-                f"MISSED {hazard.project}/{hazard.file}:{hazard.line} {'|'.join(hazard.codes)}:"
-                f" {hazard.reason}"
-            )
-    return precision, totals["unlabelled"]
+    print(f"missed hazards now found: {len(out.missed_found)} of {hazards}")
+    if not details:
+        return
+    for label, message in out.wrong:
+        print(f"WRONG  {label.project}/{label.file}:{label.line} {label.code}: {message}")
+        print(f"       expected lock {label.lock}, table {label.table}")
+    for label in out.false_left:
+        print(f"FALSE  {label.project}/{label.file}:{label.line} {label.code}: {label.reason}")
+    for label in out.lost:
+        print(f"LOST   {label.project}/{label.file}:{label.line} {label.code}: {label.reason}")
+    for project, name, line, code, message in out.unlabelled:
+        print(f"NEW    {project}/{name}:{line} {code}: {message}")
+    for hazard in out.missed_left:
+        codes = "|".join(hazard.codes)
+        print(f"MISSED {hazard.project}/{hazard.file}:{hazard.line} {codes}: {hazard.reason}")
 
 
 def _row(rule: str, c: Counter[str]) -> str:
@@ -322,8 +344,9 @@ def main() -> None:
     args = parser.parse_args()
     if not args.corpus.is_dir():
         raise SystemExit(f"no corpus at {args.corpus} (give --corpus)")
-    precision, unlabelled = score(args.corpus, args.details)
-    if args.strict and (precision < GOAL or unlabelled):
+    out = evaluate(args.corpus)
+    report(out, args.details)
+    if args.strict and (out.precision < GOAL or out.unlabelled):
         sys.exit(1)
 
 

@@ -224,5 +224,5 @@ def work_under_lock(node: ast.Node | None, state: MigrationState) -> str | None:
         return "a query"
     waits = [t for t in state.lock_waits(node) if state.carries_traffic(node, t)]
     if waits and state.access_exclusive_traffic:
-        return f"a lock on `{waits[0]}`"
+        return f"a wait for the lock on `{waits[0]}`"
     return None

@@ -110,6 +110,9 @@ _WORK = [
     *_DDL,
     ast.IndexStmt,
     ast.ReindexStmt,
+    # CREATE TABLE … REFERENCES waits for its parent's lock; CREATE TABLE AS runs a query
+    ast.CreateStmt,
+    ast.CreateTableAsStmt,
     ast.CreateTrigStmt,
     ast.AlterDomainStmt,
     ast.SelectStmt,
