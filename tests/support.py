@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -29,3 +30,17 @@ def lint(
 
 def codes(source: str | bytes, path: str | Path = "migration.sql", **settings: Any) -> list[str]:
     return [f.code for f in lint(source, path, **settings)]
+
+
+def lint_after(history: str, source: str, **settings: Any) -> list[Finding]:
+    """Findings for `source` checked after `history`, an earlier migration of its folder
+    (so the schema model knows what `history` created, as an existing schema)."""
+    from zdlint.catalogue import load_catalogue as catalogue
+    from zdlint.lint import lint_paths
+
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "1_history.sql").write_text(history, encoding="utf-8")
+        target = Path(folder) / "2_change.sql"
+        target.write_text(source, encoding="utf-8")
+        run = lint_paths([str(target)], Settings(**settings), catalogue())
+        return list(run.reports[0].findings)

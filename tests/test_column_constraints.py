@@ -19,8 +19,9 @@ def test_unique_on_a_new_column_builds_its_index_under_access_exclusive():
     assert finding.code == "ZD106"
     assert "UNIQUE `t_c_key`" in finding.message and "ACCESS EXCLUSIVE" in finding.message
     assert finding.help == (
-        "Add `c` without UNIQUE, then CREATE UNIQUE INDEX CONCURRENTLY, "
-        "then ADD CONSTRAINT t_c_key UNIQUE USING INDEX"
+        "Add the column c without UNIQUE, then build the index with "
+        "`CREATE UNIQUE INDEX CONCURRENTLY t_c_key ON t (c);` outside a transaction, "
+        "then `ALTER TABLE t ADD CONSTRAINT t_c_key UNIQUE USING INDEX t_c_key;`"
     )
 
 
@@ -29,15 +30,16 @@ def test_primary_key_on_a_new_column_says_to_fill_it_first():
     finding, not_null = lint(T + "ALTER TABLE t ADD COLUMN k bigint CONSTRAINT t_k PRIMARY KEY;\n")
     assert (finding.code, not_null.code) == ("ZD106", "ZD301")
     assert "PRIMARY KEY `t_k`" in finding.message
-    assert finding.help.startswith("Add `k` without PRIMARY KEY and fill it, then ")
+    assert finding.help.startswith("Add the column k without PRIMARY KEY and fill it, then ")
 
 
 def test_check_on_a_new_column_scans_every_row():
     (finding,) = lint(T + "ALTER TABLE t ADD COLUMN c int CHECK (c > 0);\n")
     assert finding.code == "ZD104" and "`t_c_check`" in finding.message
     assert finding.help == (
-        "Add `c` without the CHECK, then ADD CONSTRAINT t_c_check CHECK (c > 0) NOT VALID, "
-        "then VALIDATE CONSTRAINT t_c_check in a separate transaction"
+        "Add the column c without the CHECK, then the CHECK NOT VALID with "
+        "`ALTER TABLE t ADD CONSTRAINT t_c_check CHECK (c > 0) NOT VALID;`, "
+        "then run `ALTER TABLE t VALIDATE CONSTRAINT t_c_check;` in a separate transaction"
     )
 
 

@@ -140,6 +140,7 @@ def test_messages_and_help_name_templated_tables_and_columns_as_written():
     assert [f.code for f in found] == ["ZD101", "ZD102"]
     assert "`{{ .Table }}.@col@`" in found[0].message
     assert "CHECK (@col@ IS NOT NULL)" in found[0].help
+    assert "ADD CONSTRAINT {{ .Table }}_@col@_not_null CHECK" in found[0].help  # a derived name
     assert "`$%SCHEMA%$.{{ .Table }}`" in found[1].message
     for finding in found:
         assert not re.search(r"\bz[0-9a-z_]{2,}\b", finding.message + finding.help)

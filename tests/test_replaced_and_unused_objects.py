@@ -227,7 +227,7 @@ def test_drop_and_rename_of_types_views_and_functions_update_the_model():
     assert model.enums == {"mood_old": ["ok", "sad"]}
     assert set(model.types) == {"mood_old"}
     assert set(model.views) == {"w"}
-    assert model.functions == {}
+    assert model.routine_types == {} and model.functions == {}
 
 
 def test_the_dependency_facts_survive_a_snapshot_round_trip():

@@ -147,6 +147,8 @@ def test_bad_example_that_the_rule_says_postgres_rejects_does_fail(
     major = pg_server.version // 10000
     if not rule.applies_to(major):
         pytest.skip(f"{rule.code} does not apply to PostgreSQL {major}")
+    if example.pg_version is not None and example.pg_version != major:
+        pytest.skip(f"the example is for PostgreSQL {example.pg_version}, the server is {major}")
     path = Path(example.path) if example.path else None
     result = run_trace(
         pg_server,

@@ -137,9 +137,22 @@ def test_set_not_null_on_several_columns_of_one_statement_is_one_scan_and_one_fi
     (finding,) = [f for f in lint(sql) if f.code == "ZD101"]
     assert "`t.a` and `t.B`" in finding.message
     assert 'CHECK ("B" IS NOT NULL) NOT VALID' in (finding.help or "")
-    assert "VALIDATE them" in (finding.help or "")
+    assert finding.help.startswith("Prove them first")
+    assert 'VALIDATE CONSTRAINT t_a_not_null, VALIDATE CONSTRAINT "t_B_not_null";`' in finding.help
     separate = (
         T
         + "ALTER TABLE t ALTER COLUMN a SET NOT NULL;\nALTER TABLE t ALTER COLUMN b SET NOT NULL;\n"
     )
     assert codes(separate).count("ZD101") == 2  # two statements, two scans
+
+
+def test_renaming_or_dropping_a_column_this_file_added_breaks_nothing_running():
+    added = T + "ALTER TABLE t ADD COLUMN tmp int;\n"
+    assert "ZD302" not in codes(added + "ALTER TABLE t RENAME COLUMN tmp TO final;\n")
+    renamed_then_dropped = (
+        "ALTER TABLE t RENAME COLUMN tmp TO final;\nALTER TABLE t DROP COLUMN final;\n"
+    )
+    assert not {"ZD302", "ZD304"} & set(codes(added + renamed_then_dropped))
+    # a column that was there before this file is known to the running version
+    assert "ZD302" in codes(T + "ALTER TABLE t RENAME COLUMN old TO final;\n")
+    assert "ZD304" in codes(T + "ALTER TABLE t DROP COLUMN old;\n")

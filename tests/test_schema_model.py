@@ -62,11 +62,11 @@ def test_replay_knows_columns_types_constraints_indexes_partitions_and_enums():
     ],
 )
 def test_type_changes_that_rewrite(old, new, expected):
-    assert rewrites(ColumnType(*old), ColumnType(*new), timezone_utc=True) is expected
+    assert rewrites(ColumnType(*old), ColumnType(*new), relabels_timestamps=True) is expected
 
 
 def test_timestamp_to_timestamptz_rewrites_unless_the_timezone_is_utc():
-    assert rewrites(ColumnType("timestamp"), ColumnType("timestamptz"), timezone_utc=False)
+    assert rewrites(ColumnType("timestamp"), ColumnType("timestamptz"), relabels_timestamps=False)
 
 
 def write(folder: Path, name: str, text: str) -> Path:

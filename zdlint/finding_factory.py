@@ -10,6 +10,20 @@ from zdlint.locks import lock_mode
 from zdlint.source import SourceText
 
 
+class _Fact(str):
+    """A fact of a finding. `{table}` shows it as written; `{table:sql}` as SQL, each
+    dotted part of the name quoted where PostgreSQL would not read it back unchanged."""
+
+    __slots__ = ()
+
+    def __format__(self, spec: str) -> str:
+        if spec == "sql":
+            from zdlint.sql.identifiers import quote_qualified
+
+            return quote_qualified(self)
+        return str.__format__(self, spec)
+
+
 def make_finding(
     rule: Rule,
     path: str,
@@ -22,7 +36,9 @@ def make_finding(
     """Format a rule's message with a hit's facts and the lock it takes; `restore` spells
     the names a template placeholder stood in for as the file does."""
     lock = hit.lock or rule.claim.lock
-    fields: dict[str, object] = dict(hit.fields)
+    fields: dict[str, object] = {
+        key: _Fact(value) if isinstance(value, str) else value for key, value in hit.fields.items()
+    }
     if lock:
         mode = lock_mode(lock)
         fields.setdefault("lock", mode.sql_name)

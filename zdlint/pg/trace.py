@@ -30,6 +30,7 @@ from zdlint.pg.seed import SeedReport, seed_tables
 from zdlint.pg.server import PgServer
 from zdlint.pg.side_effects import refuse_side_effects
 from zdlint.source import SourceText
+from zdlint.sql.locking import is_concurrent_reindex
 from zdlint.sql.parse import Statement, parse_statements
 
 SAMPLE_INTERVAL = 0.002  # seconds between two lock samples of a statement outside a transaction
@@ -257,7 +258,7 @@ def runs_outside_transaction(node: ast.Node | None) -> bool:
     if isinstance(node, (ast.IndexStmt, ast.DropStmt)):
         return bool(node.concurrent)
     if isinstance(node, ast.ReindexStmt):
-        return any(getattr(p, "defname", "") == "concurrently" for p in node.params or ())
+        return is_concurrent_reindex(node)  # `(CONCURRENTLY false)` runs in a transaction
     if isinstance(node, ast.VacuumStmt):
         return bool(node.is_vacuumcmd)
     if isinstance(node, (ast.CreatedbStmt, ast.DropdbStmt, ast.AlterSystemStmt)):

@@ -10,7 +10,8 @@ import re
 from pglast import ast
 from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
 
-from zdlint.sql.names import constraint_name, strings
+from zdlint.sql.default_names import constraint_name
+from zdlint.sql.names import strings
 
 _PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
 _NOT_BARE = RESERVED_KEYWORDS | TYPE_FUNC_NAME_KEYWORDS | COL_NAME_KEYWORDS
@@ -21,6 +22,11 @@ def quote_ident(name: str) -> str:
     if _PLAIN.match(name) and name not in _NOT_BARE:
         return name
     return '"' + name.replace('"', '""') + '"'
+
+
+def quote_qualified(name: str) -> str:
+    """A dotted display name (`schema.table`) as SQL, each part quoted as needed."""
+    return ".".join(quote_ident(part) for part in name.split("."))
 
 
 def relation_sql(rangevar: ast.RangeVar | None) -> str:

@@ -17,6 +17,7 @@ from pglast.enums import AlterTableType, ConstrType, DropBehavior, ObjectType, R
 
 from zdlint.locks import lock_mode
 from zdlint.sql.names import relation_name, strings
+from zdlint.sql.options import boolean_option
 from zdlint.sql.schema import SchemaModel
 
 ACCESS_EXCLUSIVE = "AccessExclusiveLock"
@@ -406,9 +407,8 @@ LOCKING_STATEMENTS: tuple[type, ...] = tuple(_HANDLERS)
 
 
 def is_concurrent_reindex(node: ast.ReindexStmt) -> bool:
-    return any(
-        isinstance(p, ast.DefElem) and p.defname == "concurrently" for p in node.params or ()
-    )
+    """`REINDEX (CONCURRENTLY)` / `REINDEX … CONCURRENTLY`; `(CONCURRENTLY false)` is not."""
+    return boolean_option(node.params, "concurrently") is True
 
 
 # `LOCK TABLE … IN <mode> MODE`: pglast's LockStmt.mode is the lock level, 1..8.
@@ -440,6 +440,5 @@ def access_exclusive_tables(node: ast.Node | None) -> list[str]:
 
 
 def is_vacuum_full(node: ast.VacuumStmt) -> bool:
-    return bool(node.is_vacuumcmd) and any(
-        isinstance(p, ast.DefElem) and p.defname == "full" for p in node.options or ()
-    )
+    """`VACUUM FULL` / `VACUUM (FULL)`; `VACUUM (FULL false)` is a plain VACUUM."""
+    return bool(node.is_vacuumcmd) and boolean_option(node.options, "full") is True

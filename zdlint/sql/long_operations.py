@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, ObjectType
 
-from zdlint.sql.batching import is_batched
+from zdlint.sql.batching import is_batched, is_system_catalog
 from zdlint.sql.locking import is_vacuum_full
 from zdlint.sql.names import last_name, qualified_name, relation_name, walk
 from zdlint.sql.type_changes import alter_type_rewrites
@@ -54,16 +54,13 @@ class LongOperation:
     data_change: bool = False  # a bulk UPDATE/DELETE/INSERT … SELECT
 
 
-# PostgreSQL 18 adds VIRTUAL generated columns (computed on read, the new default).
-VIRTUAL_GENERATED_COLUMNS_FROM = 18
-
-
-def is_stored_generated(column: ast.ColumnDef, pg_version: int) -> bool:
-    """A generated column whose values are written into every row (STORED)."""
+def is_stored_generated(column: ast.ColumnDef) -> bool:
+    """A generated column whose values are written into every row (STORED). Without
+    STORED it is virtual (PostgreSQL 18; older versions reject it: ZD207)."""
     return any(
         isinstance(c, ast.Constraint)
         and c.contype == ConstrType.CONSTR_GENERATED
-        and (c.generated_kind == "s" or pg_version < VIRTUAL_GENERATED_COLUMNS_FROM)
+        and c.generated_kind == "s"
         for c in column.constraints or ()
     )
 
@@ -104,10 +101,11 @@ def _alter_table(node: ast.AlterTableStmt, state: MigrationState) -> list[LongOp
         elif subtype == AlterTableType.AT_AlterColumnType and isinstance(definition, ast.ColumnDef):
             known = state.schema.column(table, cmd.name or "")
             old = known.type if known is not None else None
-            if alter_type_rewrites(old, definition, state.timezone_utc):
+            name = cmd.name or ""
+            if alter_type_rewrites(old, name, definition, state.timezone_utc, state.pg_version):
                 add("ALTER COLUMN TYPE")
         elif subtype == AlterTableType.AT_AddColumn and isinstance(definition, ast.ColumnDef):
-            if is_stored_generated(definition, state.pg_version):
+            if is_stored_generated(definition):
                 add("ADD COLUMN … GENERATED ALWAYS AS … STORED")
         elif subtype in _REWRITING_SUBCOMMANDS:
             add(_REWRITING_SUBCOMMANDS[subtype])
@@ -133,10 +131,10 @@ def _alter_table(node: ast.AlterTableStmt, state: MigrationState) -> list[LongOp
 def _data_change(node: ast.Node, state: MigrationState) -> list[LongOperation]:
     relation = getattr(node, "relation", None)
     table = relation_name(relation)
-    if state.is_new_table(table):
+    if state.is_new_table(table) or is_system_catalog(relation, state.schema):
         return []
     if isinstance(node, (ast.UpdateStmt, ast.DeleteStmt)):
-        if state.is_empty(table) or is_batched(node.whereClause):
+        if state.is_empty(table) or is_batched(node, state.schema):
             return []
         what = "UPDATE" if isinstance(node, ast.UpdateStmt) else "DELETE"
     else:

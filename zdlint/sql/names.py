@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast import ast
-from pglast.enums import ConstrType
 
 MAX_IDENTIFIER = 63  # bytes: PostgreSQL cuts longer names
 
@@ -102,21 +101,6 @@ def derived_name(*parts: str) -> str:
     while len(name.encode("utf-8")) > MAX_IDENTIFIER:
         name = name[:-1]
     return name
-
-
-def constraint_name(table: str, con: ast.Constraint, column: str = "") -> str:
-    """The name PostgreSQL gives an unnamed constraint on `table`; `column` is the column
-    a column constraint is written on (`ADD COLUMN c int UNIQUE`)."""
-    if con.contype == ConstrType.CONSTR_FOREIGN:
-        return derived_name(table, *(strings(con.fk_attrs) or [column]), "fkey")
-    if con.contype == ConstrType.CONSTR_PRIMARY:
-        return derived_name(table, "pkey")
-    if con.contype == ConstrType.CONSTR_UNIQUE:
-        return derived_name(table, *(strings(con.keys) or [column]), "key")
-    if column:
-        return derived_name(table, column, "check")
-    columns = [strings(n.fields)[-1] for n in walk(con.raw_expr) if isinstance(n, ast.ColumnRef)]
-    return derived_name(table, columns[0] if columns else "", "check")
 
 
 def quote_literal(text: str) -> str:

@@ -46,7 +46,8 @@ class Substitution(NamedTuple):  # a NamedTuple: a dataclass costs start-up time
 
 def _stand_ins(originals: dict[str, str]) -> re.Pattern[str]:
     names = "|".join(sorted(map(re.escape, originals), key=len, reverse=True))
-    return re.compile(rf"(?<![A-Za-z0-9_$])(?:{names})(?![A-Za-z0-9_$])")
+    # `_` ends a stand-in too: names PostgreSQL derives join them (`<table>_<col>_key`)
+    return re.compile(rf"(?<![A-Za-z0-9$])(?:{names})(?![A-Za-z0-9$])")
 
 
 def substitute(text: str) -> Substitution:

@@ -19,6 +19,7 @@ from typing import Any
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, DropBehavior, NullTestType, ObjectType
 
+from zdlint.sql.default_names import constraint_name, index_name
 from zdlint.sql.names import (
     is_temporary,
     last_name,
@@ -28,6 +29,7 @@ from zdlint.sql.names import (
     type_name,
     walk,
 )
+from zdlint.sql.volatility import VOLATILE, volatility_word
 
 # Type name aliases as pglast reports them (the parser already maps int -> int4 etc.).
 _ALIASES = {
@@ -103,6 +105,9 @@ class Index:
     columns: tuple[str, ...]  # leading plain columns; expressions end the list
     unique: bool = False
     valid: bool = True
+    # every key column is a plain column and no WHERE limits it to some rows: a unique
+    # index is then a key of the whole table
+    complete: bool = True
 
 
 @dataclass
@@ -117,11 +122,11 @@ class Table:
     # PARTITION BY RANGE/LIST/HASH (col, …): the key's columns; empty when an expression
     # is part of the key (or the table is not partitioned).
     partition_key: tuple[str, ...] = ()
+    # False for a table the model met only in ALTER TABLE (created before the history it
+    # replayed): its columns and keys are partly unknown
+    created: bool = True
     # CREATE TEMP TABLE: private to the session that created it, gone when it ends.
     temporary: bool = False
-    # Only ALTER TABLE statements named it: it existed before the replayed history, so
-    # what the model knows about it is partial.
-    inferred: bool = False
 
 
 @dataclass
@@ -131,6 +136,8 @@ class SchemaModel:
     tables: dict[str, Table] = field(default_factory=dict)
     indexes: dict[str, Index] = field(default_factory=dict)
     enums: dict[str, list[str]] = field(default_factory=dict)
+    # user functions (not procedures) -> their volatility letter (zdlint.sql.volatility)
+    functions: dict[str, str] = field(default_factory=dict)
     # (table, trigger name) -> the function the trigger executes (lower case, no schema).
     triggers: dict[tuple[str, str], str] = field(default_factory=dict)
     # Functions declared RETURNS trigger: only a trigger can call them.
@@ -141,8 +148,9 @@ class SchemaModel:
     # functions, types): a superset of what PostgreSQL records as their dependencies.
     views: dict[str, frozenset[str]] = field(default_factory=dict)
     materialized: set[str] = field(default_factory=set)  # the materialized ones of `views`
-    # Functions and procedures -> the known user types their signature or body names.
-    functions: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Functions and procedures (lower case) -> the known user types their signature or
+    # body names.
+    routine_types: dict[str, frozenset[str]] = field(default_factory=dict)
     # Routines that some object other than a view calls: triggers, defaults, constraints,
     # index expressions, policies, operators, casts, aggregates. Kept when that object goes (the
     # model does not track each use), so it can only say too much, never too little.
@@ -166,6 +174,24 @@ class SchemaModel:
 
     def indexes_on(self, table: str) -> list[Index]:
         return [i for i in self.indexes.values() if i.table == table]
+
+    def unique_keys(self, table: str) -> list[frozenset[str]] | None:
+        """The column sets that identify at most one row of `table`: its primary key,
+        unique constraints and complete unique indexes. None when the model has not seen
+        the table created (its keys are unknown)."""
+        found = self.tables.get(table)
+        if found is None or not found.created:
+            return None
+        owners = [table]  # a partition has the indexes of its partitioned tables too
+        while found is not None and found.partition_of and found.partition_of not in owners:
+            owners.append(found.partition_of)
+            found = self.tables.get(found.partition_of)
+        return [
+            frozenset(index.columns)
+            for owner in owners
+            for index in self.indexes_on(owner)
+            if index.unique and index.valid and index.complete and index.columns
+        ]
 
     def has_index_leading_with(self, table: str, columns: tuple[str, ...]) -> bool:
         """An index (or PK/unique constraint) whose first columns are `columns`."""
@@ -191,7 +217,7 @@ class SchemaModel:
         replayed DDL, or it is a kind whose users the model does not track."""
         if kind == ObjectType.OBJECT_TABLE:
             table = self.tables.get(name)
-            if table is None or table.inferred:
+            if table is None or not table.created:
                 return None
             found = [
                 f"foreign key `{c.name}` of `{other.name}`"
@@ -211,7 +237,7 @@ class SchemaModel:
             return self._users_of_type(name)
         if kind in ROUTINES:
             routine = name.lower()
-            if routine not in self.functions:
+            if routine not in self.routine_types:
                 return None
             if routine in self.routine_users:
                 return ["an object that calls it"]
@@ -232,7 +258,7 @@ class SchemaModel:
         ]
         types = [f"type `{t}`" for t, parts in self.types.items() if name in parts]
         views = [f"view `{v}`" for v, names in self.views.items() if name in names]
-        functions = [f"function `{f}`" for f, names in self.functions.items() if name in names]
+        functions = [f"function `{f}`" for f, names in self.routine_types.items() if name in names]
         return columns + types + views + functions
 
     # --- replay ----------------------------------------------------------------------
@@ -368,7 +394,7 @@ def _add_constraint(
         for name in columns:
             if name in table.columns:
                 table.columns[name].not_null = True
-    name = con.conname or _default_constraint_name(table.name, columns, kind)
+    name = constraint_name(table.name, con, column)
     table.constraints[name] = Constraint(
         name,
         kind,
@@ -381,19 +407,13 @@ def _add_constraint(
         index_name = con.indexname or name
         existing = model.indexes.get(index_name)
         model.indexes[index_name] = Index(
-            index_name, table.name, existing.columns if existing else columns, unique=True
+            index_name,
+            table.name,
+            existing.columns if existing else columns,
+            unique=True,
+            # an exclusion constraint is no equality key; USING INDEX keeps the index's shape
+            complete=kind != "exclusion" and (existing.complete if existing else True),
         )
-
-
-_SUFFIXES = {"primary": "pkey", "unique": "key", "check": "check", "foreign": "fkey"}
-
-
-def _default_constraint_name(table: str, columns: tuple[str, ...], kind: str) -> str:
-    """The name PostgreSQL gives an unnamed constraint (`users_pkey`, `t_a_b_key`)."""
-    suffix = _SUFFIXES.get(kind, "excl")
-    if kind == "primary":
-        return f"{table}_{suffix}"
-    return "_".join((table, *columns, suffix))
 
 
 def _column_from_def(table: Table, model: SchemaModel, column: ast.ColumnDef) -> None:
@@ -448,10 +468,12 @@ def _index_columns(node: ast.IndexStmt) -> tuple[str, ...]:
 
 def _create_index(model: SchemaModel, node: ast.IndexStmt) -> None:
     table = relation_name(node.relation)
-    name = node.idxname or f"{table}_{'_'.join(_index_columns(node))}_idx"
+    name = index_name(node)
     if node.if_not_exists and name in model.indexes:
         return
-    model.indexes[name] = Index(name, table, _index_columns(node), bool(node.unique))
+    columns = _index_columns(node)
+    complete = node.whereClause is None and len(columns) == len(node.indexParams or ())
+    model.indexes[name] = Index(name, table, columns, bool(node.unique), complete=complete)
 
 
 ROUTINES = {ObjectType.OBJECT_FUNCTION, ObjectType.OBJECT_PROCEDURE, ObjectType.OBJECT_ROUTINE}
@@ -487,7 +509,8 @@ def _drop(model: SchemaModel, node: ast.DropStmt) -> None:
                 model.triggers.pop((names[-2], names[-1]), None)
         elif node.removeType in ROUTINES:
             function = name.lower()
-            model.functions.pop(function, None)
+            model.routine_types.pop(function, None)
+            model.functions.pop(name, None)
             model.trigger_only_functions.discard(function)
             if node.behavior == DropBehavior.DROP_CASCADE:
                 for key in [k for k, f in model.triggers.items() if f == function]:
@@ -509,7 +532,9 @@ def _rename(model: SchemaModel, node: ast.RenameStmt) -> None:
         _move(model.enums, old_type, node.newname)
         return
     if node.renameType in ROUTINES and isinstance(node.object, ast.ObjectWithArgs):
-        _move(model.functions, last_name(node.object.objname).lower(), node.newname.lower())
+        old_routine = last_name(node.object.objname)
+        _move(model.routine_types, old_routine.lower(), node.newname.lower())
+        _move(model.functions, old_routine, node.newname)
         return
     if node.relation is None:
         return
@@ -567,7 +592,7 @@ def _alter_table(model: SchemaModel, node: ast.AlterTableStmt) -> None:
         return
     table = model.tables.get(name)
     if table is None:
-        table = model.tables[name] = Table(name, inferred=True)
+        table = model.tables[name] = Table(name, created=False)
     for cmd in node.cmds or ():
         subtype = cmd.subtype
         if subtype == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
@@ -667,8 +692,8 @@ _IDENTIFIER = re.compile(r'"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_$]*)')
 
 def _create_function(model: SchemaModel, node: ast.CreateFunctionStmt) -> None:
     """A routine's user types: in its signature (PostgreSQL records those as
-    dependencies) or named in its body (which PostgreSQL does not track); and whether
-    only a trigger can call it (RETURNS trigger)."""
+    dependencies) or named in its body (which PostgreSQL does not track); whether only a
+    trigger can call it (RETURNS trigger); a function's volatility."""
     if not node.funcname:
         return
     name = last_name(node.funcname).lower()
@@ -687,7 +712,10 @@ def _create_function(model: SchemaModel, node: ast.CreateFunctionStmt) -> None:
             for body in strings(option.arg):
                 for quoted, bare in _IDENTIFIER.findall(body):
                     names.add(quoted.replace('""', '"') if quoted else bare.lower())
-    model.functions[name] = frozenset(names & set(model.types))
+    model.routine_types[name] = frozenset(names & set(model.types))
+    if not node.is_procedure:
+        # CREATE FUNCTION without a marker makes a VOLATILE function
+        model.functions[last_name(node.funcname)] = volatility_word(node.options) or VOLATILE
 
 
 def _alter_enum(model: SchemaModel, node: ast.AlterEnumStmt) -> None:
@@ -773,6 +801,13 @@ def _constraint_expressions(elements: tuple | None) -> list[object]:  # type: ig
     return found
 
 
+def _alter_function(model: SchemaModel, node: ast.AlterFunctionStmt) -> None:
+    marker = volatility_word(node.actions)
+    name = last_name(node.func.objname) if node.func is not None else ""
+    if marker is not None and name in model.functions:
+        model.functions[name] = marker
+
+
 _HANDLERS: dict[type, Callable[[SchemaModel, Any], None]] = {
     ast.CreateStmt: _create_table,
     ast.CreateTableAsStmt: _create_table_as,
@@ -788,4 +823,5 @@ _HANDLERS: dict[type, Callable[[SchemaModel, Any], None]] = {
     ast.CreateRangeStmt: _create_range,
     ast.ViewStmt: _create_view,
     ast.CreateFunctionStmt: _create_function,
+    ast.AlterFunctionStmt: _alter_function,
 }

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the parser is imported only when a snapshot is read or writ
 
     from zdlint.sql.schema import SchemaModel, Table
 
-FORMAT = 4  # bump when the entry layout changes
+FORMAT = 5  # bump when the entry layout changes
 
 
 class SchemaSnapshots(JsonEntries):
@@ -58,14 +58,16 @@ def model_to_json(model: SchemaModel) -> dict[str, Any]:
     return {
         "tables": [_table_to_json(t) for t in model.tables.values()],
         "indexes": [
-            [i.name, i.table, list(i.columns), i.unique, i.valid] for i in model.indexes.values()
+            [i.name, i.table, list(i.columns), i.unique, i.valid, i.complete]
+            for i in model.indexes.values()
         ],
         "enums": {name: list(values) for name, values in model.enums.items()},
+        "functions": dict(model.functions),
         "triggers": [[table, name, function] for (table, name), function in model.triggers.items()],
         "trigger_only_functions": sorted(model.trigger_only_functions),
         "types": {name: sorted(parts) for name, parts in model.types.items()},
         "views": {name: sorted(names) for name, names in model.views.items()},
-        "functions": {name: sorted(names) for name, names in model.functions.items()},
+        "routine_types": {name: sorted(names) for name, names in model.routine_types.items()},
         "materialized": sorted(model.materialized),
         "routine_users": sorted(model.routine_users),
     }
@@ -79,16 +81,25 @@ def model_from_json(data: dict[str, Any]) -> SchemaModel:
     for item in data["tables"]:
         table = _table_from_json(item)
         model.tables[table.name] = table
-    for name, table_name, columns, unique, valid in data["indexes"]:
+    for name, table_name, columns, unique, valid, complete in data["indexes"]:
         model.indexes[_text(name)] = Index(
-            _text(name), _text(table_name), _texts(columns), _flag(unique), _flag(valid)
+            _text(name),
+            _text(table_name),
+            _texts(columns),
+            _flag(unique),
+            _flag(valid),
+            _flag(complete),
         )
     for name, values in data["enums"].items():
         model.enums[_text(name)] = list(_texts(values))
+    for name, letter in data["functions"].items():
+        if letter not in ("i", "s", "v"):
+            raise ValueError(f"volatility {letter!r}")
+        model.functions[_text(name)] = letter
     for table_name, name, function in data["triggers"]:
         model.triggers[(_text(table_name), _text(name))] = _text(function)
     model.trigger_only_functions = set(_texts(data["trigger_only_functions"]))
-    for field in ("types", "views", "functions"):
+    for field in ("types", "views", "routine_types"):
         entries = getattr(model, field)
         for name, names in data[field].items():
             entries[_text(name)] = frozenset(_texts(names))
@@ -116,9 +127,9 @@ def _table_to_json(table: Table) -> dict[str, Any]:
             for c in table.constraints.values()
         ],
         "partitioned": table.partitioned,
-        "inferred": table.inferred,
         "partition_of": table.partition_of,
         "partition_key": list(table.partition_key),
+        "created": table.created,
         "temporary": table.temporary,
     }
 
@@ -131,8 +142,8 @@ def _table_from_json(item: dict[str, Any]) -> Table:
         partitioned=_flag(item["partitioned"]),
         partition_of=_optional_text(item["partition_of"]),
         partition_key=_texts(item["partition_key"]),
+        created=_flag(item["created"]),
         temporary=_flag(item["temporary"]),
-        inferred=_flag(item["inferred"]),
     )
     for name, type_name, modifiers, array, not_null, default in item["columns"]:
         kind = ColumnType(_text(type_name), tuple(int(m) for m in modifiers), _flag(array))

@@ -723,6 +723,11 @@ def _rename(state: MigrationState, node: ast.RenameStmt) -> None:
     if node.renameType == ObjectType.OBJECT_TYPE and node.newname:
         old = last_name(node.object) if isinstance(node.object, tuple) else ""
         state.type_renamed_from[node.newname] = state.type_renamed_from.get(old, old)
+    if node.renameType == ObjectType.OBJECT_COLUMN and node.subname and node.newname:
+        # a column this file added keeps being unknown to the running version
+        added = (relation_name(node.relation), node.subname)
+        if added in state.added_columns:
+            state.added_columns.add((added[0], node.newname))
     if node.renameType == ObjectType.OBJECT_TABLE and node.newname:
         old = relation_name(node.relation)
         if old in state.created_tables:

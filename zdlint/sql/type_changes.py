@@ -2,42 +2,68 @@
 
 PostgreSQL skips the rewrite when the old type is binary-coercible to the new one and
 no length/precision check can fail: varchar widening or dropping its limit, varchar <->
-text, numeric precision increase at the same scale, timestamp -> timestamptz when the
-session TimeZone is UTC, cidr -> inet, varbit widening.
+text, numeric precision increase at the same scale, timestamp <-> timestamptz when the
+session TimeZone is UTC (from PostgreSQL 12; before, always a rewrite), cidr -> inet,
+varbit widening.
 """
 
 from __future__ import annotations
 
 from pglast import ast
 
-from zdlint.sql.names import type_name
+from zdlint.sql.names import strings, type_name
 from zdlint.sql.schema import ColumnType, column_type
+
+# PostgreSQL 12 relabels timestamp <-> timestamptz in place when the session is in UTC.
+TIMESTAMP_RELABEL_IN_UTC_FROM = 12
+_TIMESTAMPS = {("timestamp", "timestamptz"), ("timestamptz", "timestamp")}
 
 _TEXTUAL = {"varchar", "text"}
 
 # Targets that are no rewrite from their usual sources: varchar widening or dropping the
-# limit, varchar <-> text, numeric precision increase, timestamp -> timestamptz (UTC),
-# cidr -> inet. Without the column's current type they get the benefit of the doubt.
-BINARY_COMPATIBLE_TARGETS = frozenset(
-    {"text", "varchar", "citext", "numeric", "timestamptz", "inet", "varbit"}
-)
+# limit, varchar <-> text, numeric precision increase, timestamp -> timestamptz (UTC,
+# PostgreSQL 12+), cidr -> inet. Without the column's current type they get the benefit
+# of the doubt.
+BINARY_COMPATIBLE_TARGETS = frozenset({"text", "varchar", "citext", "numeric", "inet", "varbit"})
 
 
-def alter_type_rewrites(old: ColumnType | None, column: ast.ColumnDef, timezone_utc: bool) -> bool:
+def alter_type_rewrites(
+    old: ColumnType | None,
+    name: str,
+    column: ast.ColumnDef,
+    timezone_utc: bool,
+    pg_version: int,
+) -> bool:
     """Does `ALTER COLUMN … TYPE <column.typeName> [USING …]` rewrite the table?
 
     Exact when the column's current type `old` is known (from the schema model);
-    otherwise judged from the target type alone. A USING expression always rewrites.
+    otherwise judged from the target type alone. A USING expression rewrites, unless it
+    is the column itself (`USING col`, `USING col::new_type`).
     """
-    if column.raw_default is not None:
+    if column.raw_default is not None and not _plain_using(column.raw_default, name, column):
         return True
+    relabels_timestamps = timezone_utc and pg_version >= TIMESTAMP_RELABEL_IN_UTC_FROM
     if old is not None:
-        return rewrites(old, column_type(column.typeName), timezone_utc)
-    return type_name(column.typeName) not in BINARY_COMPATIBLE_TARGETS
+        return rewrites(old, column_type(column.typeName), relabels_timestamps)
+    target = type_name(column.typeName)
+    return target not in BINARY_COMPATIBLE_TARGETS and not (
+        target == "timestamptz" and relabels_timestamps
+    )
 
 
-def rewrites(old: ColumnType, new: ColumnType, timezone_utc: bool) -> bool:
-    """True when changing a column from `old` to `new` rewrites the table."""
+def _plain_using(using: ast.Node, name: str, column: ast.ColumnDef) -> bool:
+    """`USING col` or `USING col::new_type`: the conversion PostgreSQL makes without USING."""
+    source: ast.Node | None = using
+    if isinstance(using, ast.TypeCast):
+        if column_type(using.typeName) != column_type(column.typeName):
+            return False
+        source = using.arg
+    return isinstance(source, ast.ColumnRef) and strings(source.fields)[-1:] == [name]
+
+
+def rewrites(old: ColumnType, new: ColumnType, relabels_timestamps: bool) -> bool:
+    """True when changing a column from `old` to `new` rewrites the table;
+    `relabels_timestamps`: PostgreSQL 12+ with the session in UTC."""
     if old.array != new.array:
         return True
     if old.name == new.name:
@@ -45,8 +71,8 @@ def rewrites(old: ColumnType, new: ColumnType, timezone_utc: bool) -> bool:
     if old.name in _TEXTUAL and new.name in _TEXTUAL:
         # text -> varchar(n) must check every value: a rewrite; the rest is a relabel
         return new.name == "varchar" and bool(new.modifiers)
-    if (old.name, new.name) == ("timestamp", "timestamptz"):
-        return not timezone_utc or _narrows_precision(old, new)
+    if (old.name, new.name) in _TIMESTAMPS:
+        return not relabels_timestamps or _narrows_precision(old, new)
     if (old.name, new.name) == ("cidr", "inet"):
         return False
     return True

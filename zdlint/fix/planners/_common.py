@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pglast import ast
-from pglast.stream import RawStream
 
 from zdlint.fix.plan import Unfixable
 from zdlint.sql.identifiers import (  # noqa: F401 - the planners' names for them
@@ -13,12 +12,6 @@ from zdlint.sql.identifiers import (  # noqa: F401 - the planners' names for the
 )
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
-
-
-def deparse(node: ast.Node | None) -> str:
-    """pglast's SQL for a node (identifiers quoted as needed)."""
-    assert node is not None
-    return str(RawStream()(node))
 
 
 def single_command(

@@ -15,13 +15,7 @@ from pglast import ast
 
 from zdlint.findings import Hit
 from zdlint.fix.plan import CONTRACT, EXPAND, FixOptions, Plan, Step, Unfixable
-from zdlint.fix.planners._common import (
-    deparse,
-    is_batch_tool,
-    primary_key,
-    relation_sql,
-    single_command,
-)
+from zdlint.fix.planners._common import is_batch_tool, primary_key, relation_sql, single_command
 from zdlint.fix.planners.backfill import batched_steps
 from zdlint.fix.planners.not_null import not_null_steps
 from zdlint.fix.render import render
@@ -30,6 +24,7 @@ from zdlint.sql.names import derived_name, function_names, relation_name, walk
 from zdlint.sql.parse import Statement
 from zdlint.sql.schema import Column, SchemaModel
 from zdlint.sql.state import MigrationState
+from zdlint.sql.statement_sql import deparse
 
 TEMPLATE = "ZD202"
 

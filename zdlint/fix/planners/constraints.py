@@ -13,7 +13,6 @@ from zdlint.findings import Hit
 from zdlint.fix.plan import FixOptions, Plan, Step, Unfixable
 from zdlint.fix.planners._common import (
     add_foreign_key_sql,
-    deparse,
     foreign_key_name,
     relation_sql,
     single_command,
@@ -22,10 +21,13 @@ from zdlint.fix.planners._common import (
 from zdlint.fix.planners.not_null import not_null_steps
 from zdlint.fix.render import render
 from zdlint.fix.sql_text import find_keyword, quote_ident, tokens
+from zdlint.sql.default_names import constraint_name
 from zdlint.sql.locking import command_foreign_keys
-from zdlint.sql.names import constraint_name, relation_name, strings
+from zdlint.sql.names import relation_name, strings
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
+from zdlint.sql.statement_sql import deparse
+from zdlint.versions import NOT_VALID_FOREIGN_KEY_ON_PARTITIONED_TABLE
 
 
 def _named(stmt_text: str, name: str) -> str | None:
@@ -132,6 +134,10 @@ def foreign_key(
     stmt: Statement, state: MigrationState, hit: Hit, options: FixOptions
 ) -> Plan | Unfixable:
     rule = "ZD105"
+    gate = NOT_VALID_FOREIGN_KEY_ON_PARTITIONED_TABLE
+    assert isinstance(stmt.node, ast.AlterTableStmt)
+    if state.pg_version < gate.since and state.is_partitioned(relation_name(stmt.node.relation)):
+        return Unfixable(rule, f"{gate.name} needs PostgreSQL {gate.since}: {gate.instead}")
     found = single_command(stmt, rule)
     if isinstance(found, Unfixable) or isinstance(found[1].def_, ast.Constraint):
         return not_valid_then_validate(stmt, state, hit, options, rule)
@@ -199,7 +205,7 @@ def unique_with_index(
     if con.including or con.options or con.indexspace or con.access_method:
         return Unfixable(rule, "INCLUDE, WITH (…) or USING INDEX TABLESPACE are not rewritten")
     table_name = relation_name(node.relation)
-    name = con.conname or constraint_name(table_name, con)
+    name = constraint_name(table_name, con)
     table = relation_sql(node.relation)
     columns = strings(con.keys)
     schema = node.relation.schemaname if node.relation else None

@@ -7,7 +7,7 @@ from pglast.enums import ConstrType
 
 from zdlint.findings import Hit
 from zdlint.fix.plan import FixOptions, Plan, Step, Unfixable
-from zdlint.fix.planners._common import deparse, relation_sql, single_new_column
+from zdlint.fix.planners._common import relation_sql, single_new_column
 from zdlint.fix.planners.backfill import fill_null_column_steps
 from zdlint.fix.planners.not_null import not_null_steps
 from zdlint.fix.render import render
@@ -15,6 +15,7 @@ from zdlint.fix.sql_text import quote_ident
 from zdlint.sql.names import relation_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
+from zdlint.sql.statement_sql import deparse
 
 _KEPT = {ConstrType.CONSTR_DEFAULT, ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_NULL}
 

@@ -4,20 +4,20 @@ step outside any transaction (ZD102, ZD103, ZD108, ZD110)."""
 from __future__ import annotations
 
 from pglast import ast
-from pglast.enums import AlterTableType, DropBehavior
+from pglast.enums import AlterTableType, DropBehavior, ReindexObjectType
 
 from zdlint.findings import Hit
 from zdlint.fix.plan import FixOptions, Plan, Step, Unfixable
-from zdlint.fix.planners._common import deparse
 from zdlint.fix.render import render
 from zdlint.fix.sql_text import insert_after, quote_ident, remove_tokens
 from zdlint.sql.names import relation_name, strings
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
+from zdlint.sql.statement_sql import concurrent_reindex, deparse
+from zdlint.versions import DETACH_CONCURRENTLY, REINDEX_CONCURRENTLY
 
-# REINDEX … CONCURRENTLY exists from PostgreSQL 12, DETACH … CONCURRENTLY from 14.
-REINDEX_CONCURRENTLY_FROM = 12
-DETACH_CONCURRENTLY_FROM = 14
+REINDEX_CONCURRENTLY_FROM = REINDEX_CONCURRENTLY.since
+DETACH_CONCURRENTLY_FROM = DETACH_CONCURRENTLY.since
 
 
 def _concurrently(rule: str, text: str) -> str | Unfixable:
@@ -83,11 +83,23 @@ def reindex(
     rule = "ZD110"
     if state.pg_version < REINDEX_CONCURRENTLY_FROM:
         return Unfixable(rule, f"REINDEX CONCURRENTLY needs PostgreSQL {REINDEX_CONCURRENTLY_FROM}")
-    for keyword in ("INDEX", "TABLE", "SCHEMA", "DATABASE"):
-        sql = insert_after(stmt.text, keyword, "CONCURRENTLY")
-        if sql is not None:
-            return Plan(rule, (Step(render(rule, "reindex", statement=sql), False, rule=rule),))
-    return Unfixable(rule, "REINDEX SYSTEM cannot run CONCURRENTLY")
+    if node.kind == ReindexObjectType.REINDEX_OBJECT_SYSTEM:
+        return Unfixable(rule, "REINDEX SYSTEM cannot run CONCURRENTLY")
+    if any(p.defname == "concurrently" for p in node.params or ()):
+        # `(CONCURRENTLY false)`: written again with CONCURRENTLY on
+        sql: str | None = concurrent_reindex(node)
+    else:
+        sql = next(
+            (
+                found
+                for keyword in ("INDEX", "TABLE", "SCHEMA", "DATABASE")
+                if (found := insert_after(stmt.text, keyword, "CONCURRENTLY")) is not None
+            ),
+            None,
+        )
+    if sql is None:
+        return Unfixable(rule, "could not find the REINDEX target keyword in the statement")
+    return Plan(rule, (Step(render(rule, "reindex", statement=sql), False, rule=rule),))
 
 
 def detach_partition(

@@ -14,15 +14,17 @@ from zdlint.fix.planners._common import relation_sql, single_command
 from zdlint.fix.planners.backfill import fill_null_column_steps
 from zdlint.fix.render import render
 from zdlint.fix.sql_text import quote_ident, remove_tokens
-from zdlint.sql.names import derived_name, relation_name
+from zdlint.sql.default_names import object_name
+from zdlint.sql.names import relation_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
+from zdlint.versions import NOT_NULL_TABLE_CONSTRAINT
 
 TEMPLATE = "ZD101"
 # From 12 a validated CHECK (col IS NOT NULL) lets SET NOT NULL skip its scan; from 18 a
 # NOT NULL constraint itself can be added NOT VALID and validated later.
 CHECK_SKIPS_SCAN_FROM = 12
-NOT_NULL_NOT_VALID_FROM = 18
+NOT_NULL_NOT_VALID_FROM = NOT_NULL_TABLE_CONSTRAINT.since
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ def not_null_steps(
         return Unfixable(
             rule, f"before PostgreSQL {CHECK_SKIPS_SCAN_FROM} SET NOT NULL always scans the table"
         )
-    name = derived_name(table, column, "not_null")
+    name = object_name(table, column, "not_null")  # the name ZD101's help gives it
     ctx = dict(table=table_sql, column=quote_ident(column), constraint=quote_ident(name))
     if state.pg_version >= NOT_NULL_NOT_VALID_FROM:
         before = [

@@ -9,12 +9,13 @@ from pglast.enums import AlterTableType
 
 from zdlint.findings import Hit
 from zdlint.fix.plan import FixOptions, Plan, Step, Unfixable
-from zdlint.fix.planners._common import deparse, relation_sql, single_command
+from zdlint.fix.planners._common import relation_sql, single_command
 from zdlint.fix.render import render
 from zdlint.fix.sql_text import quote_ident
 from zdlint.sql.names import derived_name, relation_name, strings
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
+from zdlint.sql.statement_sql import deparse
 
 RULE = "ZD107"
 RANGE, LIST = "r", "l"

@@ -62,6 +62,7 @@ CHECK_MODULES = (
     "truncate",
     "unbatched_dml",
     "validate_in_same_transaction",
+    "version_features",
 )
 
 

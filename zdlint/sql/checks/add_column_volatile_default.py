@@ -9,47 +9,30 @@ from pglast.enums import AlterTableType, ConstrType
 
 from zdlint.findings import Hit
 from zdlint.sql.checks._alter import column_constraints, sized_table_commands
-from zdlint.sql.names import function_names, type_name
+from zdlint.sql.names import type_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
+from zdlint.sql.volatility import volatile_calls
 
 # Before PostgreSQL 11 every non-NULL default rewrote the table.
 CONSTANT_DEFAULT_WITHOUT_REWRITE_FROM = 11
 
-# Volatile built-in functions (pg_proc.provolatile = 'v') seen in column defaults.
-VOLATILE_FUNCTIONS = frozenset(
-    {
-        "gen_random_uuid",
-        "uuid_generate_v1",
-        "uuid_generate_v1mc",
-        "uuid_generate_v4",
-        "uuidv4",
-        "uuidv7",
-        "random",
-        "random_normal",
-        "clock_timestamp",
-        "timeofday",
-        "statement_timestamp",
-        "nextval",
-        "txid_current",
-        "gen_random_bytes",
-        "setseed",
-    }
-)
 SERIAL_TYPES = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
 
 
-def _reason(column: ast.ColumnDef, pg_version: int) -> str | None:
+def _reason(column: ast.ColumnDef, state: MigrationState) -> str | None:
     if type_name(column.typeName) in SERIAL_TYPES:
         return f"type {type_name(column.typeName)} fills every row from a sequence"
     for con in column_constraints(column):
         if con.contype == ConstrType.CONSTR_IDENTITY:
             return "an identity column fills every row from a sequence"
         if con.contype == ConstrType.CONSTR_DEFAULT and con.raw_expr is not None:
-            volatile = sorted(function_names(con.raw_expr) & VOLATILE_FUNCTIONS)
+            volatile = volatile_calls(con.raw_expr, state.schema.functions)
             if volatile:
                 return f"the default {volatile[0]}() is volatile and computed for every row"
-            if pg_version < CONSTANT_DEFAULT_WITHOUT_REWRITE_FROM and not _is_null(con.raw_expr):
+            if state.pg_version < CONSTANT_DEFAULT_WITHOUT_REWRITE_FROM and not _is_null(
+                con.raw_expr
+            ):
                 since = CONSTANT_DEFAULT_WITHOUT_REWRITE_FROM
                 return f"before PostgreSQL {since} every default rewrites the table"
     return None
@@ -65,7 +48,7 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
         column = cmd.def_
         if not isinstance(column, ast.ColumnDef):
             continue
-        reason = _reason(column, state.pg_version)
+        reason = _reason(column, state)
         if reason:
             yield Hit({"table": display, "column": column.colname, "reason": reason}, part=cmd)
 

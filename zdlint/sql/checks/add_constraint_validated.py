@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
-from pglast.stream import RawStream
 
 from zdlint.findings import Hit
 from zdlint.locks import lock_mode
@@ -16,11 +15,14 @@ from zdlint.sql.checks._alter import (
     new_column_constraints,
     sized_table_commands,
 )
+from zdlint.sql.default_names import constraint_name
 from zdlint.sql.identifiers import add_foreign_key_sql, foreign_key_name, quote_ident, relation_sql
 from zdlint.sql.locking import SHARE_ROW_EXCLUSIVE, alter_table_command_lock, command_foreign_keys
-from zdlint.sql.names import constraint_name, qualified_name, relation_name, strings
+from zdlint.sql.names import qualified_name, relation_name, strings
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
+from zdlint.sql.statement_sql import deparse
+from zdlint.versions import NOT_VALID_FOREIGN_KEY_ON_PARTITIONED_TABLE
 
 
 def _validated_constraints(
@@ -40,13 +42,17 @@ def check_constraint(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     assert isinstance(node, ast.AlterTableStmt)
     for display, con, cmd in _validated_constraints(stmt, state, ConstrType.CONSTR_CHECK):
         name = con.conname or constraint_name(relation_name(node.relation), con)
-        yield Hit({"table": display, "constraint": name, "add": "Add it"}, part=cmd)
+        yield Hit({"table": display, "constraint": name, "add": "Add it NOT VALID"}, part=cmd)
     # A CHECK written on a new column is checked against every row too, even when the
     # column is NULL everywhere (measured: `ADD COLUMN c int CHECK (c > 0)` scans).
     for display, cmd, column, con in new_column_constraints(node, state, ConstrType.CONSTR_CHECK):
         name = con.conname or constraint_name(relation_name(node.relation), con, column)
-        expression = RawStream()(con.raw_expr) if con.raw_expr is not None else ""
-        add = f"Add `{column}` without the CHECK, then ADD CONSTRAINT {name} CHECK ({expression})"
+        expression = deparse(con.raw_expr) if con.raw_expr is not None else ""
+        add = (
+            f"Add the column {column} without the CHECK, then the CHECK NOT VALID with "
+            f"`ALTER TABLE {relation_sql(node.relation)} ADD CONSTRAINT {quote_ident(name)} "
+            f"CHECK ({expression}) NOT VALID;`"
+        )
         yield Hit({"table": display, "constraint": name, "add": add}, part=cmd)
 
 
@@ -70,11 +76,9 @@ def foreign_key(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
                     "constraint": name,
                     "referenced": qualified_name(con.pktable),
                     "referenced_lock": lock_mode(SHARE_ROW_EXCLUSIVE).sql_name,
-                    "first": f"add `{column}` without REFERENCES, then " if column else "",
-                    "add": add_foreign_key_sql(stmt.node.relation, name, columns, con)
-                    + " NOT VALID;",
-                    "validate": f"ALTER TABLE {relation_sql(stmt.node.relation)} "
-                    f"VALIDATE CONSTRAINT {quote_ident(name)};",
+                    "instead": _foreign_key_advice(
+                        stmt.node, display, name, columns, con, column, state
+                    ),
                 },
                 lock=alter_table_command_lock(cmd),
                 part=cmd,
@@ -85,6 +89,31 @@ def _has_default(column: object) -> bool:
     return isinstance(column, ast.ColumnDef) and any(
         c.contype in (ConstrType.CONSTR_DEFAULT, ConstrType.CONSTR_GENERATED)
         for c in column_constraints(column)
+    )
+
+
+def _foreign_key_advice(
+    node: ast.AlterTableStmt,
+    display: str,
+    name: str,
+    columns: list[str],
+    con: ast.Constraint,
+    column: str,
+    state: MigrationState,
+) -> str:
+    """ZD105's help: NOT VALID then VALIDATE, where the target version allows NOT VALID."""
+    gate = NOT_VALID_FOREIGN_KEY_ON_PARTITIONED_TABLE
+    if state.pg_version < gate.since and state.is_partitioned(relation_name(node.relation)):
+        return (
+            f"{display} is partitioned, and before PostgreSQL {gate.since} it refuses NOT VALID "
+            f"foreign keys: {gate.instead}"
+        )
+    first = f"add the column {column} without REFERENCES, then " if column else ""
+    add = add_foreign_key_sql(node.relation, name, columns, con) + " NOT VALID;"
+    validate = f"ALTER TABLE {relation_sql(node.relation)} VALIDATE CONSTRAINT {quote_ident(name)};"
+    return (
+        f"Instead, {first}add the foreign key NOT VALID with `{add}`, then run `{validate}` "
+        "in a separate transaction"
     )
 
 

@@ -10,7 +10,9 @@ from pglast.enums import AlterTableType, ConstrType
 
 from zdlint.findings import Hit
 from zdlint.sql.checks._alter import new_column_constraints, sized_table_commands
-from zdlint.sql.names import constraint_name, relation_name
+from zdlint.sql.default_names import constraint_name
+from zdlint.sql.identifiers import quote_ident
+from zdlint.sql.names import relation_name, strings
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 
@@ -20,15 +22,16 @@ _KINDS = {ConstrType.CONSTR_UNIQUE: "UNIQUE", ConstrType.CONSTR_PRIMARY: "PRIMAR
 def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     node = stmt.node
     assert isinstance(node, ast.AlterTableStmt)
-    for _table, display, cmd in sized_table_commands(node, state, AlterTableType.AT_AddConstraint):
+    for table, display, cmd in sized_table_commands(node, state, AlterTableType.AT_AddConstraint):
         con = cmd.def_
         if isinstance(con, ast.Constraint) and con.contype in _KINDS and not con.indexname:
             yield Hit(
                 {
                     "table": display,
                     "kind": _KINDS[con.contype],
-                    "constraint": con.conname or "(unnamed)",
-                    "first": "",
+                    "constraint": constraint_name(table, con),
+                    "columns": _columns(strings(con.keys)),
+                    "first": "Build the index first",
                 },
                 part=cmd,
             )
@@ -42,10 +45,15 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
                 "table": display,
                 "kind": kind,
                 "constraint": name,
-                "first": f"Add `{column}` without {kind}{fill}, then ",
+                "columns": _columns([column]),
+                "first": f"Add the column {column} without {kind}{fill}, then build the index",
             },
             part=cmd,
         )
+
+
+def _columns(names: list[str]) -> str:
+    return ", ".join(quote_ident(name) for name in names)
 
 
 CHECKS = [

@@ -49,7 +49,8 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
         using = column.raw_default is not None
         known = state.schema.column(table, cmd.name or "")
         old = known.type if known is not None else None
-        if not alter_type_rewrites(old, column, state.timezone_utc):
+        name = cmd.name or ""
+        if not alter_type_rewrites(old, name, column, state.timezone_utc, state.pg_version):
             continue
         source = f" from {display_type_of(old)}" if old is not None else ""
         yield Hit(

@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from pglast import ast
 
 from zdlint.findings import Hit
+from zdlint.sql.default_names import index_name
 from zdlint.sql.names import qualified_name, relation_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
+from zdlint.sql.statement_sql import concurrent_index
 
 
 def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
@@ -20,8 +22,9 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     yield Hit(
         {
             "table": qualified_name(node.relation),
-            "index": node.idxname or "(unnamed)",
+            "index": index_name(node),
             "unique": "UNIQUE " if node.unique else "",
+            "concurrent": concurrent_index(node),
         }
     )
 

@@ -15,9 +15,11 @@ from zdlint.sql.state import MigrationState
 
 def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     assert isinstance(stmt.node, ast.AlterTableStmt)
-    for _table, display, cmd in existing_table_commands(
+    for table, display, cmd in existing_table_commands(
         stmt.node, state, AlterTableType.AT_DropColumn
     ):
+        if (table, cmd.name) in state.added_columns:
+            continue  # added by this file: the running version never used it
         yield Hit({"table": display, "column": cmd.name or ""}, part=cmd)
 
 

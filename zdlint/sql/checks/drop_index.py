@@ -8,6 +8,7 @@ from pglast import ast
 from pglast.enums import ObjectType
 
 from zdlint.findings import Hit
+from zdlint.sql.identifiers import quote_qualified
 from zdlint.sql.names import strings
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
@@ -29,10 +30,13 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
         return
     known = [state.schema.indexes.get(n.split(".")[-1]) for n in existing]
     tables = list(dict.fromkeys(f"`{index.table}`" for index in known if index is not None))
+    exists = " IF EXISTS" if node.missing_ok else ""
+    drops = " ".join(f"DROP INDEX CONCURRENTLY{exists} {quote_qualified(n)};" for n in existing)
     yield Hit(
         {
             "index": ", ".join(existing),
             "table": ", ".join(tables) if len(tables) == len(existing) else "its table",
+            "drops": drops,
         }
     )
 

@@ -28,7 +28,7 @@ def _string_constants(stmt: Statement) -> Iterator[str]:
     """Every string constant of the statement, also inside a DO block's statements."""
     trees: list[object] = [stmt.node]
     if isinstance(stmt.node, ast.DoStmt):
-        trees = [query for query, _ in embedded_queries(stmt.text)]
+        trees = [query.node for query in embedded_queries(stmt.text)]
     for tree in trees:
         for node in walk(tree):
             if isinstance(node, ast.A_Const) and isinstance(node.val, ast.String):

@@ -8,6 +8,7 @@ from pglast import ast
 from pglast.enums import AlterTableType
 
 from zdlint.findings import Hit
+from zdlint.sql.identifiers import quote_ident
 from zdlint.sql.locking import command_foreign_keys, new_foreign_keys
 from zdlint.sql.names import qualified_name, relation_name, strings
 from zdlint.sql.parse import Statement
@@ -39,6 +40,7 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
             {
                 "table": qualified_name(relation),
                 "columns": ", ".join(columns),
+                "columns_sql": ", ".join(quote_ident(c) for c in columns),
                 "referenced": qualified_name(con.pktable),
             },
             part=cmd,

@@ -8,10 +8,12 @@ from pglast import ast
 from pglast.enums import ReindexObjectType
 
 from zdlint.findings import Hit
+from zdlint.sql.default_names import index_name
 from zdlint.sql.locking import is_concurrent_reindex
 from zdlint.sql.names import qualified_name, relation_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
+from zdlint.sql.statement_sql import concurrent_index, concurrent_reindex
 
 _TARGETS: dict[ReindexObjectType | None, str] = {
     ReindexObjectType.REINDEX_OBJECT_INDEX: "INDEX",
@@ -35,7 +37,7 @@ def reindex(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     else:
         target = node.name or ""
     kind = _TARGETS.get(node.kind, "")
-    yield Hit({"target": f"{kind} {target}".strip()})
+    yield Hit({"target": f"{kind} {target}".strip(), "concurrent": concurrent_reindex(node)})
 
 
 def concurrent_if_not_exists(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
@@ -45,7 +47,13 @@ def concurrent_if_not_exists(stmt: Statement, state: MigrationState) -> Iterator
         return
     if state.is_new_table(relation_name(node.relation)):
         return
-    yield Hit({"table": qualified_name(node.relation), "index": node.idxname or "(unnamed)"})
+    yield Hit(
+        {
+            "table": qualified_name(node.relation),
+            "index": index_name(node),
+            "create": concurrent_index(node),
+        }
+    )
 
 
 CHECKS = [

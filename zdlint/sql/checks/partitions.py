@@ -9,10 +9,12 @@ from pglast.enums import AlterTableType, ObjectType
 
 from zdlint.findings import Hit
 from zdlint.sql.checks._alter import existing_table_commands
+from zdlint.sql.default_names import index_name
 from zdlint.sql.long_operations import attach_scans_partition
 from zdlint.sql.names import qualified_name, relation_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
+from zdlint.sql.statement_sql import parent_index_only
 
 
 def _partition_commands(
@@ -53,7 +55,13 @@ def concurrent_index_on_parent(stmt: Statement, state: MigrationState) -> Iterat
     node = stmt.node
     assert isinstance(node, ast.IndexStmt)
     if node.concurrent and state.is_partitioned(relation_name(node.relation)):
-        yield Hit({"table": qualified_name(node.relation), "index": node.idxname or "(unnamed)"})
+        yield Hit(
+            {
+                "table": qualified_name(node.relation),
+                "index": index_name(node),
+                "parent_only": parent_index_only(node),
+            }
+        )
 
 
 CHECKS = [

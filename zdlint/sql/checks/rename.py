@@ -20,7 +20,10 @@ def _existing(node: ast.RenameStmt, state: MigrationState) -> bool:
 def rename_column(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     node = stmt.node
     assert isinstance(node, ast.RenameStmt)
-    if node.renameType == ObjectType.OBJECT_COLUMN and _existing(node, state):
+    if node.renameType != ObjectType.OBJECT_COLUMN or not _existing(node, state):
+        return
+    if (relation_name(node.relation), node.subname) not in state.added_columns:
+        # a column this file added is unknown to the running version under any name
         yield Hit(
             {"table": qualified_name(node.relation), "column": node.subname, "new": node.newname}
         )

@@ -12,7 +12,8 @@ from pglast.enums import AlterTableType, ConstrType
 
 from zdlint.findings import Hit
 from zdlint.sql.checks._alter import sized_table_commands
-from zdlint.sql.identifiers import quote_ident
+from zdlint.sql.default_names import object_name
+from zdlint.sql.identifiers import quote_ident, quote_qualified
 from zdlint.sql.long_operations import CHECK_SKIPS_NOT_NULL_SCAN_FROM, set_not_null_scans
 from zdlint.sql.names import strings
 from zdlint.sql.parse import Statement
@@ -22,26 +23,39 @@ from zdlint.sql.state import MigrationState
 CHECK_SKIPS_SCAN_FROM = CHECK_SKIPS_NOT_NULL_SCAN_FROM
 
 
-def _hit(display: str, columns: list[str], pg_version: int, cmd: ast.AlterTableCmd) -> Hit:
+def _hit(
+    table: str, display: str, columns: list[str], pg_version: int, cmd: ast.AlterTableCmd
+) -> Hit:
+    table_sql = quote_qualified(display)
+    names = [object_name(table, column, "not_null") for column in columns]
+    adds = ", ".join(
+        f"ADD CONSTRAINT {quote_ident(name)} CHECK ({quote_ident(column)} IS NOT NULL) NOT VALID"
+        for name, column in zip(names, columns, strict=True)
+    )
+    validates = ", ".join(f"VALIDATE CONSTRAINT {quote_ident(name)}" for name in names)
     if pg_version < CHECK_SKIPS_SCAN_FROM:
         note = (
             f"; before PostgreSQL {CHECK_SKIPS_SCAN_FROM} it scans even when a validated "
             "CHECK proves the column has no NULL"
         )
         then = (
-            f"; before PostgreSQL {CHECK_SKIPS_SCAN_FROM} SET NOT NULL always scans, so keep "
-            "the validated CHECK instead of SET NOT NULL until you upgrade"
+            f"; before PostgreSQL {CHECK_SKIPS_SCAN_FROM} making a column NOT NULL always "
+            "scans, so keep the validated CHECK in its place until you upgrade"
         )
     else:
         note = ""
-        then = f", then SET NOT NULL (no scan from PostgreSQL {CHECK_SKIPS_SCAN_FROM})"
+        sets = ", ".join(f"ALTER COLUMN {quote_ident(column)} SET NOT NULL" for column in columns)
+        then = (
+            f", then `ALTER TABLE {table_sql} {sets};` "
+            f"(no scan from PostgreSQL {CHECK_SKIPS_SCAN_FROM})"
+        )
     named = [f"`{display}.{column}`" for column in columns]
-    checks = [f"CHECK ({quote_ident(column)} IS NOT NULL) NOT VALID" for column in columns]
     return Hit(
         {
             "table": display,
             "columns": _listed(named),
-            "checks": _listed(checks),
+            "add": f"ALTER TABLE {table_sql} {adds};",
+            "validate": f"ALTER TABLE {table_sql} {validates};",
             "them": "it" if len(columns) == 1 else "them",
             "note": note,
             "then": then,
@@ -72,7 +86,7 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     NOT NULL in one scan of the table."""
     assert isinstance(stmt.node, ast.AlterTableStmt)
     scanned: list[str] = []
-    first: tuple[str, ast.AlterTableCmd] | None = None
+    first: tuple[str, str, ast.AlterTableCmd] | None = None
     for table, display, cmd in sized_table_commands(
         stmt.node, state, AlterTableType.AT_SetNotNull, AlterTableType.AT_AddConstraint
     ):
@@ -83,9 +97,9 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
                 continue  # already NOT NULL: nothing to verify
             if set_not_null_scans(table, column, state):
                 scanned.append(column)
-                first = first or (display, cmd)
+                first = first or (table, display, cmd)
     if first is not None:
-        yield _hit(first[0], scanned, state.pg_version, first[1])
+        yield _hit(first[0], first[1], scanned, state.pg_version, first[2])
 
 
 CHECKS = [("ZD101", [AlterTableType.AT_SetNotNull, AlterTableType.AT_AddConstraint], check)]

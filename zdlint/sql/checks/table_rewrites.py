@@ -14,6 +14,7 @@ from zdlint.sql.long_operations import is_stored_generated
 from zdlint.sql.names import qualified_name, relation_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
+from zdlint.versions import VIRTUAL_GENERATED_COLUMN
 
 _STORAGE_CHANGES: dict[AlterTableType | None, str] = {
     AlterTableType.AT_SetTableSpace: "SET TABLESPACE",
@@ -59,8 +60,22 @@ def stored_generated_column(stmt: Statement, state: MigrationState) -> Iterator[
     assert isinstance(stmt.node, ast.AlterTableStmt)
     for _table, display, cmd in sized_table_commands(stmt.node, state, AlterTableType.AT_AddColumn):
         column = cmd.def_
-        if isinstance(column, ast.ColumnDef) and is_stored_generated(column, state.pg_version):
-            yield Hit({"table": display, "column": column.colname or ""}, part=cmd)
+        if isinstance(column, ast.ColumnDef) and is_stored_generated(column):
+            yield Hit(
+                {"table": display, "column": column.colname or "", "instead": _virtual(state)},
+                part=cmd,
+            )
+
+
+def _virtual(state: MigrationState) -> str:
+    """ZD206's advice: a VIRTUAL column where the target version has them."""
+    plain = (
+        "add a plain nullable column, fill new rows with a trigger and backfill old ones in batches"
+    )
+    since = VIRTUAL_GENERATED_COLUMN.since
+    if state.pg_version >= since:
+        return f"Make it VIRTUAL (computed on read: no rewrite), or {plain}"
+    return f"{plain[0].upper()}{plain[1:]} (VIRTUAL generated columns come with PostgreSQL {since})"
 
 
 CHECKS = [

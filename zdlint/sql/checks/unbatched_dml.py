@@ -11,18 +11,23 @@ from collections.abc import Iterator
 from pglast import ast
 
 from zdlint.findings import Hit
-from zdlint.sql.batching import is_batched
+from zdlint.sql.batching import is_batched, is_system_catalog
 from zdlint.sql.names import last_name, qualified_name, relation_name
 from zdlint.sql.parse import Statement
-from zdlint.sql.plpgsql import embedded_queries
+from zdlint.sql.plpgsql import EmbeddedQuery, embedded_queries
 from zdlint.sql.state import MigrationState
 
 
-def _unbatched(node: object, kind: type, state: MigrationState) -> str | None:
+def _unbatched(
+    node: object, kind: type, state: MigrationState, query: EmbeddedQuery | None = None
+) -> str | None:
     if not isinstance(node, kind):
         return None
-    relation = node.relation  # type: ignore[attr-defined]
-    if state.is_new_table(relation_name(relation)) or is_batched(node.whereClause):  # type: ignore[attr-defined]
+    assert isinstance(node, (ast.UpdateStmt, ast.DeleteStmt))
+    relation = node.relation
+    if state.is_new_table(relation_name(relation)) or is_system_catalog(relation, state.schema):
+        return None
+    if is_batched(node, state.schema, query):
         return None
     return qualified_name(relation)
 
@@ -36,14 +41,14 @@ def _embedded(stmt: Statement, state: MigrationState, kind: type) -> Iterator[Hi
         body_owner, offset = state.routines.get(name.lower(), ""), None
     else:
         return
-    for query, position in embedded_queries(body_owner):
-        table = _unbatched(query, kind, state)
+    for query in embedded_queries(body_owner):
+        table = _unbatched(query.node, kind, state, query)
         if table is None:
             continue
         if offset is None:  # the procedure body lives elsewhere: point at the CALL
             yield Hit({"table": table, "where": f" (in the body of {name})"})
         else:
-            yield Hit({"table": table, "where": ""}, start=offset + position)
+            yield Hit({"table": table, "where": ""}, start=offset + query.position)
 
 
 def _check(kind: type):  # type: ignore[no-untyped-def]
