@@ -566,6 +566,13 @@ def test_renaming_a_label_of_a_type_the_model_does_not_know_is_reported():
     assert codes("ALTER TYPE visibility RENAME VALUE 'a' TO 'b';\n") == ["ZD307"]
 
 
+def test_the_help_for_a_label_rename_adds_the_new_label_and_keeps_the_old_one():
+    """PostgreSQL has no DROP VALUE: the expand step is ADD VALUE, and the old label stays."""
+    (finding,) = lint("ALTER TYPE \"Visibility\" RENAME VALUE 'a' TO 'it''s';\n")
+    assert "`ALTER TYPE \"Visibility\" ADD VALUE 'it''s';`" in finding.help
+    assert "drop the old one" not in finding.help
+
+
 def test_renaming_a_label_this_file_added_is_quiet(tmp_path):
     earlier = "CREATE TYPE visibility AS ENUM ('Public');\n"
     sql = (

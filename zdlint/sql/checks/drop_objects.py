@@ -14,6 +14,7 @@ from pglast import ast
 from pglast.enums import DropBehavior, ObjectType
 
 from zdlint.findings import Hit
+from zdlint.sql.identifiers import quote_qualified
 from zdlint.sql.names import last_name, qualified_name, quote_literal, strings
 from zdlint.sql.parse import Statement
 from zdlint.sql.schema import ROUTINES
@@ -131,9 +132,6 @@ def _enum_replaced_with_fewer_labels(node: ast.DropStmt, state: MigrationState) 
         )
 
 
-_FORWARD = " (a view or wrapper function can forward to it)"
-
-
 def rename_object(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     node = stmt.node
     if isinstance(node, ast.AlterEnumStmt):
@@ -147,7 +145,11 @@ def rename_object(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     if not name or created_here(node.renameType, name, state):
         return
     if state.missing_at_commit(node, node.renameType, [name]):
-        yield Hit({"kind": kind, "name": name, "new": node.newname or "", "forward": _FORWARD})
+        plan = (
+            f"Create the new {kind} beside the old one (a view or wrapper function can "
+            "forward to it), switch the application, drop the old one in a later release"
+        )
+        yield Hit({"kind": kind, "name": name, "new": node.newname or "", "plan": plan})
 
 
 def _rename_label(node: ast.AlterEnumStmt, state: MigrationState) -> Iterator[Hit]:
@@ -162,12 +164,18 @@ def _rename_label(node: ast.AlterEnumStmt, state: MigrationState) -> Iterator[Hi
         return  # a label this file added
     if known is None and type_ in state.created_types:
         return  # a type this file created
+    add = f"ALTER TYPE {quote_qualified('.'.join(strings(node.typeName)))} ADD VALUE"
+    plan = (
+        f"Add the new label beside the old one (`{add} {quote_literal(node.newVal)};`), "
+        "switch the application and its rows to it, and leave the old label unused "
+        "(PostgreSQL cannot drop an enum label)"
+    )
     yield Hit(
         {
             "kind": f"enum `{type_}` label",
             "name": quote_literal(node.oldVal),
             "new": quote_literal(node.newVal),
-            "forward": "",
+            "plan": plan,
         }
     )
 
