@@ -327,4 +327,4 @@ def test_renaming_an_index_is_no_second_access_exclusive_lock_in_the_transaction
     )
     (finding,) = [f for f in lint(sql) if f.code == "ZD408"]
     assert finding.span.line == 5
-    assert "already holds it on `api_key`:" in finding.message
+    assert "already holds that lock on `api_key`:" in finding.message

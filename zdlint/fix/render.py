@@ -13,7 +13,8 @@ from typing import Any
 import jinja2
 
 from zdlint.catalogue import rules_dir
-from zdlint.fix.sql_text import quote_ident, quote_literal
+from zdlint.fix.sql_text import quote_ident
+from zdlint.sql.names import quote_literal
 
 
 class TemplateMissing(LookupError):

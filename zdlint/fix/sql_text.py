@@ -11,10 +11,6 @@ from pglast import parser as pg_parser
 from zdlint.sql.identifiers import quote_ident  # noqa: F401 - re-exported
 
 
-def quote_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 class Token:
     __slots__ = ("name", "start", "end", "depth")
 

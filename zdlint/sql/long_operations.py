@@ -204,9 +204,10 @@ def long_operations(node: ast.Node | None, state: MigrationState) -> list[LongOp
 
 def work_under_lock(node: ast.Node | None, state: MigrationState) -> str | None:
     """What `node` does that keeps a lock the transaction already holds held for longer:
-    table-sized work, a query on a table, a procedure or DO block, or a wait for a lock
-    on another existing table. None for instant and bookkeeping statements (SET, COMMIT,
-    changes to new tables, more instant DDL on a table already locked)."""
+    table-sized work, a query on a table, a procedure or DO block, or, while a table
+    with traffic is held, a wait for a lock on another one (see
+    `MigrationState.carries_traffic`). None for instant and bookkeeping statements (SET,
+    COMMIT, changes to new tables, more instant DDL on a table already locked)."""
     ops = long_operations(node, state)
     if ops:
         return f"{ops[0].what} on `{ops[0].display}`"
@@ -219,7 +220,7 @@ def work_under_lock(node: ast.Node | None, state: MigrationState) -> str | None:
         for r in walk(node.fromClause)
     ):
         return "a query"
-    waits = state.lock_waits(node)
-    if waits:
+    waits = [t for t in state.lock_waits(node) if state.carries_traffic(node, t)]
+    if waits and state.access_exclusive_traffic:
         return f"a wait for the lock on `{waits[0]}`"
     return None

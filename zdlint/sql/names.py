@@ -16,6 +16,12 @@ def relation_name(rangevar: ast.RangeVar | None) -> str:
     return rangevar.relname or ""
 
 
+def is_temporary(rangevar: ast.RangeVar | None) -> bool:
+    """A TEMP relation: private to the session that creates it, so it replaces nothing
+    other sessions use."""
+    return rangevar is not None and rangevar.relpersistence == "t"
+
+
 def qualified_name(rangevar: ast.RangeVar | None) -> str:
     """`schema.table` when a schema is written, else `table`: for messages."""
     if rangevar is None:
@@ -95,3 +101,8 @@ def derived_name(*parts: str) -> str:
     while len(name.encode("utf-8")) > MAX_IDENTIFIER:
         name = name[:-1]
     return name
+
+
+def quote_literal(text: str) -> str:
+    """`text` as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"

@@ -4,11 +4,14 @@ Replaying the earlier migrations of a folder (or a `pg_dump --schema-only` file)
 the rules what exists before a migration runs: column types (so ALTER COLUMN TYPE is
 judged against the real current type), NOT NULL columns and validated CHECK
 constraints, indexes (so a foreign key knows whether its columns are indexed),
-partitioned tables and enum types.
+partitioned tables and enum types, and what depends on what (foreign keys, the
+relations, functions and types a view names, the types columns, types and function
+signatures use) so a DROP can tell whether anything still needs the object.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +20,15 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, DropBehavior, NullTestType, ObjectType
 
 from zdlint.sql.default_names import constraint_name, index_name
-from zdlint.sql.names import last_name, relation_name, strings, type_modifiers, type_name
+from zdlint.sql.names import (
+    is_temporary,
+    last_name,
+    relation_name,
+    strings,
+    type_modifiers,
+    type_name,
+    walk,
+)
 from zdlint.sql.volatility import VOLATILE, volatility_word
 
 # Type name aliases as pglast reports them (the parser already maps int -> int4 etc.).
@@ -131,6 +142,19 @@ class SchemaModel:
     triggers: dict[tuple[str, str], str] = field(default_factory=dict)
     # Functions declared RETURNS trigger: only a trigger can call them.
     trigger_only_functions: set[str] = field(default_factory=set)
+    # User types (enum, composite, domain, range) -> the types they are built from.
+    types: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Views and materialized views -> every name their query mentions (relations,
+    # functions, types): a superset of what PostgreSQL records as their dependencies.
+    views: dict[str, frozenset[str]] = field(default_factory=dict)
+    materialized: set[str] = field(default_factory=set)  # the materialized ones of `views`
+    # Functions and procedures (lower case) -> the known user types their signature or
+    # body names.
+    routine_types: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Routines that some object other than a view calls: triggers, defaults, constraints,
+    # index expressions, policies, operators, casts, aggregates. Kept when that object goes (the
+    # model does not track each use), so it can only say too much, never too little.
+    routine_users: set[str] = field(default_factory=set)
 
     # --- questions -----------------------------------------------------------------
 
@@ -179,14 +203,6 @@ class SchemaModel:
         found = self.tables.get(table)
         return found is not None and not found.temporary
 
-    def is_unused_enum(self, name: str) -> bool:
-        """An enum type the model knows that no column of any table uses (arrays too)."""
-        return name in self.enums and not any(
-            column.type.name == name
-            for table in self.tables.values()
-            for column in table.columns.values()
-        )
-
     def table_of_index(self, index: str) -> str | None:
         found = self.indexes.get(index)
         return found.table if found is not None else None
@@ -195,6 +211,56 @@ class SchemaModel:
         """Functions some trigger (on `table`, or on any table) executes."""
         return {f for (t, _), f in self.triggers.items() if table is None or t == table}
 
+    def dependents(self, kind: ObjectType | None, name: str) -> list[str] | None:
+        """What the model knows to depend on a table, view or type (`kind` as DROP
+        names it); None when the model cannot tell: the object is not known from
+        replayed DDL, or it is a kind whose users the model does not track."""
+        if kind == ObjectType.OBJECT_TABLE:
+            table = self.tables.get(name)
+            if table is None or not table.created:
+                return None
+            found = [
+                f"foreign key `{c.name}` of `{other.name}`"
+                for other in self.tables.values()
+                if other.name != name
+                for c in other.constraints.values()
+                if c.kind == "foreign" and c.references == name
+            ]
+            return found + self._users_of_relation(name)
+        if kind in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW):
+            if name not in self.views:
+                return None
+            return self._users_of_relation(name)
+        if kind in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN):
+            if name not in self.types:
+                return None
+            return self._users_of_type(name)
+        if kind in ROUTINES:
+            routine = name.lower()
+            if routine not in self.routine_types:
+                return None
+            if routine in self.routine_users:
+                return ["an object that calls it"]
+            return [f"view `{v}`" for v, names in self.views.items() if routine in names]
+        return None
+
+    def _users_of_relation(self, name: str) -> list[str]:
+        """Views that read a relation, and users of its row type."""
+        views = [f"view `{v}`" for v, names in self.views.items() if v != name and name in names]
+        return list(dict.fromkeys(views + self._users_of_type(name)))
+
+    def _users_of_type(self, name: str) -> list[str]:
+        columns = [
+            f"column `{table.name}.{column.name}`"
+            for table in self.tables.values()
+            for column in table.columns.values()
+            if column.type.name == name
+        ]
+        types = [f"type `{t}`" for t, parts in self.types.items() if name in parts]
+        views = [f"view `{v}`" for v, names in self.views.items() if name in names]
+        functions = [f"function `{f}`" for f, names in self.routine_types.items() if name in names]
+        return columns + types + views + functions
+
     # --- replay ----------------------------------------------------------------------
 
     def apply(self, node: ast.Node | None) -> None:
@@ -202,6 +268,8 @@ class SchemaModel:
         handler = _HANDLERS.get(type(node))
         if handler is not None:
             handler(self, node)
+        if node is not None and type(node) in _CALLERS:
+            self.routine_users |= _routines_called(node)
 
     def create_unparsed_table(self, name: str, temporary: bool, if_not_exists: bool) -> None:
         """A CREATE TABLE the parser could not read: the name exists, its columns are unknown."""
@@ -367,8 +435,9 @@ def _create_table(model: SchemaModel, node: ast.CreateStmt) -> None:
     name = relation_name(node.relation)
     if node.if_not_exists and name in model.tables:
         return
-    temporary = node.relation is not None and node.relation.relpersistence == "t"
-    table = Table(name, partitioned=node.partspec is not None, temporary=temporary)
+    table = Table(
+        name, partitioned=node.partspec is not None, temporary=is_temporary(node.relation)
+    )
     if node.partspec is not None:
         elements = node.partspec.partParams or ()
         if all(e.name for e in elements):
@@ -386,12 +455,6 @@ def _create_table(model: SchemaModel, node: ast.CreateStmt) -> None:
     for element in node.tableElts or ():
         if isinstance(element, ast.Constraint):
             _add_constraint(model, table, element)
-
-
-def _create_table_as(model: SchemaModel, node: ast.CreateTableAsStmt) -> None:
-    if node.into is not None and node.objtype == ObjectType.OBJECT_TABLE:
-        name = relation_name(node.into.rel)
-        model.tables.setdefault(name, Table(name))
 
 
 def _index_columns(node: ast.IndexStmt) -> tuple[str, ...]:
@@ -413,48 +476,45 @@ def _create_index(model: SchemaModel, node: ast.IndexStmt) -> None:
     model.indexes[name] = Index(name, table, columns, bool(node.unique), complete=complete)
 
 
+ROUTINES = {ObjectType.OBJECT_FUNCTION, ObjectType.OBJECT_PROCEDURE, ObjectType.OBJECT_ROUTINE}
+
+
+def dropped_name(obj: object) -> str:
+    """The bare name of one object of a DROP: a relation, type or routine."""
+    if isinstance(obj, ast.TypeName):
+        return last_name(obj.names)
+    if isinstance(obj, ast.ObjectWithArgs):
+        return last_name(obj.objname)
+    if isinstance(obj, tuple):
+        return last_name(obj)
+    return ""
+
+
 def _drop(model: SchemaModel, node: ast.DropStmt) -> None:
     for obj in node.objects or ():
-        name = last_name(obj) if isinstance(obj, tuple) else ""
+        name = dropped_name(obj)
         if node.removeType == ObjectType.OBJECT_TABLE:
             model._forget_table(name)
         elif node.removeType == ObjectType.OBJECT_INDEX:
             model.indexes.pop(name, None)
-        elif node.removeType == ObjectType.OBJECT_TYPE:
+        elif node.removeType in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN):
             model.enums.pop(name, None)
+            model.types.pop(name, None)
+        elif node.removeType in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW):
+            model.views.pop(name, None)
+            model.materialized.discard(name)
         elif node.removeType == ObjectType.OBJECT_TRIGGER and isinstance(obj, tuple):
             names = strings(obj)
             if len(names) >= 2:
                 model.triggers.pop((names[-2], names[-1]), None)
-        elif node.removeType in _ROUTINES:
-            function = _routine_name(obj)
+        elif node.removeType in ROUTINES:
+            function = name.lower()
+            model.routine_types.pop(function, None)
+            model.functions.pop(name, None)
             model.trigger_only_functions.discard(function)
-            if isinstance(obj, ast.ObjectWithArgs):
-                model.functions.pop(last_name(obj.objname), None)
             if node.behavior == DropBehavior.DROP_CASCADE:
                 for key in [k for k, f in model.triggers.items() if f == function]:
                     del model.triggers[key]
-
-
-_ROUTINES = {ObjectType.OBJECT_FUNCTION, ObjectType.OBJECT_PROCEDURE, ObjectType.OBJECT_ROUTINE}
-
-
-def _routine_name(obj: object) -> str:
-    """The bare, lower-case name of a DROP FUNCTION object (`f(int)`, `s.f`)."""
-    if isinstance(obj, ast.ObjectWithArgs):
-        return last_name(obj.objname).lower()
-    return ""
-
-
-def _create_function(model: SchemaModel, node: ast.CreateFunctionStmt) -> None:
-    name = last_name(node.funcname).lower()
-    if type_name(node.returnType) == "trigger":
-        model.trigger_only_functions.add(name)
-    else:  # CREATE OR REPLACE cannot change the return type, but a new overload may
-        model.trigger_only_functions.discard(name)
-    if not node.is_procedure and node.funcname:
-        # CREATE FUNCTION without a marker makes a VOLATILE function
-        model.functions[last_name(node.funcname)] = volatility_word(node.options) or VOLATILE
 
 
 def _create_trigger(model: SchemaModel, node: ast.CreateTrigStmt) -> None:
@@ -464,7 +524,26 @@ def _create_trigger(model: SchemaModel, node: ast.CreateTrigStmt) -> None:
 
 
 def _rename(model: SchemaModel, node: ast.RenameStmt) -> None:
-    if node.relation is None or not node.newname:
+    if not node.newname:
+        return
+    if node.renameType in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN):
+        old_type = last_name(node.object) if isinstance(node.object, tuple) else ""
+        _move(model.types, old_type, node.newname)
+        _move(model.enums, old_type, node.newname)
+        return
+    if node.renameType in ROUTINES and isinstance(node.object, ast.ObjectWithArgs):
+        old_routine = last_name(node.object.objname)
+        _move(model.routine_types, old_routine.lower(), node.newname.lower())
+        _move(model.functions, old_routine, node.newname)
+        return
+    if node.relation is None:
+        return
+    if node.renameType in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW):
+        old_view = relation_name(node.relation)
+        _move(model.views, old_view, node.newname)
+        if old_view in model.materialized:
+            model.materialized.remove(old_view)
+            model.materialized.add(node.newname)
         return
     old = relation_name(node.relation)
     if node.renameType == ObjectType.OBJECT_TRIGGER and node.subname:
@@ -496,6 +575,11 @@ def _rename(model: SchemaModel, node: ast.RenameStmt) -> None:
         index = model.indexes.pop(old)
         index.name = node.newname
         model.indexes[node.newname] = index
+
+
+def _move(entries: dict[str, Any], old: str, new: str) -> None:
+    if old in entries:
+        entries[new] = entries.pop(old)
 
 
 def _renamed(names: tuple[str, ...], old: str | None, new: str) -> tuple[str, ...]:
@@ -550,7 +634,88 @@ def _alter_table(model: SchemaModel, node: ast.AlterTableStmt) -> None:
 
 
 def _create_enum(model: SchemaModel, node: ast.CreateEnumStmt) -> None:
-    model.enums[last_name(node.typeName)] = strings(node.vals)
+    name = last_name(node.typeName)
+    model.enums[name] = strings(node.vals)
+    model.types[name] = frozenset()
+
+
+def _create_composite(model: SchemaModel, node: ast.CompositeTypeStmt) -> None:
+    parts = frozenset(
+        type_name(c.typeName) for c in node.coldeflist or () if isinstance(c, ast.ColumnDef)
+    )
+    model.types[relation_name(node.typevar)] = parts
+
+
+def _create_domain(model: SchemaModel, node: ast.CreateDomainStmt) -> None:
+    model.types[last_name(node.domainname)] = frozenset({type_name(node.typeName)})
+
+
+def _create_range(model: SchemaModel, node: ast.CreateRangeStmt) -> None:
+    parts = frozenset(
+        type_name(p.arg)
+        for p in node.params or ()
+        if isinstance(p, ast.DefElem) and isinstance(p.arg, ast.TypeName)
+    )
+    model.types[last_name(node.typeName)] = parts
+
+
+def _mentioned(node: object) -> frozenset[str]:
+    """Every relation, function and type name a query mentions."""
+    names: set[str] = set()
+    for item in walk(node):
+        if isinstance(item, ast.RangeVar):
+            names.add(relation_name(item))
+        elif isinstance(item, ast.FuncCall):
+            names.add(last_name(item.funcname))
+        elif isinstance(item, ast.TypeName):
+            names.add(type_name(item))
+    return frozenset(names)
+
+
+def _create_view(model: SchemaModel, node: ast.ViewStmt) -> None:
+    model.views[relation_name(node.view)] = _mentioned(node.query)
+
+
+def _create_table_as(model: SchemaModel, node: ast.CreateTableAsStmt) -> None:
+    if node.into is None:
+        return
+    name = relation_name(node.into.rel)
+    if node.objtype == ObjectType.OBJECT_MATVIEW:
+        model.views[name] = _mentioned(node.query)
+        model.materialized.add(name)
+    elif node.objtype == ObjectType.OBJECT_TABLE:
+        model.tables.setdefault(name, Table(name))
+
+
+_IDENTIFIER = re.compile(r'"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_$]*)')
+
+
+def _create_function(model: SchemaModel, node: ast.CreateFunctionStmt) -> None:
+    """A routine's user types: in its signature (PostgreSQL records those as
+    dependencies) or named in its body (which PostgreSQL does not track); whether only a
+    trigger can call it (RETURNS trigger); a function's volatility."""
+    if not node.funcname:
+        return
+    name = last_name(node.funcname).lower()
+    if type_name(node.returnType) == "trigger":
+        model.trigger_only_functions.add(name)
+    else:  # CREATE OR REPLACE cannot change the return type, but a new overload may
+        model.trigger_only_functions.discard(name)
+    names = {type_name(p.argType) for p in node.parameters or () if p.argType is not None}
+    names.add(type_name(node.returnType))
+    for option in node.options or ():
+        if (
+            isinstance(option, ast.DefElem)
+            and option.defname == "as"
+            and isinstance(option.arg, tuple)
+        ):
+            for body in strings(option.arg):
+                for quoted, bare in _IDENTIFIER.findall(body):
+                    names.add(quoted.replace('""', '"') if quoted else bare.lower())
+    model.routine_types[name] = frozenset(names & set(model.types))
+    if not node.is_procedure:
+        # CREATE FUNCTION without a marker makes a VOLATILE function
+        model.functions[last_name(node.funcname)] = volatility_word(node.options) or VOLATILE
 
 
 def _alter_enum(model: SchemaModel, node: ast.AlterEnumStmt) -> None:
@@ -561,6 +726,79 @@ def _alter_enum(model: SchemaModel, node: ast.AlterEnumStmt) -> None:
             values.append(node.newVal)
     elif node.oldVal and node.newVal and name in model.enums:  # RENAME VALUE
         model.enums[name] = [node.newVal if v == node.oldVal else v for v in model.enums[name]]
+
+
+# Statements that create objects which call routines (PostgreSQL records the calls as
+# dependencies, so DROP FUNCTION … CASCADE drops those objects). Views keep their own
+# list of names (`SchemaModel.views`).
+_CALLERS = {
+    ast.CreateStmt,
+    ast.AlterTableStmt,
+    ast.IndexStmt,
+    ast.CreateTrigStmt,
+    ast.CreateEventTrigStmt,
+    ast.CreatePolicyStmt,
+    ast.AlterPolicyStmt,
+    ast.CreateDomainStmt,
+    ast.AlterDomainStmt,
+    ast.DefineStmt,
+    ast.CreateCastStmt,
+    ast.RuleStmt,
+    ast.CreateFunctionStmt,
+}
+
+
+def _routines_called(node: ast.Node) -> set[str]:
+    """Names (lower case) of the routines a statement's objects call or name."""
+    names: set[str] = set()
+    if isinstance(node, (ast.CreateTrigStmt, ast.CreateEventTrigStmt)):
+        names.add(last_name(node.funcname).lower())
+    for item in walk(_expressions(node)):
+        if isinstance(item, ast.FuncCall):
+            names.add(last_name(item.funcname).lower())
+        elif isinstance(item, ast.ObjectWithArgs):
+            names.add(last_name(item.objname).lower())
+        elif isinstance(item, ast.DefElem) and isinstance(item.arg, ast.TypeName):
+            names.add(type_name(item.arg).lower())  # CREATE OPERATOR/AGGREGATE: function = f
+    return names
+
+
+def _expressions(node: ast.Node) -> object:
+    """The parts of a statement that can call routines: for the frequent table and
+    index DDL only their expressions (walking whole CREATE TABLE trees is slow)."""
+    if isinstance(node, ast.CreateStmt):
+        return (node.partspec, *_constraint_expressions(node.tableElts))
+    if isinstance(node, ast.AlterTableStmt):
+        return tuple(
+            cmd.def_
+            if cmd.subtype == AlterTableType.AT_ColumnDefault
+            else tuple(_constraint_expressions((cmd.def_,)))
+            for cmd in node.cmds or ()
+            if isinstance(cmd, ast.AlterTableCmd) and cmd.subtype in _CALLING_COMMANDS
+        )
+    if isinstance(node, ast.IndexStmt):
+        return (node.indexParams, node.whereClause)
+    return node
+
+
+_CALLING_COMMANDS = {
+    AlterTableType.AT_ColumnDefault,
+    AlterTableType.AT_AddColumn,
+    AlterTableType.AT_AddConstraint,
+}
+
+
+def _constraint_expressions(elements: tuple | None) -> list[object]:  # type: ignore[type-arg]
+    """DEFAULT, CHECK, GENERATED and EXCLUDE … WHERE expressions of table elements."""
+    found: list[object] = []
+    for element in elements or ():
+        constraints = (
+            element.constraints or () if isinstance(element, ast.ColumnDef) else (element,)
+        )
+        for con in constraints:
+            if isinstance(con, ast.Constraint):
+                found += [con.raw_expr, con.where_clause, con.exclusions]
+    return found
 
 
 def _alter_function(model: SchemaModel, node: ast.AlterFunctionStmt) -> None:
@@ -580,6 +818,10 @@ _HANDLERS: dict[type, Callable[[SchemaModel, Any], None]] = {
     ast.CreateEnumStmt: _create_enum,
     ast.AlterEnumStmt: _alter_enum,
     ast.CreateTrigStmt: _create_trigger,
+    ast.CompositeTypeStmt: _create_composite,
+    ast.CreateDomainStmt: _create_domain,
+    ast.CreateRangeStmt: _create_range,
+    ast.ViewStmt: _create_view,
     ast.CreateFunctionStmt: _create_function,
     ast.AlterFunctionStmt: _alter_function,
 }

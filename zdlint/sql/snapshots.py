@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the parser is imported only when a snapshot is read or writ
 
     from zdlint.sql.schema import SchemaModel, Table
 
-FORMAT = 4  # bump when the entry layout changes
+FORMAT = 5  # bump when the entry layout changes
 
 
 class SchemaSnapshots(JsonEntries):
@@ -65,6 +65,11 @@ def model_to_json(model: SchemaModel) -> dict[str, Any]:
         "functions": dict(model.functions),
         "triggers": [[table, name, function] for (table, name), function in model.triggers.items()],
         "trigger_only_functions": sorted(model.trigger_only_functions),
+        "types": {name: sorted(parts) for name, parts in model.types.items()},
+        "views": {name: sorted(names) for name, names in model.views.items()},
+        "routine_types": {name: sorted(names) for name, names in model.routine_types.items()},
+        "materialized": sorted(model.materialized),
+        "routine_users": sorted(model.routine_users),
     }
 
 
@@ -94,6 +99,12 @@ def model_from_json(data: dict[str, Any]) -> SchemaModel:
     for table_name, name, function in data["triggers"]:
         model.triggers[(_text(table_name), _text(name))] = _text(function)
     model.trigger_only_functions = set(_texts(data["trigger_only_functions"]))
+    for field in ("types", "views", "routine_types"):
+        entries = getattr(model, field)
+        for name, names in data[field].items():
+            entries[_text(name)] = frozenset(_texts(names))
+    model.materialized = set(_texts(data["materialized"]))
+    model.routine_users = set(_texts(data["routine_users"]))
     return model
 
 

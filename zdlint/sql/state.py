@@ -38,7 +38,14 @@ from zdlint.sql.locking import (
     statement_locks,
 )
 from zdlint.sql.long_operations import long_operations, work_under_lock
-from zdlint.sql.names import const_string, last_name, relation_name, strings, walk
+from zdlint.sql.names import (
+    const_string,
+    is_temporary,
+    last_name,
+    relation_name,
+    strings,
+    walk,
+)
 from zdlint.sql.parse import Statement
 from zdlint.sql.schema import SchemaModel, indexes_created, table_created_by
 from zdlint.sql.timeouts import parse_duration_ms
@@ -82,6 +89,8 @@ class MigrationState:
     schema: SchemaModel = field(default_factory=SchemaModel)
     not_valid_in_transaction: set[tuple[str, str]] = field(default_factory=set)
     access_exclusive: set[str] = field(default_factory=set)
+    # Those of them that carry the application's traffic (see `traffic_tables`).
+    access_exclusive_traffic: set[str] = field(default_factory=set)
     # The strongest lock DDL took on each existing table in the open transaction.
     ddl_locks: dict[str, str] = field(default_factory=dict)
     # A statement did real work while the open transaction held ACCESS EXCLUSIVE.
@@ -95,6 +104,10 @@ class MigrationState:
     # DROP of the new name (`ALTER TYPE s RENAME TO s_old; … DROP TYPE s_old`) is not
     # a second break.
     renamed_in_file: set[str] = field(default_factory=set)
+    # The labels of each enum as the running version knows them (before this file).
+    enums_before_file: dict[str, list[str]] = field(default_factory=dict)
+    # Types renamed in this file: new name -> the name it had before.
+    type_renamed_from: dict[str, str] = field(default_factory=dict)
     # (table, column) added to an existing table by this file: the running version of
     # the application does not know these columns, so it never writes them.
     added_columns: set[tuple[str, str]] = field(default_factory=set)
@@ -270,6 +283,78 @@ class MigrationState:
             held is not None and covers(held, lock.mode)
         )
 
+    def carries_traffic(self, node: ast.Node | None, name: str) -> bool:
+        """Whether `name`, which `node` locks, is a relation the running application
+        reads and writes, so that taking its lock can wait behind that traffic: a table
+        or materialized view that stays in use. Not a plain view (it holds no rows, and
+        views are replaced together in one transaction, which must stay atomic), not an
+        index (its table is what traffic waits for), and not a relation dropped for good
+        (the running version must no longer use it: ZD305/ZD306 report it if it does);
+        a table or materialized view dropped and created again in this transaction is in
+        use."""
+        if isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_VIEW:
+            return False
+        if isinstance(node, ast.DropStmt) and node.removeType in _REPLACED_RELATIONS:
+            kind = _REPLACED_RELATIONS[node.removeType]
+            return bool(self.created_again(node, kind, [name]))
+        if isinstance(node, ast.RenameStmt) and node.renameType in _NOT_TRAFFIC:
+            return False
+        if isinstance(node, ast.AlterTableStmt) and node.objtype in _NOT_TRAFFIC:
+            return False
+        return name not in self.schema.views or name in self.schema.materialized
+
+    def created_again(self, node: ast.Node, kind: str, names: list[str]) -> set[str]:
+        """Which of `names` (bare) the rest of the open transaction creates again as a
+        `kind` (see `created_names`): the running version sees the old object and the
+        new one swap atomically at COMMIT, and never a moment without either."""
+        wanted = set(names)
+        later, _closed = self.rest_of_transaction(node)
+        found: set[str] = set()
+        for other in later:
+            found |= {name for k, name in created_names(other) if k == kind and name in wanted}
+        return found
+
+    def missing_at_commit(
+        self, node: ast.Node, kind: ObjectType | None, names: list[str]
+    ) -> list[str]:
+        """Of the objects of `kind` that `node` drops or renames, those whose name the
+        rest of the open transaction does not create again as the same kind of object
+        (a replacement is atomic: the running version always finds the name)."""
+        created = _CREATED_KINDS.get(kind) if kind is not None else None
+        if created is None:
+            return names
+
+        def bare(name: str) -> str:
+            last = name.split(".")[-1]
+            return last.lower() if created == "routine" else last
+
+        again = self.created_again(node, created, [bare(n) for n in names])
+        return [n for n in names if bare(n) not in again]
+
+    def enum_labels_lost(self, dropped: str) -> tuple[str, list[str]] | None:
+        """When `dropped` is an enum this file renamed away from a name that now belongs
+        to a new enum (the swap that replaces an enum type), that name and the labels of
+        the old type the new one lacks; None otherwise or when the model lacks either."""
+        original = self.type_renamed_from.get(dropped)
+        old = self.schema.enums.get(dropped)
+        new = self.schema.enums.get(original) if original else None
+        if original is None or old is None or new is None:
+            return None
+        return original, [label for label in old if label not in new]
+
+    def traffic_tables(self, node: ast.Node | None) -> list[str]:
+        """Relations that carry traffic (`carries_traffic`) which this statement newly
+        locks ACCESS EXCLUSIVE in the open transaction, leaving out relations created
+        earlier in the file."""
+        found = [
+            table
+            for table in access_exclusive_tables(node, self.schema)
+            if not self.is_new_table(table)
+            and table not in self.access_exclusive
+            and self.carries_traffic(node, table)
+        ]
+        return list(dict.fromkeys(found))
+
     @property
     def transaction_origin(self) -> str:
         """Why a transaction is open, for messages."""
@@ -279,17 +364,69 @@ class MigrationState:
         return f"the transaction {tool} wraps around the file"
 
 
+def created_names(node: ast.Node) -> set[tuple[str, str]]:
+    """(kind, bare name) of what a statement brings into existence under a shared name
+    (TEMP relations are the session's own): a `table` (CREATE TABLE [AS]), a `view`
+    (CREATE [MATERIALIZED] VIEW, or a view renamed to it), a `type` (CREATE TYPE/DOMAIN,
+    or a type renamed to it) or a `routine` (CREATE FUNCTION/PROCEDURE, or one renamed
+    to it). A table renamed to the name is left out: copy-then-swap is its own hazard."""
+    if isinstance(node, ast.CreateStmt) and not is_temporary(node.relation):
+        return {("table", relation_name(node.relation))}
+    if (
+        isinstance(node, ast.CreateTableAsStmt)
+        and node.into is not None
+        and not is_temporary(node.into.rel)
+    ):
+        made = "view" if node.objtype == ObjectType.OBJECT_MATVIEW else "table"
+        return {(made, relation_name(node.into.rel))}
+    if isinstance(node, ast.ViewStmt) and not is_temporary(node.view):
+        return {("view", relation_name(node.view))}
+    if isinstance(node, ast.CreateFunctionStmt) and node.funcname:
+        return {("routine", last_name(node.funcname).lower())}
+    if isinstance(node, (ast.CreateEnumStmt, ast.CreateRangeStmt)):
+        return {("type", last_name(node.typeName))}
+    if isinstance(node, ast.CreateDomainStmt):
+        return {("type", last_name(node.domainname))}
+    if isinstance(node, ast.CompositeTypeStmt):
+        return {("type", relation_name(node.typevar))}
+    if isinstance(node, ast.RenameStmt) and node.newname and node.renameType is not None:
+        kind = _CREATED_KINDS.get(node.renameType)
+        if kind is not None and kind != "table":
+            return {(kind, node.newname.lower() if kind == "routine" else node.newname)}
+    return set()
+
+
+# Relations named in a RENAME or ALTER that hold no rows of their own.
+_NOT_TRAFFIC = (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_INDEX)
+# Dropped relations that hold rows, and the kind of name that replaces them.
+_REPLACED_RELATIONS = {ObjectType.OBJECT_TABLE: "table", ObjectType.OBJECT_MATVIEW: "view"}
+
+# The kind of name (see `created_names`) that each kind of object of a DROP or RENAME has.
+_CREATED_KINDS = {
+    ObjectType.OBJECT_TABLE: "table",
+    ObjectType.OBJECT_TYPE: "type",
+    ObjectType.OBJECT_DOMAIN: "type",
+    ObjectType.OBJECT_VIEW: "view",
+    ObjectType.OBJECT_MATVIEW: "view",
+    ObjectType.OBJECT_FUNCTION: "routine",
+    ObjectType.OBJECT_PROCEDURE: "routine",
+    ObjectType.OBJECT_ROUTINE: "routine",
+}
+
+
 def new_state(
     pg_version: int,
     layout: ToolLayout,
     max_lock_timeout_ms: float,
     schema: SchemaModel | None = None,
 ) -> MigrationState:
+    model = schema if schema is not None else SchemaModel()
     return MigrationState(
         pg_version=pg_version,
         layout=layout,
         max_lock_timeout_ms=max_lock_timeout_ms,
-        schema=schema if schema is not None else SchemaModel(),
+        schema=model,
+        enums_before_file={name: list(labels) for name, labels in model.enums.items()},
     )
 
 
@@ -319,6 +456,7 @@ def advance(state: MigrationState, stmt: Statement) -> None:
     if state.statement_timeout_ms is None and long_operations(node, state):
         state.long_operation_without_statement_timeout = True
     if state.in_transaction:
+        state.access_exclusive_traffic.update(state.traffic_tables(node))
         _note_locks(state, node)
     if isinstance(node, ast.CreateFunctionStmt) and node.funcname:
         state.routines[last_name(node.funcname).lower()] = stmt.text
@@ -347,9 +485,7 @@ def _temporary_tables(nodes: list[ast.Node]) -> set[str]:
     return {
         relation_name(n.relation)
         for n in nodes
-        if isinstance(n, ast.CreateStmt)
-        and n.relation is not None
-        and n.relation.relpersistence == "t"
+        if isinstance(n, ast.CreateStmt) and is_temporary(n.relation)
     }
 
 
@@ -392,6 +528,7 @@ def _note_locks(state: MigrationState, node: ast.Node) -> None:
 
 def _clear_transaction_facts(state: MigrationState) -> None:
     state.access_exclusive = set()
+    state.access_exclusive_traffic = set()
     state.not_valid_in_transaction = set()
     state.ddl_locks = {}
     state.worked_under_access_exclusive = False
@@ -572,6 +709,9 @@ _RENAMED_OBJECTS = {
 def _rename(state: MigrationState, node: ast.RenameStmt) -> None:
     if node.renameType in _RENAMED_OBJECTS and node.newname:
         state.renamed_in_file.add(node.newname)
+    if node.renameType == ObjectType.OBJECT_TYPE and node.newname:
+        old = last_name(node.object) if isinstance(node.object, tuple) else ""
+        state.type_renamed_from[node.newname] = state.type_renamed_from.get(old, old)
     if node.renameType == ObjectType.OBJECT_COLUMN and node.subname and node.newname:
         # a column this file added keeps being unknown to the running version
         added = (relation_name(node.relation), node.subname)
@@ -582,7 +722,7 @@ def _rename(state: MigrationState, node: ast.RenameStmt) -> None:
         if old in state.created_tables:
             state.created_tables.add(node.newname)
         # The transaction's facts about the table follow it to its new name.
-        for held in (state.access_exclusive, state.truncated):
+        for held in (state.access_exclusive, state.access_exclusive_traffic, state.truncated):
             if old in held:
                 held.add(node.newname)
         if old in state.ddl_locks:

@@ -43,8 +43,11 @@ def one_table_per_transaction(
     stmt: Statement, state: MigrationState, hit: Hit, options: FixOptions
 ) -> Plan | Unfixable:
     rule = "ZD408"
-    tables = set(access_exclusive_tables(stmt.node, state.schema))
-    if len(tables) > 1:
+    node = stmt.node
+    locked = {
+        t for t in access_exclusive_tables(node, state.schema) if state.carries_traffic(node, t)
+    }
+    if len(locked) > 1:
         return Unfixable(
             rule, "the statement itself locks several tables; split it into one statement each"
         )

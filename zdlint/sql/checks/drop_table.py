@@ -1,4 +1,9 @@
-"""ZD305: dropping a table the running version may still use."""
+"""ZD305: dropping a table the running version may still use.
+
+A table the same transaction creates again under its name (CREATE TABLE [AS]) is
+replaced, not removed: the running version finds a table of that name before and
+after COMMIT.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from pglast import ast
 from pglast.enums import ObjectType
 
 from zdlint.findings import Hit
-from zdlint.sql.names import relation_name, strings
+from zdlint.sql.names import is_temporary, relation_name, strings
 from zdlint.sql.parse import Statement
 from zdlint.sql.schema import ColumnType, column_type
 from zdlint.sql.state import MigrationState
@@ -19,7 +24,11 @@ def _columns_taking_the_name(
 ) -> dict[str, ColumnType] | None:
     """The columns of the table `node` gives the name `name` (CREATE TABLE name, or
     ALTER TABLE other RENAME TO name); None when `node` does neither or they are unknown."""
-    if isinstance(node, ast.CreateStmt) and relation_name(node.relation) == name:
+    if (
+        isinstance(node, ast.CreateStmt)
+        and relation_name(node.relation) == name
+        and not is_temporary(node.relation)  # the session's own: other sessions lose `name`
+    ):
         return {
             c.colname: column_type(c.typeName)
             for c in node.tableElts or ()
@@ -50,6 +59,13 @@ def _replaced_compatibly(name: str, node: ast.DropStmt, state: MigrationState) -
     return False
 
 
+def _created_by_file(name: str, node: ast.DropStmt, state: MigrationState) -> bool:
+    """The file's own table: created earlier in it, or (DROP TABLE IF EXISTS) a scratch
+    name it creates as TEMP. Without IF EXISTS the DROP fails unless the table exists, so
+    a name the file has not created yet is a shared table, whatever the file does later."""
+    return name in state.created_tables or (bool(node.missing_ok) and state.is_new_table(name))
+
+
 def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     node = stmt.node
     assert isinstance(node, ast.DropStmt)
@@ -59,7 +75,7 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     existing = [
         n
         for n in names
-        if not state.is_new_table(bare := n.split(".")[-1])
+        if not _created_by_file(bare := n.split(".")[-1], node, state)
         and not _replaced_compatibly(bare, node, state)
     ]
     if existing:

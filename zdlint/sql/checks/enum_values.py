@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pglast import ast
 
 from zdlint.findings import Hit
-from zdlint.sql.names import last_name, walk
+from zdlint.sql.names import last_name, quote_literal, walk
 from zdlint.sql.parse import Statement
 from zdlint.sql.plpgsql import embedded_queries
 from zdlint.sql.state import MigrationState
@@ -43,7 +43,7 @@ def new_value_used(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
         if type_ is None:
             continue
         # pglast keeps no location for constants: point at the literal as written.
-        quoted = "'" + value.replace("'", "''") + "'"
+        quoted = quote_literal(value)
         found = stmt.text.find(quoted)
         start = None if found < 0 else stmt.start + found
         end = None if start is None else start + len(quoted)

@@ -1,4 +1,10 @@
-"""ZD504: switching off the triggers that enforce foreign keys."""
+"""ZD504: switching off the triggers that enforce foreign keys.
+
+DISABLE TRIGGER takes SHARE ROW EXCLUSIVE on the table, which blocks every other
+session's writes and is held until COMMIT: when the same transaction runs ENABLE TRIGGER
+ALL on the table before it commits, no other session can write a row while enforcement
+is off. (ENABLE TRIGGER USER leaves the foreign-key triggers disabled.)
+"""
 
 from __future__ import annotations
 
@@ -9,16 +15,28 @@ from pglast.enums import AlterTableType, VariableSetKind
 
 from zdlint.findings import Hit
 from zdlint.sql.checks._alter import existing_table_commands
-from zdlint.sql.names import const_string
+from zdlint.sql.names import const_string, relation_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 
 
+def _enabled_again(node: ast.Node, table: str, state: MigrationState) -> bool:
+    """The open transaction runs ENABLE TRIGGER ALL on `table` after `node`."""
+    return any(
+        isinstance(later, ast.AlterTableStmt)
+        and relation_name(later.relation) == table
+        and any(cmd.subtype == AlterTableType.AT_EnableTrigAll for cmd in later.cmds or ())
+        for later in state.rest_of_transaction(node)[0]
+    )
+
+
 def disable_trigger_all(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     assert isinstance(stmt.node, ast.AlterTableStmt)
-    for _table, display, cmd in existing_table_commands(
+    for table, display, cmd in existing_table_commands(
         stmt.node, state, AlterTableType.AT_DisableTrigAll
     ):
+        if _enabled_again(stmt.node, table, state):
+            continue
         yield Hit(
             {"what": f"`ALTER TABLE {display} DISABLE TRIGGER ALL`", "scope": f" on `{display}`"},
             part=cmd,

@@ -15,7 +15,6 @@ from pglast.enums import AlterTableType
 
 from zdlint.findings import Hit
 from zdlint.locks import blocks_traffic, lock_mode
-from zdlint.sql.locking import access_exclusive_tables
 from zdlint.sql.long_operations import long_operations, work_under_lock
 from zdlint.sql.names import relation_name
 from zdlint.sql.parse import Statement
@@ -24,15 +23,6 @@ from zdlint.sql.state import MigrationState
 
 def _listed(tables: set[str] | list[str]) -> str:
     return ", ".join(f"`{t}`" for t in sorted(tables))
-
-
-def _new_access_exclusive(node: ast.Node | None, state: MigrationState) -> list[str]:
-    """Existing tables this statement locks ACCESS EXCLUSIVE that the transaction did not."""
-    tables = []
-    for table in access_exclusive_tables(node, state.schema):
-        if not state.is_new_table(table) and table not in state.access_exclusive:
-            tables.append(table)
-    return list(dict.fromkeys(tables))
 
 
 def _validates_constraint_added_here(node: ast.Node | None, state: MigrationState) -> bool:
@@ -63,14 +53,26 @@ def backfill_after_ddl(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
             return
 
 
-def several_tables(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
+def _second_tables(stmt: Statement, state: MigrationState) -> tuple[list[str], set[str]]:
+    """(relations this statement locks, relations already locked) when the statement
+    takes ACCESS EXCLUSIVE on a relation with traffic while the transaction holds it on
+    another one; ([], set()) otherwise. Only relations with traffic count
+    (`MigrationState.traffic_tables`)."""
     if not state.in_transaction:
-        return
-    new = _new_access_exclusive(stmt.node, state)
-    held = state.access_exclusive
-    if new and (held or len(new) > 1):
-        others = held or set(new[:-1])
-        yield Hit({"table": new[-1] if not held else new[0], "held": _listed(others)})
+        return [], set()
+    new = state.traffic_tables(stmt.node)
+    held = state.access_exclusive_traffic
+    if held:
+        return new, held
+    if len(new) > 1:
+        return new[1:], set(new[:1])
+    return [], set()
+
+
+def several_tables(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
+    locked, held = _second_tables(stmt, state)
+    if locked:
+        yield Hit({"table": _listed(locked), "held": _listed(held)})
 
 
 def work_after_lock(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
@@ -81,7 +83,7 @@ def work_after_lock(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     node = stmt.node
     if any(op.data_change for op in long_operations(node, state)):
         return  # ZD407 reports backfills
-    if _new_access_exclusive(node, state):
+    if _second_tables(stmt, state)[0]:
         return  # ZD408 reports a second ACCESS EXCLUSIVE table
     if _validates_constraint_added_here(node, state):
         return  # ZD403 reports validating in the transaction that added NOT VALID
