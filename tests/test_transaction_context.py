@@ -123,7 +123,7 @@ def test_drop_index_on_another_table_is_a_second_table_held_named_by_its_table(t
     run = lint_paths([str(tmp_path / "0002_x.sql")], Settings(), load_catalogue())
     # DROP INDEX takes ACCESS EXCLUSIVE on `u` itself: a second table held, said by ZD408
     [finding] = [f for f in run.reports[0].findings if f.code == "ZD408"]
-    assert finding.message.startswith("`u` is locked ACCESS EXCLUSIVE while")
+    assert finding.message.startswith("This statement locks `u` ACCESS EXCLUSIVE while")
     assert "ZD409" not in [f.code for f in run.reports[0].findings]
 
 
