@@ -156,3 +156,21 @@ def test_renaming_or_dropping_a_column_this_file_added_breaks_nothing_running():
     # a column that was there before this file is known to the running version
     assert "ZD302" in codes(T + "ALTER TABLE t RENAME COLUMN old TO final;\n")
     assert "ZD304" in codes(T + "ALTER TABLE t DROP COLUMN old;\n")
+
+
+def test_a_new_column_renamed_into_a_dropped_columns_name_is_known_to_the_running_version():
+    swap = T + (
+        "BEGIN;\nALTER TABLE prompts ADD COLUMN json_prompt jsonb;\n"
+        "ALTER TABLE prompts DROP COLUMN prompt;\n"
+        "ALTER TABLE prompts RENAME COLUMN json_prompt TO prompt;\n"
+        "ALTER TABLE prompts ALTER COLUMN prompt SET NOT NULL;\nCOMMIT;\n"
+    )
+    found = codes(swap)
+    assert "ZD304" in found  # the old column's data goes
+    # the running version writes `prompt`: not a column it does not know (ZD310's premise)
+    assert "ZD310" not in found
+    assert "ZD310" in codes(
+        swap.replace(
+            "RENAME COLUMN json_prompt TO prompt", "RENAME COLUMN json_prompt TO fresh"
+        ).replace("COLUMN prompt SET", "COLUMN fresh SET")
+    )

@@ -111,6 +111,9 @@ class MigrationState:
     # (table, column) added to an existing table by this file: the running version of
     # the application does not know these columns, so it never writes them.
     added_columns: set[tuple[str, str]] = field(default_factory=set)
+    # (table, column) of the running version dropped by this file: a column added or
+    # renamed into that name later is one the running version knows by name.
+    dropped_columns: set[tuple[str, str]] = field(default_factory=set)
     # Every statement of the file, for the few questions about the whole file or about
     # the rest of a transaction.
     file_statements: list[Statement] = field(default_factory=list)
@@ -713,10 +716,14 @@ def _rename(state: MigrationState, node: ast.RenameStmt) -> None:
         old = last_name(node.object) if isinstance(node.object, tuple) else ""
         state.type_renamed_from[node.newname] = state.type_renamed_from.get(old, old)
     if node.renameType == ObjectType.OBJECT_COLUMN and node.subname and node.newname:
-        # a column this file added keeps being unknown to the running version
-        added = (relation_name(node.relation), node.subname)
-        if added in state.added_columns:
-            state.added_columns.add((added[0], node.newname))
+        # a column this file added keeps being unknown to the running version, unless it
+        # takes the name of a column the running version knows (dropped earlier here)
+        table = relation_name(node.relation)
+        if (table, node.subname) in state.added_columns:
+            if (table, node.newname) in state.dropped_columns:
+                state.added_columns.discard((table, node.newname))
+            else:
+                state.added_columns.add((table, node.newname))
     if node.renameType == ObjectType.OBJECT_TABLE and node.newname:
         old = relation_name(node.relation)
         if old in state.created_tables:
@@ -762,12 +769,20 @@ def _alter_table(state: MigrationState, node: ast.AlterTableStmt) -> None:
         if subtype == AlterTableType.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
             _add_constraint(state, table, cmd.def_)
         elif (
+            subtype == AlterTableType.AT_DropColumn
+            and cmd.name
+            and table not in state.created_tables
+            and (table, cmd.name) not in state.added_columns
+        ):
+            state.dropped_columns.add((table, cmd.name))
+        elif (
             subtype == AlterTableType.AT_AddColumn
             and isinstance(cmd.def_, ast.ColumnDef)
             and cmd.def_.colname
             and table not in state.created_tables
         ):
-            state.added_columns.add((table, cmd.def_.colname))
+            if (table, cmd.def_.colname) not in state.dropped_columns:
+                state.added_columns.add((table, cmd.def_.colname))
             if state.in_transaction and not_null_without_value(cmd.def_):
                 # the statement fails unless the table is empty, and its lock keeps it so
                 state.truncated.add(table)
