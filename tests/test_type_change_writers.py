@@ -27,6 +27,34 @@ def test_the_cast_facts_match_pg_cast_on_a_real_server(pg_server):
 
 
 @pytest.mark.parametrize(
+    ("old", "new", "value", "fails"),
+    [
+        ("timestamp", "boolean USING c IS NOT NULL", "now()::timestamp", True),
+        ("text", "jsonb USING c::jsonb", "'{}'::text", True),
+        ("integer", "bigint", "1::integer", False),
+        ("timestamp", "timestamptz", "now()::timestamp", False),
+        ("jsonb", "text", "'{}'::jsonb", False),
+    ],
+)
+def test_the_running_versions_typed_writes_fail_exactly_when_zd312_says(
+    pg_conn, old, new, value, fails
+):
+    """What the old version sends keeps its old type: on a real server, its INSERT after
+    the change fails exactly for the changes ZD312 reports."""
+    history = f"CREATE TABLE t (id int, c {old});"
+    change = f"ALTER TABLE t ALTER COLUMN c TYPE {new};"
+    pg_conn.execute(history)
+    pg_conn.execute(change)
+    try:
+        pg_conn.execute(f"INSERT INTO t (id, c) VALUES (1, {value})")
+        failed = False
+    except psycopg.errors.DatatypeMismatch:
+        failed = True
+    assert failed == fails
+    assert bool(zd312(history, change)) == fails
+
+
+@pytest.mark.parametrize(
     ("source", "targets"),
     [("int4", {"int8", "numeric", "float8"}), ("int8", {"int4"}), ("timestamp", {"timestamptz"})],
 )
