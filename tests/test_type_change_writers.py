@@ -26,16 +26,18 @@ def test_the_cast_facts_match_pg_cast_on_a_real_server(pg_server):
     assert {name: set(targets) for name, targets in assignment_casts().items()} == expected
 
 
-@pytest.mark.parametrize(
-    ("old", "new", "value", "fails"),
-    [
-        ("timestamp", "boolean USING c IS NOT NULL", "now()::timestamp", True),
-        ("text", "jsonb USING c::jsonb", "'{}'::text", True),
-        ("integer", "bigint", "1::integer", False),
-        ("timestamp", "timestamptz", "now()::timestamp", False),
-        ("jsonb", "text", "'{}'::jsonb", False),
-    ],
-)
+# (old type, new type [USING], a value of the old type as the running version sends it,
+# whether its INSERT fails after the change)
+TYPED_WRITES = [
+    ("timestamp", "boolean USING c IS NOT NULL", "now()::timestamp", True),
+    ("text", "jsonb USING c::jsonb", "'{}'::text", True),
+    ("integer", "bigint", "1::integer", False),
+    ("timestamp", "timestamptz", "now()::timestamp", False),
+    ("jsonb", "text", "'{}'::jsonb", False),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "value", "fails"), TYPED_WRITES)
 def test_the_running_versions_typed_writes_fail_exactly_when_zd312_says(
     pg_conn, old, new, value, fails
 ):
