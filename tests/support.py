@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,16 @@ def lint(
     path: str | Path = "migration.sql",
     **settings: Any,
 ) -> list[Finding]:
-    """Findings for `source` checked as the file `path` (which need not exist)."""
+    """Findings for `source` checked as the file `path` (which need not exist); with the
+    `schema` setting, after the schema that file seeds (and no folder history)."""
+    from zdlint.lint import new_history
+
     data = source.encode("utf-8") if isinstance(source, str) else source
     target_path = Path(path)
     target = Target(str(path), target_path, kind_of_name(target_path))
-    report = lint_bytes(str(path), target, data, Settings(**settings), load_catalogue())
+    options = Settings(**settings)
+    history = new_history(replace(options, history=False)) if options.schema else None
+    report = lint_bytes(str(path), target, data, options, load_catalogue(), history)
     return list(report.findings)
 
 

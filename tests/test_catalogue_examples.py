@@ -19,19 +19,24 @@ EXAMPLES = [
 ]
 
 
-def _findings(rule, example):
+def _findings(rule, example, tmp_path):
     path = example.path or ("example.sql" if rule.language == "sql" else "example.yaml")
     data = example.source.encode(example.encoding)
     # options are config settings for this example (e.g. extend_select for an advisory rule)
     settings = {k: tuple(v) if isinstance(v, list) else v for k, v in example.options.items()}
     if example.pg_version is not None:
         settings["pg_version"] = example.pg_version
+    if example.setup and rule.language == "sql":
+        # the schema the example assumes is the schema model's too, as a `--schema` seed
+        seed = tmp_path / "setup.sql"
+        seed.write_text(example.setup, encoding="utf-8")
+        settings["schema"] = seed
     return lint(data, path, **settings)
 
 
 @pytest.mark.parametrize(("rule", "example"), EXAMPLES)
-def test_rule_example(rule, example):
-    findings = _findings(rule, example)
+def test_rule_example(rule, example, tmp_path):
+    findings = _findings(rule, example, tmp_path)
     if example.kind == "bad":
         assert rule.code in [f.code for f in findings], findings
         for finding in findings:

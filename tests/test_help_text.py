@@ -58,8 +58,8 @@ def test_the_check_itself_catches_broken_help():
 
 
 @pytest.mark.parametrize(("rule", "example"), BAD)
-def test_help_for_a_bad_example_holds_only_sql_that_runs(rule, example):
-    findings = [f for f in _findings(rule, example) if f.code == rule.code]
+def test_help_for_a_bad_example_holds_only_sql_that_runs(rule, example, tmp_path):
+    findings = [f for f in _findings(rule, example, tmp_path) if f.code == rule.code]
     assert findings
     for finding in findings:
         if rule.language == "sql":

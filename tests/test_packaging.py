@@ -25,6 +25,7 @@ def test_the_wheel_contains_every_rule_file(tmp_path):
     assert {f"zdlint/_rules/{name}" for name in rule_files} <= names
     assert "zdlint/cli.py" in names
     assert "zdlint/sql/pg_functions.txt" in names  # the pg_proc volatility facts
+    assert "zdlint/sql/pg_casts.txt" in names  # the pg_cast assignment facts
     entry_points = zipfile.ZipFile(wheel).read(
         next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     )

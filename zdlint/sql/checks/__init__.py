@@ -60,6 +60,7 @@ CHECK_MODULES = (
     "transaction_control",
     "transaction_scope",
     "truncate",
+    "type_change_writers",
     "unbatched_dml",
     "validate_in_same_transaction",
     "version_features",
