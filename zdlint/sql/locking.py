@@ -431,11 +431,16 @@ def access_exclusive_tables(node: ast.Node | None, schema: SchemaModel | None = 
     model, the tables a statement locks without naming them are in: a DROP INDEX's table,
     a dropped foreign key's referenced table, the tables that reference a dropped table.
     """
+    return access_exclusive_of(node, statement_locks(node, schema))
+
+
+def access_exclusive_of(node: ast.Node | None, locks: list[TableLock]) -> list[str]:
+    """`access_exclusive_tables` from the statement's locks already worked out."""
     if isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_SEQUENCE:
         return []
     return [
         lock.table
-        for lock in statement_locks(node, schema)
+        for lock in locks
         if lock.mode == ACCESS_EXCLUSIVE and lock.index is None and lock.table
     ]
 

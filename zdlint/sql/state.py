@@ -34,6 +34,7 @@ from zdlint.locks import covers, lock_mode, queues_traffic
 from zdlint.sql.column_defs import not_null_without_value
 from zdlint.sql.locking import (
     TableLock,
+    access_exclusive_of,
     access_exclusive_tables,
     statement_locks,
 )
@@ -265,12 +266,15 @@ class MigrationState:
     def holds_access_exclusive(self, table: str) -> bool:
         return self.in_transaction and table in self.access_exclusive
 
-    def queued_locks(self, node: ast.Node | None) -> list[TableLock]:
+    def queued_locks(
+        self, node: ast.Node | None, locks: list[TableLock] | None = None
+    ) -> list[TableLock]:
         """The locks `node` requests on existing tables that would hold up ordinary
-        queries while they wait in the queue: the ones a lock_timeout must bound."""
+        queries while they wait in the queue: the ones a lock_timeout must bound.
+        `locks` are the statement's locks when the caller has them already."""
         return [
             lock
-            for lock in statement_locks(node, self.schema)
+            for lock in (statement_locks(node, self.schema) if locks is None else locks)
             if queues_traffic(lock.mode) and not self._granted_at_once(lock)
         ]
 
@@ -345,13 +349,20 @@ class MigrationState:
             return None
         return original, [label for label in old if label not in new]
 
-    def traffic_tables(self, node: ast.Node | None) -> list[str]:
+    def traffic_tables(
+        self, node: ast.Node | None, locks: list[TableLock] | None = None
+    ) -> list[str]:
         """Relations that carry traffic (`carries_traffic`) which this statement newly
         locks ACCESS EXCLUSIVE in the open transaction, leaving out relations created
-        earlier in the file."""
+        earlier in the file. `locks` as for `queued_locks`."""
+        held = (
+            access_exclusive_tables(node, self.schema)
+            if locks is None
+            else access_exclusive_of(node, locks)
+        )
         found = [
             table
-            for table in access_exclusive_tables(node, self.schema)
+            for table in held
             if not self.is_new_table(table)
             and table not in self.access_exclusive
             and self.carries_traffic(node, table)
@@ -454,13 +465,15 @@ def advance(state: MigrationState, stmt: Statement) -> None:
     if node is None:
         _unparsed(state, stmt)
         return
-    if state.lock_timeout_ms is None and state.queued_locks(node):
+    # the statement's locks, worked out once against the schema as it was before it ran
+    locks = statement_locks(node, state.schema)
+    if state.lock_timeout_ms is None and state.queued_locks(node, locks):
         state.ddl_without_lock_timeout = True
     if state.statement_timeout_ms is None and long_operations(node, state):
         state.long_operation_without_statement_timeout = True
     if state.in_transaction:
-        state.access_exclusive_traffic.update(state.traffic_tables(node))
-        _note_locks(state, node)
+        state.access_exclusive_traffic.update(state.traffic_tables(node, locks))
+        _note_locks(state, node, locks)
     if isinstance(node, ast.CreateFunctionStmt) and node.funcname:
         state.routines[last_name(node.funcname).lower()] = stmt.text
     handler = _HANDLERS.get(type(node))
@@ -513,18 +526,18 @@ def _closes_transaction(node: ast.Node | None) -> bool:
 # --- transactions ---------------------------------------------------------------
 
 
-def _note_locks(state: MigrationState, node: ast.Node) -> None:
+def _note_locks(state: MigrationState, node: ast.Node, locks: list[TableLock]) -> None:
     """The locks a statement adds to the open transaction, and work done under them."""
     if state.access_exclusive and work_under_lock(node, state):
         state.worked_under_access_exclusive = True
-    for lock in statement_locks(node, state.schema):
+    for lock in locks:
         table = lock.table
         if table is None or lock.index is not None or state.is_new_table(table):
             continue
         held = state.ddl_locks.get(table)
         if held is None or lock_mode(held).strength < lock_mode(lock.mode).strength:
             state.ddl_locks[table] = lock.mode
-    for table in access_exclusive_tables(node, state.schema):
+    for table in access_exclusive_of(node, locks):
         if not state.is_new_table(table):
             state.access_exclusive.add(table)
 
