@@ -123,7 +123,9 @@ def main() -> None:
 @click.option(
     "--diff-base",
     metavar="REF",
-    help="Report only files changed since this git revision (earlier ones still count).",
+    help="Report only files changed since this git revision (earlier ones still count). "
+    "The migrations added since then are one release: what they create is new to the "
+    "running version of the application.",
 )
 @click.option(
     "--show-settings",
@@ -202,11 +204,13 @@ def check(
             click.echo(f"zdlint: {path.as_posix()}: skipped: {reason}", err=True)
 
     only = None
+    release: frozenset[Path] = frozenset()
     if diff_base:
-        from zdlint.vcs import DiffBaseError, changed_files
+        from zdlint.vcs import DiffBaseError, added_files, changed_files
 
         try:
             only = changed_files(diff_base, Path.cwd())
+            release = frozenset(added_files(diff_base, Path.cwd()))
         except DiffBaseError as exc:
             _fail(str(exc))
             sys.exit(EXIT_ERROR)
@@ -217,6 +221,7 @@ def check(
         catalogue,
         stdin_name=stdin_filename,
         only=only,
+        release=release,
         cache=None if no_cache else _findings_cache(settings, catalogue),
         parallel=True,
         prepare=preparer(output_format, color=color),

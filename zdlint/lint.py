@@ -49,12 +49,15 @@ def lint_paths(
     stdin_name: str | None = None,
     read_stdin: Callable[[], bytes] | None = None,
     only: set[Path] | None = None,
+    release: frozenset[Path] = frozenset(),
     cache: FindingsCache | None = None,
     parallel: bool = False,
     prepare: Prepare | None = None,
     on_skip: OnSkip | None = None,
 ) -> LintRun:
     """Check every target; with `only`, report just those files (history still counts).
+    `release`: the migrations (resolved paths) of the release checked, usually the files
+    added on a branch: what they create is new to the running version.
 
     With `cache`, files whose inputs are unchanged take their findings from it. With
     `parallel`, a large batch is spread over processes (findings without fix plans).
@@ -72,6 +75,7 @@ def lint_paths(
             stdin_name,
             read_stdin,
             only,
+            release,
             cache,
             parallel,
             prepare,
@@ -86,6 +90,7 @@ def _lint_paths(
     stdin_name: str | None,
     read_stdin: Callable[[], bytes] | None,
     only: set[Path] | None,
+    release: frozenset[Path],
     cache: FindingsCache | None,
     parallel: bool,
     prepare: Prepare | None,
@@ -95,7 +100,7 @@ def _lint_paths(
 
     run = LintRun()
     try:
-        history = new_history(settings, snapshots=cache is not None)
+        history = new_history(settings, snapshots=cache is not None, release=release)
     except SchemaFileError as exc:
         run.errors.append(str(exc))
         return run
@@ -217,9 +222,12 @@ class CacheKeys:
         return self.cache.key(*parts)
 
 
-def new_history(settings: Settings, snapshots: bool = False) -> History:
+def new_history(
+    settings: Settings, snapshots: bool = False, release: frozenset[Path] = frozenset()
+) -> History:
     """Replays earlier migrations (and the `schema` file) so rules see the real schema;
-    with `snapshots`, long replays are kept in (and taken from) the cache."""
+    with `snapshots`, long replays are kept in (and taken from) the cache. `release`:
+    the migrations of the release checked (resolved paths)."""
     from zdlint.sql.history import History, load_schema_file
 
     seed = load_schema_file(settings.schema) if settings.schema else None
@@ -234,6 +242,7 @@ def new_history(settings: Settings, snapshots: bool = False) -> History:
         templates=settings.templates,
         snapshots=store,
         tool_for=settings.tool_for if settings.tools else None,
+        release=release,
     )
 
 

@@ -76,9 +76,8 @@ def lint_in_processes(
         return lint_jobs(jobs, indexes, settings, catalogue, history, prepare)
 
     def work(stretch: list[int]) -> Callable[[], list[tuple[int, FileReport]]]:
-        return lambda: _portable(
-            lint_jobs(jobs, stretch, settings, catalogue, new_history(settings), prepare)
-        )
+        fresh = new_history(settings, release=history.release)
+        return lambda: _portable(lint_jobs(jobs, stretch, settings, catalogue, fresh, prepare))
 
     first, *others = run_split(
         [lambda: lint_jobs(jobs, stretches[0], settings, catalogue, history, prepare)]

@@ -23,9 +23,20 @@ def _git(args: list[str], cwd: Path) -> str:
 
 def changed_files(ref: str, cwd: Path) -> set[Path]:
     """Files added or modified since `ref` (committed, staged, unstaged or untracked)."""
+    return _since(ref, cwd, "ACMR")
+
+
+def added_files(ref: str, cwd: Path) -> set[Path]:
+    """Files that are new since `ref` (committed, staged, unstaged or untracked): the
+    migrations of the release a branch makes. Modified files are not new: a migration
+    edited on the branch has run before."""
+    return _since(ref, cwd, "A")
+
+
+def _since(ref: str, cwd: Path, kinds: str) -> set[Path]:
     top = Path(_git(["rev-parse", "--show-toplevel"], cwd).strip())
     _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd)
-    names = _git(["diff", "--name-only", "--diff-filter=ACMR", ref, "--"], cwd).splitlines()
+    names = _git(["diff", "--name-only", f"--diff-filter={kinds}", ref, "--"], cwd).splitlines()
     names += _git(["ls-files", "--others", "--exclude-standard"], cwd).splitlines()
     return {(top / name).resolve() for name in names if name}
 

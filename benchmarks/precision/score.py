@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -162,7 +163,39 @@ def project_findings(corpus: Path, project: str) -> dict[str, list[dict[str, obj
     return by_file
 
 
-def run_zdlint(folder: Path) -> list[dict[str, object]]:
+def load_releases(folder: Path) -> list[tuple[str, str]]:
+    """(file, the first migration of its release) from the project's releases.tsv."""
+    path = folder / "releases.tsv"
+    return [(r["file"], r["first"]) for r in _rows(path)] if path.exists() else []
+
+
+def release_findings(corpus: Path, project: str, file: str, first: str) -> list[dict[str, object]]:
+    """zdlint's findings on `file` as CI reports them on the branch that adds the
+    migrations `first` … `file`: the rest of the project is committed, and the release's
+    files are new since that commit (`--diff-base HEAD`)."""
+    with tempfile.TemporaryDirectory(prefix=f"zdlint-release-{project}-") as tmp:
+        root = Path(tmp)
+        names = lay_out(corpus, project, root)
+        release = {s for s, name in names.items() if first <= name <= file}
+        if not any(names[s] == file for s in release) or not any(
+            names[s] == first for s in release
+        ):
+            raise SystemExit(f"{project}/releases.tsv: {first} .. {file} not in the corpus")
+        git = ["git", "-c", "user.name=score", "-c", "user.email=score@localhost"]
+        subprocess.run([*git, "init", "-q"], cwd=root, check=True)
+        kept = [s for s in names if s not in release]
+        subprocess.run([*git, "add", "--", *kept], cwd=root, check=True)
+        subprocess.run([*git, "commit", "-q", "-m", "base"], cwd=root, check=True)
+        return [
+            f
+            for f in run_zdlint(root, ["--diff-base", "HEAD"], cwd=root)
+            if names[Path(str(f["path"])).resolve().relative_to(root.resolve()).as_posix()] == file
+        ]
+
+
+def run_zdlint(
+    folder: Path, options: list[str] | None = None, cwd: Path | None = None
+) -> list[dict[str, object]]:
     command = [
         sys.executable,
         "-m",
@@ -172,9 +205,16 @@ def run_zdlint(folder: Path) -> list[dict[str, object]]:
         "--exit-zero",
         "--output-format",
         "json",
+        *(options or []),
         str(folder),
     ]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(
+            filter(None, [str(HERE.parents[1]), os.environ.get("PYTHONPATH")])
+        ),
+    )
+    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=cwd, env=env)
     if done.returncode != 0:
         raise SystemExit(f"zdlint failed on {folder} ({done.returncode}):\n{done.stderr}")
     findings: list[dict[str, object]] = json.loads(done.stdout)["findings"]
@@ -260,6 +300,8 @@ def evaluate(corpus: Path, folders: list[Path] | None = None) -> Outcome:
     for folder in folders or project_folders():
         files, labels, missed = load_project(folder)
         by_file = project_findings(corpus, folder.name)
+        for name, first in load_releases(folder):
+            by_file[name] = release_findings(corpus, folder.name, name, first)
         for name in files:
             spans = statement_lines(corpus / folder.name / name)
             pending = [lab for lab in labels if lab.file == name]

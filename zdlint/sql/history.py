@@ -20,7 +20,7 @@ from zdlint.discover import is_deployed_sql_name
 from zdlint.source import SourceText, UndecodableFile, decode
 
 if TYPE_CHECKING:  # the parser is imported only when a file is really replayed
-    from zdlint.sql.schema import SchemaModel
+    from zdlint.sql.schema import Names, SchemaModel
     from zdlint.sql.snapshots import SchemaSnapshots
     from zdlint.sql.tools import ConfiguredTool
 
@@ -127,6 +127,9 @@ class History:
     snapshots: SchemaSnapshots | None = None  # cached models after long replays
     # The tool the config names for a file (`Settings.tool_for`), if any
     tool_for: Callable[[Path], ConfiguredTool | None] | None = None
+    # The migrations of the release being checked (resolved paths: the files added on
+    # the branch, `--diff-base`): what they create, the running version does not use.
+    release: frozenset[Path] = frozenset()
     _cursors: dict[tuple[Path, str], _Cursor] = field(default_factory=dict)
     # Each folder is listed once per run: listing it for every file made a run quadratic.
     _sequences: dict[tuple[Path, str], _Sequence] = field(default_factory=dict)
@@ -140,6 +143,8 @@ class History:
     contents: dict[Path, str] = field(default_factory=dict)
     # For each sequence, a digest of the names and bytes of each of its prefixes
     _prefixes: dict[tuple[Path, str], list[str]] = field(default_factory=dict)
+    # The names the schema held before the file being checked, for `_leave`
+    _names_before: Names | None = None
 
     def resolve(self, path: Path) -> Path:
         """`path.resolve()`, once per path and run."""
@@ -200,8 +205,11 @@ class History:
         key, target, sequence = self._sequence(path)
         files, index = sequence.files, sequence.index.get(target)
         if index is None:  # not part of the sequence: check it on a copy
-            return copy.deepcopy(self._advance(key, files, _position(files, target)))
-        return self._advance(key, files, index)
+            model = copy.deepcopy(self._advance(key, files, _position(files, target)))
+        else:
+            model = self._advance(key, files, index)
+        self._names_before = self._enter(model, target)
+        return model
 
     def _advance(self, key: tuple[Path, str], files: list[Path], index: int) -> SchemaModel:
         cursor = self._cursors.get(key)
@@ -248,7 +256,8 @@ class History:
                 except OSError as exc:
                     content = f"unreadable: {exc.errno}"
                 self.contents[earlier] = content
-            chain.append(digest(chain[-1], str(earlier)[len(root) :], content))
+            released = "release" if earlier in self.release else ""
+            chain.append(digest(chain[-1], str(earlier)[len(root) :], content, released))
         return chain[count]
 
     def checked(self, path: Path | None) -> None:
@@ -260,6 +269,8 @@ class History:
         index = sequence.index.get(target)
         if cursor is not None and index is not None:
             cursor.position = index + 1
+            self._leave(cursor.model, self._names_before)
+        self._names_before = None
 
     def _replay(self, model: SchemaModel, path: Path) -> None:
         try:
@@ -267,7 +278,23 @@ class History:
         except (OSError, UndecodableFile):
             return  # reported when that file itself is checked
         configured = self.tool_for(path) if self.tool_for is not None else None
+        before = self._enter(model, path)
         replay_text(model, text, path, self.templates, configured)
+        self._leave(model, before)
+
+    def _enter(self, model: SchemaModel, path: Path) -> Names | None:
+        """Before `path` runs on `model`: the release starts at its first migration; a
+        migration outside a started release gets the names it holds now (see `_leave`)."""
+        if path in self.release:
+            if model.released is None:
+                model.released = model.names()
+            return None
+        return model.names() if model.released is not None else None
+
+    def _leave(self, model: SchemaModel, before: Names | None) -> None:
+        """After a migration outside the release: the names it created are released."""
+        if before is not None and model.released is not None:
+            model.released.add(model.names().without(before))
 
 
 def _position(files: list[Path], target: Path) -> int:

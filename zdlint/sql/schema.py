@@ -130,6 +130,31 @@ class Table:
 
 
 @dataclass
+class Names:
+    """The names of the objects a schema holds that the application's queries use:
+    tables, their columns, views and enum labels."""
+
+    tables: set[str] = field(default_factory=set)
+    columns: set[tuple[str, str]] = field(default_factory=set)
+    views: set[str] = field(default_factory=set)
+    labels: set[tuple[str, str]] = field(default_factory=set)
+
+    def add(self, other: Names) -> None:
+        self.tables |= other.tables
+        self.columns |= other.columns
+        self.views |= other.views
+        self.labels |= other.labels
+
+    def without(self, other: Names) -> Names:
+        return Names(
+            self.tables - other.tables,
+            self.columns - other.columns,
+            self.views - other.views,
+            self.labels - other.labels,
+        )
+
+
+@dataclass
 class SchemaModel:
     """The schema a migration runs against, as far as the replayed DDL tells."""
 
@@ -155,6 +180,11 @@ class SchemaModel:
     # index expressions, policies, operators, casts, aggregates. Kept when that object goes (the
     # model does not track each use), so it can only say too much, never too little.
     routine_users: set[str] = field(default_factory=set)
+    # When a release is being checked (the migrations added on a branch, `--diff-base`):
+    # the names the running version of the application knows. Set just before the
+    # release's first migration; names later migrations outside the release create are
+    # added. A name not in it is one the running version never queries.
+    released: Names | None = None
 
     # --- questions -----------------------------------------------------------------
 
@@ -260,6 +290,19 @@ class SchemaModel:
         views = [f"view `{v}`" for v, names in self.views.items() if name in names]
         functions = [f"function `{f}`" for f, names in self.routine_types.items() if name in names]
         return columns + types + views + functions
+
+    def names(self) -> Names:
+        """The names this schema holds (see `Names`)."""
+        return Names(
+            set(self.tables),
+            {(t.name, c) for t in self.tables.values() for c in t.columns},
+            set(self.views),
+            {(enum, label) for enum, labels in self.enums.items() for label in labels},
+        )
+
+    def unreleased(self) -> Names:
+        """The names created by the release being checked: empty when no release is."""
+        return Names() if self.released is None else self.names().without(self.released)
 
     # --- replay ----------------------------------------------------------------------
 

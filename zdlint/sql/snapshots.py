@@ -20,9 +20,9 @@ from zdlint.cache import JsonEntries, cache_dir, digest
 if TYPE_CHECKING:  # the parser is imported only when a snapshot is read or written
     from pglast import ast
 
-    from zdlint.sql.schema import SchemaModel, Table
+    from zdlint.sql.schema import Names, SchemaModel, Table
 
-FORMAT = 5  # bump when the entry layout changes
+FORMAT = 6  # bump when the entry layout changes
 
 
 class SchemaSnapshots(JsonEntries):
@@ -70,7 +70,28 @@ def model_to_json(model: SchemaModel) -> dict[str, Any]:
         "routine_types": {name: sorted(names) for name, names in model.routine_types.items()},
         "materialized": sorted(model.materialized),
         "routine_users": sorted(model.routine_users),
+        "released": None if model.released is None else _names_to_json(model.released),
     }
+
+
+def _names_to_json(names: Names) -> dict[str, Any]:
+    return {
+        "tables": sorted(names.tables),
+        "columns": sorted(map(list, names.columns)),
+        "views": sorted(names.views),
+        "labels": sorted(map(list, names.labels)),
+    }
+
+
+def _names_from_json(data: dict[str, Any]) -> Names:
+    from zdlint.sql.schema import Names
+
+    return Names(
+        set(_texts(data["tables"])),
+        {(_text(t), _text(c)) for t, c in data["columns"]},
+        set(_texts(data["views"])),
+        {(_text(e), _text(label)) for e, label in data["labels"]},
+    )
 
 
 def model_from_json(data: dict[str, Any]) -> SchemaModel:
@@ -105,6 +126,8 @@ def model_from_json(data: dict[str, Any]) -> SchemaModel:
             entries[_text(name)] = frozenset(_texts(names))
     model.materialized = set(_texts(data["materialized"]))
     model.routine_users = set(_texts(data["routine_users"]))
+    released = data["released"]
+    model.released = None if released is None else _names_from_json(released)
     return model
 
 

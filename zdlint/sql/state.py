@@ -83,6 +83,7 @@ class MigrationState:
     timeouts: dict[str, Timeouts] = field(
         default_factory=lambda: {name: Timeouts() for name in TIMEOUT_SETTINGS}
     )
+    # Tables created in this file or by an earlier migration of the release checked.
     created_tables: set[str] = field(default_factory=set)
     created_indexes: set[str] = field(default_factory=set)
     created_types: set[str] = field(default_factory=set)
@@ -98,7 +99,7 @@ class MigrationState:
     worked_under_access_exclusive: bool = False
     # Enum labels added (ALTER TYPE … ADD VALUE) in the open transaction: label -> type.
     enum_values_in_transaction: dict[str, str] = field(default_factory=dict)
-    # Views and materialized views created in this file.
+    # Views and materialized views created in this file (or earlier in the release).
     created_views: set[str] = field(default_factory=set)
     # New names given in this file to existing types, functions and views: the running
     # version only knows the old name (the rename itself is what breaks it), so a later
@@ -109,7 +110,8 @@ class MigrationState:
     enums_before_file: dict[str, list[str]] = field(default_factory=dict)
     # Types renamed in this file: new name -> the name it had before.
     type_renamed_from: dict[str, str] = field(default_factory=dict)
-    # (table, column) added to an existing table by this file: the running version of
+    # (table, column) added to an existing table by this file (or earlier in the
+    # release): the running version of
     # the application does not know these columns, so it never writes them.
     added_columns: set[tuple[str, str]] = field(default_factory=set)
     # (table, column) of the running version dropped by this file: a column added or
@@ -283,7 +285,7 @@ class MigrationState:
         already holds a lock that conflicts with everything the request does."""
         if lock.table is None:  # the table of an index the schema does not know
             return lock.index in self.created_indexes
-        if self.is_new_table(lock.table):
+        if self.is_new_table(lock.table) or lock.table in self.created_views:
             return True
         held = self.ddl_locks.get(lock.table) if self.in_transaction else None
         return self.holds_access_exclusive(lock.table) or (
@@ -341,13 +343,16 @@ class MigrationState:
     def enum_labels_lost(self, dropped: str) -> tuple[str, list[str]] | None:
         """When `dropped` is an enum this file renamed away from a name that now belongs
         to a new enum (the swap that replaces an enum type), that name and the labels of
-        the old type the new one lacks; None otherwise or when the model lacks either."""
+        the old type the new one lacks; None otherwise or when the model lacks either.
+        Labels the running version does not know (added by this file or earlier in the
+        release) are not lost to it."""
         original = self.type_renamed_from.get(dropped)
         old = self.schema.enums.get(dropped)
         new = self.schema.enums.get(original) if original else None
         if original is None or old is None or new is None:
             return None
-        return original, [label for label in old if label not in new]
+        known = self.enums_before_file.get(original, old)
+        return original, [label for label in old if label not in new and label in known]
 
     def traffic_tables(
         self, node: ast.Node | None, locks: list[TableLock] | None = None
@@ -435,12 +440,21 @@ def new_state(
     schema: SchemaModel | None = None,
 ) -> MigrationState:
     model = schema if schema is not None else SchemaModel()
+    # What earlier migrations of the release created is as new to the running version
+    # as what this file creates: nobody queries it, and nothing but the release wrote it.
+    unreleased = model.unreleased()
     return MigrationState(
         pg_version=pg_version,
         layout=layout,
         max_lock_timeout_ms=max_lock_timeout_ms,
         schema=model,
-        enums_before_file={name: list(labels) for name, labels in model.enums.items()},
+        enums_before_file={
+            name: [label for label in labels if (name, label) not in unreleased.labels]
+            for name, labels in model.enums.items()
+        },
+        created_tables=set(unreleased.tables),
+        created_views=set(unreleased.views),
+        added_columns={(t, c) for t, c in unreleased.columns if t not in unreleased.tables},
     )
 
 

@@ -2,8 +2,10 @@
 code writes it: made NOT NULL in the migration that adds it, or added NOT NULL with a
 DEFAULT (which fills the existing rows) whose DEFAULT is then dropped.
 
-"This release" is this file: a later file of the same folder may ship with it or not,
-and nothing in the folder says which.
+"This release" is this file and, when the release is known (`--diff-base`: the
+migrations added on the branch), the earlier migrations of the release: a column one of
+them added is just as unknown to the running version. A later file of the same folder
+may ship with it or not, and nothing in the folder says which.
 """
 
 from __future__ import annotations
@@ -56,6 +58,24 @@ def _drops_default(cmd: ast.AlterTableCmd) -> bool:
     return default is None or (isinstance(default, ast.A_Const) and bool(default.isnull))
 
 
+def _default_set_again(node: ast.AlterTableStmt, column: str, state: MigrationState) -> bool:
+    """The rest of the open transaction gives `column` a DEFAULT again: writers never
+    see it without one."""
+    table = relation_name(node.relation)
+    later, _closed = state.rest_of_transaction(node)
+    return any(
+        isinstance(other, ast.AlterTableStmt)
+        and relation_name(other.relation) == table
+        and any(
+            cmd.subtype == AlterTableType.AT_ColumnDefault
+            and cmd.name == column
+            and not _drops_default(cmd)
+            for cmd in other.cmds or ()
+        )
+        for other in later
+    )
+
+
 def _not_null_in(node: ast.AlterTableStmt) -> set[str]:
     """Columns this statement adds NOT NULL (or as the primary key) or sets NOT NULL."""
     found = set()
@@ -91,7 +111,11 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
             column = cmd.name or ""
             known = state.schema.column(table, column)
             added = column in added_here or (table, column) in state.added_columns
-            if added and (column in not_null_here or (known is not None and known.not_null)):
+            if (
+                added
+                and (column in not_null_here or (known is not None and known.not_null))
+                and not _default_set_again(node, column, state)
+            ):
                 yield Hit({"table": display, "column": column, **DEFAULT_DROPPED}, part=cmd)
             continue
         for column in _required_columns(cmd):
