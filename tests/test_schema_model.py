@@ -217,3 +217,32 @@ def test_history_resolves_like_path_resolve_through_linked_folders_and_files(tmp
     history = History()
     for given in ["linked/1.sql", "linked/../real/1.sql", "alias.sql", "real/2.sql", "."]:
         assert history.resolve(Path(given)) == Path(given).resolve(), given
+
+
+def test_a_sequence_whose_table_the_transaction_holds_is_dropped_without_a_wait(tmp_path):
+    # serial, identity, nextval() defaults and OWNED BY tie a sequence to one table: only
+    # that table's writers use it, and they wait for the table's lock first.
+    write(
+        tmp_path,
+        "m/001.sql",
+        "CREATE TABLE w (id serial PRIMARY KEY, n int GENERATED ALWAYS AS IDENTITY);\n"
+        "CREATE TABLE v (id int NOT NULL DEFAULT nextval('v_seq'::regclass));\n"
+        "CREATE SEQUENCE x_seq OWNED BY w.id;\n",
+    )
+    write(
+        tmp_path,
+        "m/002.sql",
+        "BEGIN;\nSET LOCAL lock_timeout = '2s';\n"
+        "ALTER TABLE w ALTER COLUMN id DROP DEFAULT, ALTER COLUMN id SET DATA TYPE bigint;\n"
+        "SET LOCAL lock_timeout = 0;\n"
+        "DROP SEQUENCE w_id_seq;\nDROP SEQUENCE w_n_seq;\nDROP SEQUENCE x_seq;\n"
+        "DROP SEQUENCE v_seq;\nCOMMIT;\n",
+    )
+    run = lint_paths([str(tmp_path / "m")], Settings(), load_catalogue())
+    waits = [
+        (f.span.line, f.code)
+        for r in run.reports
+        for f in r.findings
+        if f.code in ("ZD401", "ZD409")
+    ]
+    assert waits == [(8, "ZD401"), (8, "ZD409")]  # v_seq belongs to v, which is not held

@@ -185,6 +185,9 @@ class SchemaModel:
     # release's first migration; names later migrations outside the release create are
     # added. A name not in it is one the running version never queries.
     released: Names | None = None
+    # Sequences -> the table whose column takes its values (a serial or identity
+    # column, a `nextval('s')` DEFAULT, OWNED BY): only that table's writers use it.
+    sequence_owners: dict[str, str] = field(default_factory=dict)
 
     # --- questions -----------------------------------------------------------------
 
@@ -330,6 +333,8 @@ class SchemaModel:
             self.indexes.pop(index.name, None)
         for key in [k for k in self.triggers if k[0] == name]:
             del self.triggers[key]
+        for sequence in [s for s, owner in self.sequence_owners.items() if owner == name]:
+            del self.sequence_owners[sequence]
 
 
 _PERSISTENCE_TOKENS = {"GLOBAL", "LOCAL", "TEMP", "TEMPORARY", "UNLOGGED"}
@@ -459,14 +464,37 @@ def _add_constraint(
         )
 
 
+_SERIALS = {"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"}
+
+
+def _note_sequence(model: SchemaModel, table: str, column: str, default: object) -> None:
+    """Record the sequence a column's values come from: `nextval('s')` in its DEFAULT
+    (`default`), or, for a serial or identity column (`default` None), the sequence
+    PostgreSQL names `<table>_<column>_seq` for it."""
+    if default is None:
+        model.sequence_owners[f"{table}_{column}_seq"[:63]] = table
+        return
+    for call in walk(default):
+        if isinstance(call, ast.FuncCall) and last_name(call.funcname).lower() == "nextval":
+            for argument in walk(call.args or ()):
+                if isinstance(argument, ast.A_Const) and isinstance(argument.val, ast.String):
+                    sequence = (argument.val.sval or "").split(".")[-1].strip('"')
+                    model.sequence_owners[sequence] = table
+
+
 def _column_from_def(table: Table, model: SchemaModel, column: ast.ColumnDef) -> None:
     if not column.colname:
         return
     entry = Column(column.colname, column_type(column.typeName), bool(column.is_not_null))
     table.columns[column.colname] = entry
+    if column.typeName is not None and last_name(column.typeName.names) in _SERIALS:
+        _note_sequence(model, table.name, column.colname, None)
     for con in column.constraints or ():
         if isinstance(con, ast.Constraint):
+            if con.contype == ConstrType.CONSTR_IDENTITY:
+                _note_sequence(model, table.name, column.colname, None)
             if con.contype == ConstrType.CONSTR_DEFAULT:
+                _note_sequence(model, table.name, column.colname, con.raw_expr)
                 entry.default = con.raw_expr
             if con.contype in (ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY):
                 entry.not_null = True
@@ -540,6 +568,8 @@ def _drop(model: SchemaModel, node: ast.DropStmt) -> None:
             model._forget_table(name)
         elif node.removeType == ObjectType.OBJECT_INDEX:
             model.indexes.pop(name, None)
+        elif node.removeType == ObjectType.OBJECT_SEQUENCE:
+            model.sequence_owners.pop(name, None)
         elif node.removeType in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN):
             model.enums.pop(name, None)
             model.types.pop(name, None)
@@ -602,6 +632,11 @@ def _rename(model: SchemaModel, node: ast.RenameStmt) -> None:
                 index.table = node.newname
         for key in [k for k in model.triggers if k[0] == old]:
             model.triggers[(node.newname, key[1])] = model.triggers.pop(key)
+        for sequence, owner in model.sequence_owners.items():
+            if owner == old:
+                model.sequence_owners[sequence] = node.newname
+    elif node.renameType == ObjectType.OBJECT_SEQUENCE:
+        _move(model.sequence_owners, old, node.newname)
     elif node.renameType == ObjectType.OBJECT_COLUMN and old in model.tables:
         table = model.tables[old]
         column = table.columns.pop(node.subname or "", None)
@@ -648,6 +683,8 @@ def _alter_table(model: SchemaModel, node: ast.AlterTableStmt) -> None:
                 column.type = column_type(cmd.def_.typeName)
         elif subtype == AlterTableType.AT_ColumnDefault and cmd.name in table.columns:
             table.columns[cmd.name].default = cmd.def_
+            if cmd.def_ is not None:
+                _note_sequence(model, name, cmd.name, cmd.def_)
         elif subtype == AlterTableType.AT_SetNotNull and cmd.name in table.columns:
             table.columns[cmd.name].not_null = True
         elif subtype == AlterTableType.AT_DropNotNull and cmd.name in table.columns:
@@ -674,6 +711,20 @@ def _alter_table(model: SchemaModel, node: ast.AlterTableStmt) -> None:
             child = model.tables.get(relation_name(cmd.def_.name))
             if child is not None:
                 child.partition_of = None
+
+
+def _sequence_options(model: SchemaModel, node: ast.CreateSeqStmt | ast.AlterSeqStmt) -> None:
+    """`OWNED BY table.column` (or `OWNED BY NONE`) of CREATE / ALTER SEQUENCE."""
+    if node.sequence is None:
+        return
+    sequence = relation_name(node.sequence)
+    for option in node.options or ():
+        if isinstance(option, ast.DefElem) and option.defname == "owned_by":
+            names = strings(option.arg) if isinstance(option.arg, tuple) else ()
+            if len(names) >= 2:
+                model.sequence_owners[sequence] = names[-2]
+            else:
+                model.sequence_owners.pop(sequence, None)
 
 
 def _create_enum(model: SchemaModel, node: ast.CreateEnumStmt) -> None:
@@ -867,4 +918,6 @@ _HANDLERS: dict[type, Callable[[SchemaModel, Any], None]] = {
     ast.ViewStmt: _create_view,
     ast.CreateFunctionStmt: _create_function,
     ast.AlterFunctionStmt: _alter_function,
+    ast.CreateSeqStmt: _sequence_options,
+    ast.AlterSeqStmt: _sequence_options,
 }

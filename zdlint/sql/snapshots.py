@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the parser is imported only when a snapshot is read or writ
 
     from zdlint.sql.schema import Names, SchemaModel, Table
 
-FORMAT = 6  # bump when the entry layout changes
+FORMAT = 7  # bump when the entry layout changes
 
 
 class SchemaSnapshots(JsonEntries):
@@ -70,6 +70,7 @@ def model_to_json(model: SchemaModel) -> dict[str, Any]:
         "routine_types": {name: sorted(names) for name, names in model.routine_types.items()},
         "materialized": sorted(model.materialized),
         "routine_users": sorted(model.routine_users),
+        "sequence_owners": dict(model.sequence_owners),
         "released": None if model.released is None else _names_to_json(model.released),
     }
 
@@ -126,6 +127,8 @@ def model_from_json(data: dict[str, Any]) -> SchemaModel:
             entries[_text(name)] = frozenset(_texts(names))
     model.materialized = set(_texts(data["materialized"]))
     model.routine_users = set(_texts(data["routine_users"]))
+    for sequence, owner in data["sequence_owners"].items():
+        model.sequence_owners[_text(sequence)] = _text(owner)
     released = data["released"]
     model.released = None if released is None else _names_from_json(released)
     return model

@@ -132,9 +132,10 @@ class MigrationState:
     _indexes_in_file: set[tuple[str, tuple[str, ...]]] | None = None
     # Text of the CREATE PROCEDURE/FUNCTION statements of this file, by routine name.
     routines: dict[str, str] = field(default_factory=dict)
-    # An earlier statement locked an existing table while no lock_timeout was in
-    # effect (reset whenever lock_timeout is set again): report a stretch only once.
-    ddl_without_lock_timeout: bool = False
+    # Tables an earlier statement queued a lock request on while no lock_timeout was in
+    # effect (emptied whenever lock_timeout is set again): a stretch without one is
+    # reported once per table.
+    queued_without_lock_timeout: set[str] = field(default_factory=set)
     # The same for table-sized work (scans, rewrites, bulk changes) and statement_timeout.
     long_operation_without_statement_timeout: bool = False
     # Session timeouts as they were at BEGIN, restored by ROLLBACK.
@@ -287,6 +288,9 @@ class MigrationState:
             return lock.index in self.created_indexes
         if self.is_new_table(lock.table) or lock.table in self.created_views:
             return True
+        owner = self.schema.sequence_owners.get(lock.table)
+        if owner is not None and self.holds_access_exclusive(owner):
+            return True  # its only users, the owner's writers, wait for the owner
         held = self.ddl_locks.get(lock.table) if self.in_transaction else None
         return self.holds_access_exclusive(lock.table) or (
             held is not None and covers(held, lock.mode)
@@ -481,8 +485,10 @@ def advance(state: MigrationState, stmt: Statement) -> None:
         return
     # the statement's locks, worked out once against the schema as it was before it ran
     locks = statement_locks(node, state.schema)
-    if state.lock_timeout_ms is None and state.queued_locks(node, locks):
-        state.ddl_without_lock_timeout = True
+    if state.lock_timeout_ms is None:
+        state.queued_without_lock_timeout.update(
+            lock.relation for lock in state.queued_locks(node, locks)
+        )
     if state.statement_timeout_ms is None and long_operations(node, state):
         state.long_operation_without_statement_timeout = True
     if state.in_transaction:
@@ -637,7 +643,7 @@ def _set(state: MigrationState, node: ast.VariableSetStmt) -> None:
 def _timeout_set(state: MigrationState, name: str) -> None:
     """A timeout was set (to anything): a later stretch without one is reported anew."""
     if name == "lock_timeout":
-        state.ddl_without_lock_timeout = False
+        state.queued_without_lock_timeout.clear()
     elif name == "statement_timeout":
         state.long_operation_without_statement_timeout = False
 

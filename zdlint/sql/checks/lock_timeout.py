@@ -17,21 +17,27 @@ from zdlint.sql.timeouts import format_ms, parse_duration_ms
 
 
 def missing(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
-    """Report the first statement of each stretch without a lock_timeout whose lock
-    request, while it waits, holds up reads or writes."""
-    if state.lock_timeout_ms is not None or state.ddl_without_lock_timeout:
+    """Report each statement of a stretch without a lock_timeout whose lock request,
+    while it waits, holds up reads or writes on a table no earlier statement of the
+    stretch queued on: one SET lock_timeout mends them all, but each names the traffic
+    it holds up."""
+    if state.lock_timeout_ms is not None:
         return
-    queued = state.queued_locks(stmt.node)
+    queued = [
+        lock
+        for lock in state.queued_locks(stmt.node)
+        if lock.relation not in state.queued_without_lock_timeout
+    ]
     if not queued:
         return
     # the request that holds up the most traffic; the statement's own table on a tie
     lock = max(queued, key=lambda q: lock_mode(q.mode).strength)
     blocked, spared = traffic_text(lock.mode)
     also = ""
-    named = {lock.table or lock.relation}
+    named = {lock.relation}
     for other in queued:  # other tables wait too: a foreign key's referenced table
-        if (other.table or other.relation) not in named:
-            named.add(other.table or other.relation)
+        if other.relation not in named:
+            named.add(other.relation)
             also += (
                 f"; later {traffic_text(other.mode)[0]} on {lock_target(other)['target']} "
                 f"queue behind its {lock_mode(other.mode).sql_name} request too"
