@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import codes, lint
+from tests.support import codes, lint, lint_after
 
 T = "SET lock_timeout = '3s';\n"
 
@@ -156,6 +156,24 @@ def test_renaming_or_dropping_a_column_this_file_added_breaks_nothing_running():
     # a column that was there before this file is known to the running version
     assert "ZD302" in codes(T + "ALTER TABLE t RENAME COLUMN old TO final;\n")
     assert "ZD304" in codes(T + "ALTER TABLE t DROP COLUMN old;\n")
+
+
+def test_a_column_copied_and_swapped_under_its_name_is_a_type_change_not_a_drop():
+    history = "CREATE TABLE ev (id int PRIMARY KEY, at timestamp(3), hits int);\n"
+    swap = T + (
+        "BEGIN;\nALTER TABLE ev ADD COLUMN at_ns bigint, ADD COLUMN hits_big bigint;\n"
+        "UPDATE ev SET at_ns = extract(epoch FROM at) * 1e9, hits_big = hits;\n"
+        "ALTER TABLE ev DROP COLUMN at, DROP COLUMN hits;\n"
+        "ALTER TABLE ev RENAME COLUMN at_ns TO at;\n"
+        "ALTER TABLE ev RENAME COLUMN hits_big TO hits;\nCOMMIT;\n"
+    )
+    found = [(f.code, f.message) for f in lint_after(history, swap) if f.code in ("ZD304", "ZD312")]
+    # `at` goes from timestamp to bigint: the running version's writes fail; `hits` fits.
+    assert [code for code, _ in found] == ["ZD312"]
+    assert "`ev.at` from timestamp(3) without time zone to bigint" in found[0][1]
+    # Without the copy the values are gone: a drop after all.
+    dropped = [f.code for f in lint_after(history, swap.replace("UPDATE ev SET", "SELECT"))]
+    assert dropped.count("ZD304") == 2
 
 
 def test_a_new_column_renamed_into_a_dropped_columns_name_is_known_to_the_running_version():

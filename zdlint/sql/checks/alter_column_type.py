@@ -35,7 +35,10 @@ def display_type(node: ast.TypeName | None) -> str:
 def display_type_of(kind: ColumnType) -> str:
     shown = DISPLAY_NAMES.get(kind.name, kind.name)
     mods = f"({', '.join(map(str, kind.modifiers))})" if kind.modifiers else ""
-    return f"{shown}{mods}{'[]' if kind.array else ''}"
+    # as PostgreSQL prints them: `timestamp(3) without time zone`, `time(6) with time zone`
+    base, _, zone = shown.partition(" with")
+    zone = f" with{zone}" if zone else ""
+    return f"{base}{mods}{zone}{'[]' if kind.array else ''}"
 
 
 def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:

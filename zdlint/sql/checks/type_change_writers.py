@@ -20,6 +20,7 @@ from zdlint.findings import Hit
 from zdlint.sql.casts import assignable, is_builtin
 from zdlint.sql.checks._alter import existing_table_commands
 from zdlint.sql.checks.alter_column_type import display_type_of
+from zdlint.sql.checks.drop_column import replacement
 from zdlint.sql.parse import Statement
 from zdlint.sql.schema import ColumnType, column_type
 from zdlint.sql.state import MigrationState
@@ -41,19 +42,24 @@ def breaks_writers(old: ColumnType, new: ColumnType, enums: set[str] | frozenset
 
 
 def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
-    assert isinstance(stmt.node, ast.AlterTableStmt)
+    node = stmt.node
+    assert isinstance(node, ast.AlterTableStmt)
     for table, display, cmd in existing_table_commands(
-        stmt.node, state, AlterTableType.AT_AlterColumnType
+        node, state, AlterTableType.AT_AlterColumnType, AlterTableType.AT_DropColumn
     ):
         name = cmd.name or ""
-        column = cmd.def_
         known = state.schema.column(table, name)
-        if not isinstance(column, ast.ColumnDef) or known is None:
-            continue
-        if (table, name) in state.added_columns:
+        if known is None or (table, name) in state.added_columns:
             continue  # the running version does not write a column it does not know
-        new = column_type(column.typeName)
-        if breaks_writers(known.type, new, set(state.schema.enums)):
+        if cmd.subtype == AlterTableType.AT_DropColumn:
+            # dropped and replaced under its name in the same transaction by a column of
+            # another type: to the running version, a type change (see drop_column)
+            new = replacement(node, name, state)
+        elif isinstance(cmd.def_, ast.ColumnDef):
+            new = column_type(cmd.def_.typeName)
+        else:
+            continue
+        if new is not None and breaks_writers(known.type, new, set(state.schema.enums)):
             yield Hit(
                 {
                     "table": display,
@@ -65,4 +71,4 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
             )
 
 
-CHECKS = [("ZD312", [AlterTableType.AT_AlterColumnType], check)]
+CHECKS = [("ZD312", [AlterTableType.AT_AlterColumnType, AlterTableType.AT_DropColumn], check)]
