@@ -192,3 +192,35 @@ def test_a_new_column_renamed_into_a_dropped_columns_name_is_known_to_the_runnin
             "RENAME COLUMN json_prompt TO prompt", "RENAME COLUMN json_prompt TO fresh"
         ).replace("COLUMN prompt SET", "COLUMN fresh SET")
     )
+
+
+def test_a_column_the_tables_trigger_function_now_fills_needs_no_default_for_writers():
+    # post_stats rows come from a trigger on post: the running version's writes fire the
+    # function this file redefines, and it sets author_id.
+    history = (
+        "CREATE TABLE post (id bigint PRIMARY KEY, author_id bigint);\n"
+        "CREATE TABLE post_stats (post_id bigint PRIMARY KEY);\n"
+        "CREATE FUNCTION post_stats_add() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "BEGIN INSERT INTO post_stats (post_id) VALUES (NEW.id); RETURN NULL; END $$;\n"
+        "CREATE TRIGGER post_stats_add AFTER INSERT ON post\n"
+        "  FOR EACH ROW EXECUTE FUNCTION post_stats_add();\n"
+    )
+    function = (
+        "CREATE OR REPLACE FUNCTION post_stats_add() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        'BEGIN INSERT INTO post_stats (post_id, "author_id") VALUES (NEW.id, NEW.author_id);\n'
+        "RETURN NULL; END $$;\n"
+    )
+    change = (
+        T
+        + "ALTER TABLE post_stats ADD COLUMN author_id bigint;\n{function}"
+        + ("ALTER TABLE post_stats ALTER COLUMN author_id SET NOT NULL;\n")
+    )
+
+    def zd310(sql: str) -> int:
+        return [f.code for f in lint_after(history, sql)].count("ZD310")
+
+    assert zd310(change.format(function=function)) == 0
+    assert zd310(change.format(function="")) == 1  # the old function leaves it NULL
+    # a function no trigger runs is no writer of the table
+    plain = function.replace("RETURNS trigger", "RETURNS void").replace("RETURN NULL;", "")
+    assert zd310(change.format(function=plain.replace("post_stats_add", "fill"))) == 1

@@ -10,6 +10,7 @@ may ship with it or not, and nothing in the folder says which.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from pglast import ast
@@ -76,6 +77,35 @@ def _default_set_again(node: ast.AlterTableStmt, column: str, state: MigrationSt
     )
 
 
+def _inserted_by_trigger(table: str, column: str, state: MigrationState) -> bool:
+    """A trigger function this file (re)defines, which a trigger runs, INSERTs into
+    `table` naming `column`: the rows of a table kept by triggers (aggregates, audit
+    logs) come from that function, which the writes of the running version fire, and
+    this file's version of it sets the column."""
+    pattern = re.compile(
+        r"\bINSERT\s+INTO\s+(?:[\w\"]+\.)?(?:\""
+        + re.escape(table)
+        + r"\"|"
+        + re.escape(table)
+        + r"\b)\s*\(([^)]*)\)",
+        re.IGNORECASE,
+    )
+    running = state.schema.trigger_functions()
+    for name, text in state.routines.items():
+        if name not in running or name not in state.schema.trigger_only_functions:
+            continue
+        for match in pattern.finditer(text):
+            named = {_column_name(part) for part in match.group(1).split(",")}
+            if column in named:
+                return True
+    return False
+
+
+def _column_name(written: str) -> str:
+    written = written.strip()
+    return written[1:-1] if written.startswith('"') else written.lower()
+
+
 def _not_null_in(node: ast.AlterTableStmt) -> set[str]:
     """Columns this statement adds NOT NULL (or as the primary key) or sets NOT NULL."""
     found = set()
@@ -120,6 +150,8 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
             continue
         for column in _required_columns(cmd):
             if (table, column) not in state.added_columns:
+                continue
+            if _inserted_by_trigger(table, column, state):
                 continue
             known = state.schema.column(table, column)
             if known is not None and known.default is not None:
