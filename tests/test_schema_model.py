@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pglast.enums import ObjectType
 
 from tests.support import codes
 from zdlint.catalogue import load_catalogue
@@ -246,3 +247,20 @@ def test_a_sequence_whose_table_the_transaction_holds_is_dropped_without_a_wait(
         if f.code in ("ZD401", "ZD409")
     ]
     assert waits == [(8, "ZD401"), (8, "ZD409")]  # v_seq belongs to v, which is not held
+
+
+def test_ddl_inside_a_do_block_reaches_the_model_and_a_dropped_column_takes_its_constraints():
+    model = model_of(
+        "CREATE TABLE env (id int PRIMARY KEY);\n"
+        "CREATE TABLE ev (id int PRIMARY KEY, env_id int REFERENCES env, n int UNIQUE);\n"
+        "DO $$ BEGIN\n"
+        "  IF EXISTS (SELECT 1 FROM information_schema.tables WHERE table_name = 'ev') THEN\n"
+        "    ALTER TABLE ev DROP COLUMN IF EXISTS env_id CASCADE, DROP COLUMN n;\n"
+        "  END IF;\n"
+        "END $$;\n"
+    )
+    assert model.column("ev", "env_id") is None
+    assert not [c for c in model.tables["ev"].constraints.values() if c.kind == "foreign"]
+    assert "ev_n_key" not in model.indexes
+    # nothing depends on env any more: a CASCADE drop of it drops nothing else
+    assert model.dependents(ObjectType.OBJECT_TABLE, "env") == []

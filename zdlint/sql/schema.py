@@ -677,6 +677,13 @@ def _alter_table(model: SchemaModel, node: ast.AlterTableStmt) -> None:
             _column_from_def(table, model, cmd.def_)
         elif subtype == AlterTableType.AT_DropColumn and cmd.name:
             table.columns.pop(cmd.name, None)
+            # PostgreSQL drops the constraints and indexes that involve the column with it
+            for constraint in [c for c in table.constraints.values() if cmd.name in c.columns]:
+                del table.constraints[constraint.name]
+                model.indexes.pop(constraint.name, None)
+            for index in [i for i in model.indexes.values() if i.table == name]:
+                if cmd.name in index.columns:
+                    del model.indexes[index.name]
         elif subtype == AlterTableType.AT_AlterColumnType and isinstance(cmd.def_, ast.ColumnDef):
             column = table.columns.get(cmd.name or "")
             if column is not None:
@@ -725,6 +732,37 @@ def _sequence_options(model: SchemaModel, node: ast.CreateSeqStmt | ast.AlterSeq
                 model.sequence_owners[sequence] = names[-2]
             else:
                 model.sequence_owners.pop(sequence, None)
+
+
+def _do(model: SchemaModel, node: ast.DoStmt) -> None:
+    """The SQL a PL/pgSQL DO block runs (the statements written in it, not EXECUTE'd
+    strings), as if it ran on its own: each branch of an IF is taken."""
+    from zdlint.sql.plpgsql import embedded_queries
+
+    body = next(
+        (
+            option.arg.sval
+            for option in node.args or ()
+            if isinstance(option, ast.DefElem)
+            and option.defname == "as"
+            and isinstance(option.arg, ast.String)
+        ),
+        None,
+    )
+    language = next(
+        (
+            option.arg.sval
+            for option in node.args or ()
+            if isinstance(option, ast.DefElem)
+            and option.defname == "language"
+            and isinstance(option.arg, ast.String)
+        ),
+        "plpgsql",
+    )
+    if not body or (language or "").lower() != "plpgsql" or "$zdlint$" in body:
+        return
+    for query in embedded_queries(f"DO $zdlint${body}$zdlint$"):
+        model.apply(query.node)
 
 
 def _create_enum(model: SchemaModel, node: ast.CreateEnumStmt) -> None:
@@ -918,6 +956,7 @@ _HANDLERS: dict[type, Callable[[SchemaModel, Any], None]] = {
     ast.ViewStmt: _create_view,
     ast.CreateFunctionStmt: _create_function,
     ast.AlterFunctionStmt: _alter_function,
+    ast.DoStmt: _do,
     ast.CreateSeqStmt: _sequence_options,
     ast.AlterSeqStmt: _sequence_options,
 }
