@@ -734,32 +734,26 @@ def _sequence_options(model: SchemaModel, node: ast.CreateSeqStmt | ast.AlterSeq
                 model.sequence_owners.pop(sequence, None)
 
 
+def _do_option(node: ast.DoStmt, name: str) -> str | None:
+    """The `AS` body or `LANGUAGE` of a DO statement, as written."""
+    for option in node.args or ():
+        if (
+            isinstance(option, ast.DefElem)
+            and option.defname == name
+            and isinstance(option.arg, ast.String)
+        ):
+            return option.arg.sval
+    return None
+
+
 def _do(model: SchemaModel, node: ast.DoStmt) -> None:
     """The SQL a PL/pgSQL DO block runs (the statements written in it, not EXECUTE'd
     strings), as if it ran on its own: each branch of an IF is taken."""
     from zdlint.sql.plpgsql import embedded_queries
 
-    body = next(
-        (
-            option.arg.sval
-            for option in node.args or ()
-            if isinstance(option, ast.DefElem)
-            and option.defname == "as"
-            and isinstance(option.arg, ast.String)
-        ),
-        None,
-    )
-    language = next(
-        (
-            option.arg.sval
-            for option in node.args or ()
-            if isinstance(option, ast.DefElem)
-            and option.defname == "language"
-            and isinstance(option.arg, ast.String)
-        ),
-        "plpgsql",
-    )
-    if not body or (language or "").lower() != "plpgsql" or "$zdlint$" in body:
+    body = _do_option(node, "as")
+    language = _do_option(node, "language") or "plpgsql"
+    if not body or language.lower() != "plpgsql" or "$zdlint$" in body:
         return
     for query in embedded_queries(f"DO $zdlint${body}$zdlint$"):
         model.apply(query.node)
