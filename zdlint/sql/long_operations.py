@@ -215,11 +215,11 @@ def work_under_lock(node: ast.Node | None, state: MigrationState) -> str | None:
         return "a DO block"
     if isinstance(node, ast.CallStmt):
         return "a CALL"
-    if isinstance(node, ast.SelectStmt) and any(
-        isinstance(r, ast.RangeVar) and not state.is_empty(relation_name(r))
-        for r in walk(node.fromClause)
+    query = node.query if isinstance(node, ast.CreateTableAsStmt) else node
+    if isinstance(query, ast.SelectStmt) and any(
+        isinstance(r, ast.RangeVar) and not state.is_empty(relation_name(r)) for r in walk(query)
     ):
-        return "a query"
+        return "a query" if query is node else "a CREATE TABLE … AS query"
     waits = [t for t in state.lock_waits(node) if state.carries_traffic(node, t)]
     if waits and state.access_exclusive_traffic:
         return f"a wait for the lock on `{waits[0]}`"

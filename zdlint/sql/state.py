@@ -492,8 +492,10 @@ def advance(state: MigrationState, stmt: Statement) -> None:
     if state.statement_timeout_ms is None and long_operations(node, state):
         state.long_operation_without_statement_timeout = True
     if state.in_transaction:
-        state.access_exclusive_traffic.update(state.traffic_tables(node, locks))
+        traffic = state.traffic_tables(node, locks)
+        # work under the locks held before this statement: its own are not yet held
         _note_locks(state, node, locks)
+        state.access_exclusive_traffic.update(traffic)
     if isinstance(node, ast.CreateFunctionStmt) and node.funcname:
         state.routines[last_name(node.funcname).lower()] = stmt.text
     handler = _HANDLERS.get(type(node))

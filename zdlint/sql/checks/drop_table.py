@@ -1,8 +1,9 @@
 """ZD305: dropping a table the running version may still use.
 
-A table the same transaction creates again under its name (CREATE TABLE [AS]) is
-replaced, not removed: the running version finds a table of that name before and
-after COMMIT.
+A table the same transaction creates again under its name with the columns it had
+(CREATE TABLE), or rebuilds from a query (CREATE TABLE … AS: a derived table refreshed,
+its columns are the query's), is replaced, not removed: the running version finds a
+table of that name before and after COMMIT.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from zdlint.findings import Hit
 from zdlint.sql.names import is_temporary, relation_name, strings
 from zdlint.sql.parse import Statement
 from zdlint.sql.schema import ColumnType, column_type
-from zdlint.sql.state import MigrationState
+from zdlint.sql.state import MigrationState, created_names
 
 
 def _columns_taking_the_name(
@@ -49,10 +50,12 @@ def _replaced_compatibly(name: str, node: ast.DropStmt, state: MigrationState) -
     dropped one had (same names, same types): no query of the running version sees the
     name missing or a column gone. Unknown columns prove nothing."""
     old = state.schema.tables.get(name)
-    if old is None or not old.columns:
-        return False
     later, _closed = state.rest_of_transaction(node)
     for other in later:
+        if isinstance(other, ast.CreateTableAsStmt) and ("table", name) in created_names(other):
+            return True  # rebuilt from its query: the columns are what the query gives
+        if old is None or not old.columns:
+            continue
         new = _columns_taking_the_name(other, name, state)
         if new is not None:
             return all(new.get(c.name) == c.type for c in old.columns.values())
