@@ -2,8 +2,9 @@
 
 `INSERT INTO new SELECT … FROM old` reads `old` as of the statement's snapshot; rows the
 running version writes to `old` after that are not copied, and vanish when `old` is
-dropped (or renamed away) and `new` is renamed to `old`. It is safe only when the copy
-and the swap run in one transaction that blocked writes to `old` before the copy.
+dropped (or renamed away) and `new` is renamed to `old`, or when `old` is simply dropped
+once its rows moved to `new`. It is safe only when the copy and the swap (or drop) run
+in one transaction that blocked writes to `old` before the copy.
 """
 
 from __future__ import annotations
@@ -54,6 +55,20 @@ def _swaps(nodes: list[ast.Node], old: str, new: str) -> bool:
     return any(_removes(n, old) for n in nodes) and any(_renames(n, new) == old for n in nodes)
 
 
+def _retires(nodes: list[ast.Node], old: str, new: str) -> str | None:
+    """How `nodes` retire `old` after its rows were copied into `new`: swapping `new` in
+    under its name, or dropping it (its rows live on in `new` only); None if they keep it."""
+    if _swaps(nodes, old, new):
+        return "replaces"
+    drops = (
+        isinstance(n, ast.DropStmt)
+        and n.removeType == ObjectType.OBJECT_TABLE
+        and any(last_name(obj) == old for obj in n.objects or ())
+        for n in nodes
+    )
+    return "drops" if any(drops) else None
+
+
 def _writes_blocked(old: str, state: MigrationState) -> bool:
     held = state.ddl_locks.get(old)
     return state.in_transaction and (
@@ -72,12 +87,19 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     }
     later = state.later_in_file(node) if sources else []
     for old, display in sources.items():
-        if not _swaps(later, old, new):
+        retired = _retires(later, old, new)
+        if retired is None:
             continue
         in_transaction, _closed = state.rest_of_transaction(node)
-        if _writes_blocked(old, state) and _swaps(in_transaction, old, new):
+        if _writes_blocked(old, state) and _retires(in_transaction, old, new) == retired:
             continue
-        yield Hit({"old": display, "new": qualified_name(node.relation)})
+        target = qualified_name(node.relation)
+        then = (
+            f"replaces `{display}` with `{target}`"
+            if retired == "replaces"
+            else f"drops `{display}`"
+        )
+        yield Hit({"old": display, "new": target, "then": then})
 
 
 CHECKS = [("ZD507", [ast.InsertStmt], check)]
