@@ -25,7 +25,7 @@ def test_dropping_the_default_of_a_column_added_not_null_in_the_file_is_flagged(
     ]
     assert finding.span.line == 3
     assert finding.message.startswith(
-        "`t.plan` is added by this migration and left NOT NULL without a DEFAULT in it"
+        "`t.plan` is added by this release and left NOT NULL without a DEFAULT in it"
     )
     assert finding.help == (
         "Keep the DEFAULT now; drop it in a later release, once every running writer sets plan"

@@ -72,6 +72,17 @@ def test_a_table_created_again_with_columns_the_model_cannot_see_is_reported(tmp
     assert "ZD305" in history_codes(tmp_path, DAILY, tx("DROP TABLE daily_totals;", create))
 
 
+def test_a_table_rebuilt_by_its_query_with_every_old_column_is_replaced(tmp_path):
+    """A derived table refreshed by CREATE TABLE … AS keeps its name and, when the query
+    names them, its columns; `SELECT *` of its source is taken as the same shape."""
+    drop = "DROP TABLE daily_totals;"
+    named = "CREATE TABLE daily_totals AS SELECT day, sum(n) AS total FROM sales GROUP BY day;"
+    into = "CREATE TABLE daily_totals (day, total) AS SELECT d, 0 FROM sales;"
+    star = "CREATE TABLE daily_totals AS SELECT * FROM daily_view;"
+    for create in (named, into, star):
+        assert "ZD305" not in history_codes(tmp_path, DAILY, tx(drop, create)), create
+
+
 def test_a_commit_between_drop_and_create_opens_the_window_again():
     sql = tx("DROP TABLE daily_totals;", "COMMIT;", "BEGIN;", "CREATE TABLE daily_totals (a int);")
     assert "ZD305" in codes(sql)

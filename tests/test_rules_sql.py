@@ -224,3 +224,32 @@ def test_a_column_the_tables_trigger_function_now_fills_needs_no_default_for_wri
     # a function no trigger runs is no writer of the table
     plain = function.replace("RETURNS trigger", "RETURNS void").replace("RETURN NULL;", "")
     assert zd310(change.format(function=plain.replace("post_stats_add", "fill"))) == 1
+
+
+def test_the_statements_of_a_do_block_are_checked_where_the_block_writes_them():
+    sql = (
+        "DO $$\nBEGIN\n"
+        "  ALTER TABLE users ADD COLUMN code text;\n"
+        "  UPDATE users SET code = id::text;\n"
+        "  CREATE UNIQUE INDEX users_code ON users (code);\n"
+        "END $$;\n"
+    )
+    found = [(f.span.line, f.span.column, f.code, f.fixable) for f in lint(sql)]
+    # the block is one transaction: the backfill runs under the ADD COLUMN's lock
+    # (ZD407, which says more than ZD501), and nothing inside it can be moved by a fix
+    assert found == [
+        (3, 3, "ZD401", False),
+        (4, 3, "ZD407", False),
+        (5, 3, "ZD102", False),
+    ]
+
+
+def test_a_foreign_key_added_in_a_do_block_with_an_exception_handler_is_checked():
+    # the shape Drizzle and hand-written Prisma migrations use to add keys idempotently
+    sql = T + (
+        "DO $$ BEGIN\n"
+        ' ALTER TABLE "orders" ADD CONSTRAINT "orders_user_fk" FOREIGN KEY ("user_id")'
+        ' REFERENCES "users"("id");\n'
+        "EXCEPTION WHEN duplicate_object THEN null;\nEND $$;\n"
+    )
+    assert codes(sql) == ["ZD105"]

@@ -70,8 +70,8 @@ def test_timestamp_to_boolean_breaks_the_running_versions_writes():
         "ALTER TABLE users ALTER COLUMN email_verified SET DATA TYPE boolean"
         " USING email_verified IS NOT NULL;",
     ) == [
-        "Changing `users.email_verified` from timestamp without time zone(3) to boolean breaks"
-        " the running version: PostgreSQL cannot assign its timestamp without time zone(3)"
+        "Changing `users.email_verified` from timestamp(3) without time zone to boolean breaks"
+        " the running version: PostgreSQL cannot assign its timestamp(3) without time zone"
         " values to boolean, so its INSERTs and UPDATEs of `email_verified` fail from COMMIT on"
     ]
 

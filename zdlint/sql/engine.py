@@ -7,6 +7,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pglast import ast
+
 from zdlint.catalogue import Catalogue, Rule
 from zdlint.finding_factory import make_finding
 from zdlint.findings import Finding, Hit
@@ -16,7 +18,15 @@ from zdlint.sql.checks import Check, DispatchKey, checks_by_node_type, checks_fo
 from zdlint.sql.parse import Statement, parse_statements
 from zdlint.sql.placeholders import Substitution, substitute
 from zdlint.sql.schema import SchemaModel
-from zdlint.sql.state import MigrationState, advance, end_of_file, enter_region, new_state
+from zdlint.sql.state import (
+    MigrationState,
+    advance,
+    begin_block,
+    end_block,
+    end_of_file,
+    enter_region,
+    new_state,
+)
 from zdlint.sql.statement_findings import arrange
 from zdlint.sql.tools import (
     ConfiguredTool,
@@ -90,6 +100,44 @@ def _active_dispatch(
     )
 
 
+# Rules whose checks read the statements of a DO block from the block themselves.
+READ_DO_BODIES = frozenset({"ZD501", "ZD502", "ZD406"})
+
+
+def embedded_statements(stmt: Statement, source: SourceText) -> list[Statement]:
+    """The SQL statements a PL/pgSQL DO block runs, each placed where the block writes
+    it; empty for other statements, and for a block any of whose statements is not
+    written verbatim (then the block counts as one statement)."""
+    if not isinstance(stmt.node, ast.DoStmt):
+        return []
+    from zdlint.sql.plpgsql import embedded_queries
+
+    queries = list(embedded_queries(stmt.text))
+    if not queries or any(not q.text for q in queries):
+        return []
+    inner = []
+    for query in queries:
+        start = stmt.start + query.position
+        end = start + len(query.text)
+        inner.append(
+            Statement(
+                index=stmt.index,
+                base=start,
+                start=start,
+                end=end,
+                comment_start=start,
+                span=source.span(start, end),
+                text=query.text,
+                node=query.node,
+            )
+        )
+    return inner
+
+
+def _within(hit: Hit, sub: Statement) -> bool:
+    return hit.start is not None and sub.start <= hit.start < sub.end
+
+
 def lint_sql(
     path: str,
     text: str,
@@ -133,11 +181,41 @@ def lint_sql(
             for check, rule in checks_for(stmt.node, dispatch)
             for hit in check.function(stmt, state)
         ]
-        for rank, (rule, hit) in enumerate(arrange(stmt, hits)):
+        fixes = {
+            id(hit): plan_hook(rule, stmt, state, hit) if plan_hook and rule.fixable else None
+            for rule, hit in hits
+        }
+        inner = embedded_statements(stmt, source)
+        # a hit of the DO block about one of its statements is arranged with that one's
+        inside = [[(r, h) for r, h in hits if _within(h, sub)] for sub in inner]
+        moved = {id(h) for pairs in inside for _, h in pairs}
+        outer = [(r, h) for r, h in hits if id(h) not in moved]
+        for rank, (rule, hit) in enumerate(arrange(stmt, outer)):
             finding = make_finding(rule, path, source, stmt.start, stmt.end, hit, restore)
             place = (stmt.span.line, stmt.span.column, rank)
-            fix = plan_hook(rule, stmt, state, hit) if plan_hook and rule.fixable else None
-            findings.append((replace(finding, place=place, fix=fix), stmt.index))
-        advance(state, stmt)
+            findings.append((replace(finding, place=place, fix=fixes.get(id(hit))), stmt.index))
+        opened = begin_block(state) if inner else False
+        for sub, block_hits in zip(inner, inside, strict=True):
+            assert sub.node is not None
+            # the statements a DO block runs, checked as statements of their own; the
+            # rules that read DO bodies themselves already saw them
+            own = [
+                (rule, hit)
+                for check, rule in checks_for(sub.node, dispatch)
+                if rule.code not in READ_DO_BODIES
+                for hit in check.function(sub, state)
+            ]
+            for rank, (rule, hit) in enumerate(arrange(sub, own + block_hits)):
+                finding = make_finding(rule, path, source, sub.start, sub.end, hit, restore)
+                place = (sub.span.line, sub.span.column, rank)
+                fix = fixes.get(id(hit))
+                # a DO block runs in one transaction: its own statements cannot move
+                fixable = fix is not None
+                findings.append(
+                    (replace(finding, place=place, fix=fix, fixable=fixable), stmt.index)
+                )
+            advance(state, sub)
+        end_block(state, opened)
+        advance(state, stmt, schema=not inner)
     end_of_file(state)
     return SqlResult(source, statements, layout, findings, substitution)

@@ -34,6 +34,7 @@ class EmbeddedQuery:
     position: int  # offset of its text in the statement that holds the body
     variables: frozenset[str]  # PL/pgSQL variables and parameters it can refer to
     in_loop: bool  # it runs once per iteration of a loop
+    text: str = ""  # its text as the body writes it; "" when not found there verbatim
 
 
 @lru_cache(maxsize=256)
@@ -55,7 +56,8 @@ def _queries(statement_text: str) -> tuple[EmbeddedQuery, ...]:
             search_from = position + len(text)
         for raw in raws:
             if raw.stmt is not None:
-                found.append(EmbeddedQuery(raw.stmt, max(position, 0), variables, in_loop))
+                written = text if position >= 0 and len(raws) == 1 else ""
+                found.append(EmbeddedQuery(raw.stmt, max(position, 0), variables, in_loop, written))
     return tuple(found)
 
 

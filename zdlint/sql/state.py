@@ -477,8 +477,9 @@ def enter_region(state: MigrationState, region: Region) -> None:
         _begin_transaction(state)
 
 
-def advance(state: MigrationState, stmt: Statement) -> None:
-    """Update the state with the effects of `stmt` (which has just run)."""
+def advance(state: MigrationState, stmt: Statement, schema: bool = True) -> None:
+    """Update the state with the effects of `stmt` (which has just run); `schema` False:
+    the schema model has them already (a DO block whose statements were advanced)."""
     node = stmt.node
     if node is None:
         _unparsed(state, stmt)
@@ -501,7 +502,8 @@ def advance(state: MigrationState, stmt: Statement) -> None:
     handler = _HANDLERS.get(type(node))
     if handler is not None:
         handler(state, node)
-    state.schema.apply(node)
+    if schema:
+        state.schema.apply(node)
 
 
 def end_of_file(state: MigrationState) -> None:
@@ -572,6 +574,21 @@ def _clear_transaction_facts(state: MigrationState) -> None:
     state.worked_under_access_exclusive = False
     state.enum_values_in_transaction = {}
     state.truncated = set()
+
+
+def begin_block(state: MigrationState) -> bool:
+    """A DO block runs its statements in one transaction: the open one, else one of its
+    own. True when it opens its own, which `end_block` commits."""
+    if state.in_transaction:
+        return False
+    state.implicit_transaction = True
+    _begin_transaction(state)
+    return True
+
+
+def end_block(state: MigrationState, opened: bool) -> None:
+    if opened:
+        _end_transaction(state, committed=True)
 
 
 def _begin_transaction(state: MigrationState) -> None:

@@ -45,6 +45,29 @@ def _columns_taking_the_name(
     return None
 
 
+def _query_columns(node: ast.CreateTableAsStmt) -> set[str] | None:
+    """The column names CREATE TABLE … AS gives its table: the INTO list, else the
+    query's output names; None when they cannot be read (`*`, a set operation)."""
+    if node.into is not None and node.into.colNames:
+        return {n.sval for n in node.into.colNames if isinstance(n, ast.String) and n.sval}
+    query = node.query
+    if not isinstance(query, ast.SelectStmt) or query.op or not query.targetList:
+        return None
+    names: set[str] = set()
+    for target in query.targetList:
+        if not isinstance(target, ast.ResTarget):
+            return None
+        fields = target.val.fields if isinstance(target.val, ast.ColumnRef) else None
+        last = fields[-1] if fields else None
+        if target.name:
+            names.add(target.name)
+        elif isinstance(last, ast.String) and last.sval:
+            names.add(last.sval)
+        else:
+            return None  # `*`, or an expression PostgreSQL names after its function
+    return names
+
+
 def _replaced_compatibly(name: str, node: ast.DropStmt, state: MigrationState) -> bool:
     """Later in the same transaction another table takes the name with every column the
     dropped one had (same names, same types): no query of the running version sees the
@@ -53,7 +76,12 @@ def _replaced_compatibly(name: str, node: ast.DropStmt, state: MigrationState) -
     later, _closed = state.rest_of_transaction(node)
     for other in later:
         if isinstance(other, ast.CreateTableAsStmt) and ("table", name) in created_names(other):
-            return True  # rebuilt from its query: the columns are what the query gives
+            # rebuilt from its query: every old column must come out of it by name (its
+            # types are the query's); `SELECT *` from a view or table the model cannot
+            # expand is taken as the same shape, which is what a rebuild is for
+            output = _query_columns(other)
+            known = [c.name for c in old.columns.values()] if old is not None else []
+            return output is None or all(c in output for c in known)
         if old is None or not old.columns:
             continue
         new = _columns_taking_the_name(other, name, state)
