@@ -1,0 +1,211 @@
+"""Deploy scopes from `kustomization.yaml` files: what is deployed together.
+
+A kustomization's `resources` (and the older `bases`, and `components`) form one unit
+with the patches it lists applied and its `namespace:` set; a folder it lists brings
+that folder's kustomization, rendered the same way. Each kustomization no other one in
+the run includes is a scope of its own. Files listed as patches are never objects of
+their own: a strategic-merge patch is merged onto its base when the base is in the
+unit, and is otherwise skipped with a note. Every file no kustomization claims belongs
+to one more scope, the rest of the run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path as FilePath
+from typing import Any
+
+from zdlint.k8s.load import Document, Positions
+from zdlint.k8s.merge import Patch, apply_patch
+from zdlint.k8s.model import K8sObject, dig, integer
+
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+RESOURCE_FIELDS = ("resources", "bases", "components")
+
+
+def is_kustomization(name: str) -> bool:
+    return name in KUSTOMIZATION_NAMES
+
+
+@dataclass
+class LoadedFile:
+    """One manifest file of the run as the engine loaded it."""
+
+    display: str
+    path: FilePath | None  # resolved; None for stdin and rendered output
+    objects: list[K8sObject]
+    documents: list[Document] = field(default_factory=list)
+
+    @property
+    def kustomization(self) -> dict[str, Any] | None:
+        if self.path is None or not is_kustomization(self.path.name) or not self.documents:
+            return None
+        value = self.documents[0].value
+        return value if isinstance(value, dict) else None
+
+
+Note = Callable[[str], None]
+
+
+def deploy_scopes(files: Sequence[LoadedFile], note: Note) -> list[list[K8sObject]]:
+    """The run's objects cut into what is deployed together (see the module docstring)."""
+    by_path = {f.path: f for f in files if f.path is not None}
+    units = {f.path.parent: f for f in files if f.path is not None and f.kustomization}
+    claimed: set[FilePath] = set()
+    included: set[FilePath] = set()  # kustomization folders another one lists
+    for folder, unit in units.items():
+        claimed.add(unit.path)  # type: ignore[arg-type]
+        for entry in _resources(unit):
+            target = (folder / entry).resolve()
+            if target in units:
+                included.add(target)
+            claimed.add(target)
+        for patch_file in _patch_files(unit):
+            claimed.add((folder / patch_file).resolve())
+    renderer = _Renderer(by_path, units, note)
+    scopes = [renderer.render(folder, ()) for folder in units if folder not in included]
+    # A file no kustomization lists (even one beside a kustomization) is still checked,
+    # with the rest of the run.
+    loose = [obj for f in files if f.path is None or f.path not in claimed for obj in f.objects]
+    return [loose, *scopes] if loose or not scopes else scopes
+
+
+def _resources(unit: LoadedFile) -> list[str]:
+    value = unit.kustomization or {}
+    return [
+        entry
+        for key in RESOURCE_FIELDS
+        for entry in _strings(value.get(key))
+        if "://" not in entry and not entry.startswith(("github.com/", "git@"))
+    ]
+
+
+def _patch_files(unit: LoadedFile) -> list[str]:
+    value = unit.kustomization or {}
+    files = [e for e in _strings(value.get("patchesStrategicMerge")) if "\n" not in e]
+    for key in ("patches", "patchesJson6902"):
+        entries = value.get(key)
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(dig(entry, "path"), str):
+                files.append(entry["path"])
+    return files
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+class _Renderer:
+    def __init__(
+        self, files: dict[FilePath, LoadedFile], units: dict[FilePath, LoadedFile], note: Note
+    ) -> None:
+        self.files, self.units, self.note = files, units, note
+
+    def render(self, folder: FilePath, seen: tuple[FilePath, ...]) -> list[K8sObject]:
+        """The objects `kustomize build folder` would output, as far as zdlint models it."""
+        unit = self.units[folder]
+        value = unit.kustomization or {}
+        objects: list[K8sObject] = []
+        for entry in _resources(unit):
+            target = (folder / entry).resolve()
+            if target in self.units and target not in seen:
+                objects += self.render(target, (*seen, folder))
+            elif target in self.files:
+                objects += self.files[target].objects
+        for patch, where, target in self._patches(unit, folder):
+            objects = self._apply(objects, patch, where, target, unit.display)
+        objects = self._replicas(objects, unit)
+        namespace = value.get("namespace")
+        if isinstance(namespace, str) and namespace:
+            objects = [dataclasses.replace(obj, namespace=namespace) for obj in objects]
+        return objects
+
+    def _patches(self, unit: LoadedFile, folder: FilePath) -> list[tuple[Patch, str, Any]]:
+        """Each strategic-merge patch of the unit, with its file's name for notes and
+        the entry's `target` (which may name the object the patch leaves unnamed)."""
+        value = unit.kustomization or {}
+        out: list[tuple[Patch, str, Any]] = []
+        entries: list[tuple[str, Any]] = [
+            ("patchesStrategicMerge", e) for e in _list(value, "patchesStrategicMerge")
+        ]
+        entries += [("patches", e) for e in _list(value, "patches")]
+        entries += [("patchesJson6902", e) for e in _list(value, "patchesJson6902")]
+        for key, entry in entries:
+            path = entry if isinstance(entry, str) and "\n" not in entry else dig(entry, "path")
+            if not isinstance(path, str):
+                if key != "patchesStrategicMerge" or not isinstance(entry, str):
+                    self.note(f"{unit.display}: an inline patch under `{key}` is not applied")
+                continue
+            patch_file = self.files.get((folder / path).resolve())
+            if patch_file is None:
+                self.note(
+                    f"{unit.display}: the patch {path} is not among the files checked;"
+                    " its base is checked unpatched"
+                )
+                continue
+            if key == "patchesJson6902" or _is_json_patch(patch_file):
+                self.note(
+                    f"{patch_file.display}: a JSON 6902 patch; zdlint applies strategic-merge"
+                    " patches only, so its base is checked unpatched"
+                )
+                continue
+            for document in patch_file.documents:
+                if isinstance(document.value, dict):
+                    patch = Patch(document.value, document.positions, ())
+                    out.append((patch, patch_file.display, dig(entry, "target")))
+        return out
+
+    def _apply(
+        self, objects: list[K8sObject], patch: Patch, where: str, target: Any, unit: str
+    ) -> list[K8sObject]:
+        kind = dig(target, "kind") or dig(patch.value, "kind")
+        name = dig(target, "name") or dig(patch.value, "metadata", "name")
+        namespace = dig(target, "namespace") or dig(patch.value, "metadata", "namespace")
+        hits = [
+            i
+            for i, obj in enumerate(objects)
+            if obj.kind == kind
+            and obj.name == name
+            and (not isinstance(namespace, str) or obj.namespace in (None, namespace))
+        ]
+        if not hits:
+            self.note(
+                f"{where}: a patch of {kind}/{name}, which is not among the files {unit}"
+                " lists and zdlint was given; skipped"
+            )
+            return objects
+        out = list(objects)
+        for i in hits:
+            out[i] = apply_patch(out[i], patch)
+        return out
+
+    def _replicas(self, objects: list[K8sObject], unit: LoadedFile) -> list[K8sObject]:
+        """kustomize's `replicas:` field: a patch of spec.replicas written in the
+        kustomization, so a finding about it points there."""
+        document = unit.documents[0]
+        for n, entry in enumerate(_list(unit.kustomization or {}, "replicas")):
+            name, count = dig(entry, "name"), integer(dig(entry, "count"))
+            if not isinstance(name, str) or count is None:
+                continue
+            count_span = document.positions.locate(("replicas", n, "count"))
+            positions = Positions(
+                {(): count_span, ("spec",): count_span, ("spec", "replicas"): count_span},
+                {("spec", "replicas"): document.positions.locate(("replicas", n, "count"))},
+            )
+            patch = Patch({"spec": {"replicas": count}}, positions, ())
+            objects = [
+                apply_patch(obj, patch) if obj.name == name and obj.has("spec") else obj
+                for obj in objects
+            ]
+        return objects
+
+
+def _list(value: dict[str, Any], key: str) -> list[Any]:
+    items = value.get(key)
+    return items if isinstance(items, list) else []
+
+
+def _is_json_patch(patch_file: LoadedFile) -> bool:
+    return any(isinstance(d.value, list) for d in patch_file.documents)
