@@ -84,8 +84,9 @@ def write(folder: Path, files: dict[str, str]) -> Path:
     return folder
 
 
-def check(*paths: Path | str, **settings: object) -> LintRun:
-    return lint_paths([str(p) for p in paths], Settings(**settings), load_catalogue())  # type: ignore[arg-type]
+def check(*paths: Path | str, render: bool = False, **settings: object) -> LintRun:
+    arguments = [str(p) for p in paths]
+    return lint_paths(arguments, Settings(**settings), load_catalogue(), render=render)  # type: ignore[arg-type]
 
 
 def findings(run: LintRun) -> list[Finding]:

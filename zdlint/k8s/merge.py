@@ -108,6 +108,8 @@ def _merge_map(
             spans.drop(here)
             continue
         current = base.get(key)
+        if current == value and not isinstance(value, (dict, list)):
+            continue  # the patch repeats the base (a name, a merge key): the base says it
         if isinstance(current, dict) and isinstance(value, dict):
             base[key] = _merge_map(current, value, here, source, spans, there)
             if there in source.positions.keys:
