@@ -65,6 +65,17 @@ def tree(tmp_path: Path) -> Path:
     )
 
 
+def unit(folder: Path, kustomization: str, patches: dict[str, str]) -> Path:
+    """A folder holding the single-replica web Deployment and Service, a kustomization
+    and the patches it lists."""
+    files = {
+        "kustomization.yaml": kustomization,
+        "deployment.yaml": SINGLE,
+        "service.yaml": SERVICE,
+    }
+    return write(folder, {**files, **patches})
+
+
 def codes_in(run, name: str) -> list[str]:  # type: ignore[no-untyped-def]
     return sorted(f.code for f in findings(run) if f.path.endswith(name))
 
@@ -133,17 +144,7 @@ def test_a_patch_under_patches_with_a_target_applies_to_the_named_object(tmp_pat
         + "patches:\n  - path: probe.yaml\n    target:\n      kind: Deployment\n      name: web\n"
     )
     anonymous = "spec:\n  replicas: 4\n"
-    run = check(
-        write(
-            tmp_path,
-            {
-                "kustomization.yaml": kustomization,
-                "deployment.yaml": SINGLE,
-                "service.yaml": SERVICE,
-                "probe.yaml": anonymous,
-            },
-        )
-    )
+    run = check(unit(tmp_path, kustomization, {"probe.yaml": anonymous}))
     assert where(run, "ZK205") == []
     assert where(run, "ZK303") == [("probe.yaml", line_of(anonymous, "replicas"))]
 
@@ -153,17 +154,7 @@ def test_a_json_6902_patch_is_not_applied_and_the_note_says_so(tmp_path):
         BASE + "patchesJson6902:\n  - path: ops.yaml\n    target: {kind: Deployment, name: web}\n"
     )
     ops = "- op: replace\n  path: /spec/replicas\n  value: 3\n"
-    run = check(
-        write(
-            tmp_path,
-            {
-                "kustomization.yaml": kustomization,
-                "deployment.yaml": SINGLE,
-                "service.yaml": SERVICE,
-                "ops.yaml": ops,
-            },
-        )
-    )
+    run = check(unit(tmp_path, kustomization, {"ops.yaml": ops}))
     assert any("JSON 6902" in note for note in run.notes)
     assert where(run, "ZK205") == [("deployment.yaml", line_of(SINGLE, "replicas"))]
 
