@@ -159,6 +159,17 @@ def test_a_json_6902_patch_is_not_applied_and_the_note_says_so(tmp_path):
     assert where(run, "ZK205") == [("deployment.yaml", line_of(SINGLE, "replicas"))]
 
 
+def test_an_inline_patch_is_not_applied_and_the_note_says_so(tmp_path):
+    inline = (
+        BASE + "patchesStrategicMerge:\n  - |\n    kind: Deployment\n    metadata: {name: web}\n"
+    )
+    run = check(unit(tmp_path, inline, {}))
+    assert [note.split(": ", 1)[1] for note in run.notes] == [
+        "an inline patch under `patchesStrategicMerge` is not applied; its base is checked"
+        " unpatched"
+    ]
+
+
 def test_files_beside_a_kustomization_it_does_not_list_are_still_checked(tmp_path):
     run = check(
         write(

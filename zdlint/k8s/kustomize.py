@@ -135,8 +135,10 @@ class _Renderer:
         for key, entry in entries:
             path = entry if isinstance(entry, str) and "\n" not in entry else dig(entry, "path")
             if not isinstance(path, str):
-                if key != "patchesStrategicMerge" or not isinstance(entry, str):
-                    self.note(f"{unit.display}: an inline patch under `{key}` is not applied")
+                self.note(
+                    f"{unit.display}: an inline patch under `{key}` is not applied; its base"
+                    " is checked unpatched"
+                )
                 continue
             patch_file = self.files.get((folder / path).resolve())
             if patch_file is None:
