@@ -65,15 +65,14 @@ def tree(tmp_path: Path) -> Path:
     )
 
 
+def unit_files(kustomization: str) -> dict[str, str]:
+    """The single-replica web Deployment and Service, and a kustomization."""
+    return {"kustomization.yaml": kustomization, "deployment.yaml": SINGLE, "service.yaml": SERVICE}
+
+
 def unit(folder: Path, kustomization: str, patches: dict[str, str]) -> Path:
-    """A folder holding the single-replica web Deployment and Service, a kustomization
-    and the patches it lists."""
-    files = {
-        "kustomization.yaml": kustomization,
-        "deployment.yaml": SINGLE,
-        "service.yaml": SERVICE,
-    }
-    return write(folder, {**files, **patches})
+    """A folder of `unit_files` and the patches the kustomization lists."""
+    return write(folder, {**unit_files(kustomization), **patches})
 
 
 def codes_in(run, name: str) -> list[str]:  # type: ignore[no-untyped-def]
@@ -157,6 +156,23 @@ def test_a_json_6902_patch_is_not_applied_and_the_note_says_so(tmp_path):
     run = check(unit(tmp_path, kustomization, {"ops.yaml": ops}))
     assert any("JSON 6902" in note for note in run.notes)
     assert where(run, "ZK205") == [("deployment.yaml", line_of(SINGLE, "replicas"))]
+
+
+def test_the_kustomization_images_field_retags_and_is_where_the_finding_points(tmp_path):
+    untagged = SINGLE.replace("example.com/web:1.4.2", "example.com/web")
+    pinned = BASE + "images:\n  - name: example.com/web\n    newTag: 1.4.3\n"
+    run = check(write(tmp_path / "a", {**unit_files(pinned), "deployment.yaml": untagged}))
+    assert where(run, "ZK206") == []
+    latest = (
+        BASE
+        + "images:\n  - name: example.com/web\n    newName: example.com/shop\n    newTag: latest\n"
+    )
+    run = check(write(tmp_path / "b", {**unit_files(latest), "deployment.yaml": untagged}))
+    (finding,) = [f for f in findings(run) if f.code == "ZK206"]
+    assert "`example.com/shop:latest`" in finding.message
+    assert where(run, "ZK206") == [
+        ("kustomization.yaml", line_of(latest, "- name: example.com/web"))
+    ]
 
 
 def test_an_inline_patch_is_not_applied_and_the_note_says_so(tmp_path):

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 from typing import Any
 
-from zdlint.k8s.load import Document, Positions
+from zdlint.k8s.load import Document, Path, Positions
 from zdlint.k8s.merge import Patch, apply_patch
-from zdlint.k8s.model import K8sObject, dig, integer
+from zdlint.k8s.model import K8sObject, dig, integer, pod_template
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 RESOURCE_FIELDS = ("resources", "bases", "components")
@@ -117,6 +117,7 @@ class _Renderer:
         for patch, where, target in self._patches(unit, folder):
             objects = self._apply(objects, patch, where, target, unit.display)
         objects = self._replicas(objects, unit)
+        objects = self._images(objects, unit)
         namespace = value.get("namespace")
         if isinstance(namespace, str) and namespace:
             objects = [dataclasses.replace(obj, namespace=namespace) for obj in objects]
@@ -202,6 +203,62 @@ class _Renderer:
                 for obj in objects
             ]
         return objects
+
+    def _images(self, objects: list[K8sObject], unit: LoadedFile) -> list[K8sObject]:
+        """kustomize's `images:` field: each container whose image it renames or retags
+        gets the new image, written (and so found) in the kustomization."""
+        document = unit.documents[0]
+        for n, entry in enumerate(_list(unit.kustomization or {}, "images")):
+            name = dig(entry, "name")
+            if not isinstance(name, str):
+                continue
+            span = document.positions.locate(("images", n))
+            objects = [_retagged(obj, name, entry, span) for obj in objects]
+        return objects
+
+
+def _retagged(obj: K8sObject, name: str, entry: dict[str, Any], span: tuple[int, int]) -> K8sObject:
+    """`obj` with the images named `name` replaced as the `images:` entry says."""
+    template = pod_template(obj)
+    if template is None:
+        return obj
+    patched: dict[str, list[dict[str, str]]] = {}
+    places: dict[Path, tuple[int, int]] = {}
+    for container in template.all_containers:
+        image = container.image
+        if image is None or not isinstance(container.spec.get("name"), str):
+            continue
+        new = _new_image(image, name, entry)
+        if new is None or new == image:
+            continue
+        key = "initContainers" if container.init else "containers"
+        items = patched.setdefault(key, [])
+        image_path: Path = (*template.path, "spec", key, len(items), "image")
+        places[image_path] = span
+        items.append({"name": container.name, "image": new})
+    if not patched:
+        return obj
+    value: dict[Any, Any] = {"spec": patched}
+    for step in reversed(template.path):
+        value = {step: value}
+    return apply_patch(obj, Patch(value, Positions(places, dict(places)), ()))
+
+
+def _new_image(image: str, name: str, entry: dict[str, Any]) -> str | None:
+    """The image an `images:` entry makes of `image`, or None when it names another."""
+    base, at, digest = image.partition("@")
+    slash = base.rfind("/")
+    colon = base.rfind(":")
+    repository, tag = (base[:colon], base[colon:]) if colon > slash else (base, "")
+    if repository != name:
+        return None
+    suffix = f"@{digest}" if at else tag
+    new_name, new_tag, new_digest = (dig(entry, key) for key in ("newName", "newTag", "digest"))
+    if isinstance(new_digest, str):
+        suffix = f"@{new_digest}"
+    elif isinstance(new_tag, (str, int)) and not isinstance(new_tag, bool):
+        suffix = f":{new_tag}"
+    return (new_name if isinstance(new_name, str) else repository) + suffix
 
 
 def _list(value: dict[str, Any], key: str) -> list[Any]:
