@@ -10,7 +10,7 @@ import pytest
 
 from tests.test_k8s_scope import DEPLOYMENT, PDB, SERVICE, check, findings, line_of, where, write
 from zdlint.k8s.load import load_documents
-from zdlint.k8s.merge import Patch, apply_patch
+from zdlint.k8s.merge import Patch, apply_json_patch, apply_patch
 from zdlint.k8s.model import objects_in
 
 BASE = """apiVersion: kustomize.config.k8s.io/v1beta1
@@ -148,14 +148,37 @@ def test_a_patch_under_patches_with_a_target_applies_to_the_named_object(tmp_pat
     assert where(run, "ZK303") == [("probe.yaml", line_of(anonymous, "replicas"))]
 
 
-def test_a_json_6902_patch_is_not_applied_and_the_note_says_so(tmp_path):
+def test_a_json_6902_patch_applies_and_its_values_point_into_the_patch(tmp_path):
     kustomization = (
         BASE + "patchesJson6902:\n  - path: ops.yaml\n    target: {kind: Deployment, name: web}\n"
     )
-    ops = "- op: replace\n  path: /spec/replicas\n  value: 3\n"
+    ops = """- op: replace
+  path: /spec/replicas
+  value: 3
+- op: add
+  path: /spec/template/spec/containers/0
+  value:
+    name: sidecar
+    image: example.com/proxy:latest
+- op: remove
+  path: /spec/minReadySeconds
+- op: move
+  from: /spec/replicas
+  path: /spec/x
+"""
     run = check(unit(tmp_path, kustomization, {"ops.yaml": ops}))
-    assert any("JSON 6902" in note for note in run.notes)
-    assert where(run, "ZK205") == [("deployment.yaml", line_of(SINGLE, "replicas"))]
+    assert where(run, "ZK205") == []
+    assert where(run, "ZK303") == [("ops.yaml", line_of(ops, "value: 3"))]
+    assert where(run, "ZK206") == [("ops.yaml", line_of(ops, "image: example.com/proxy"))]
+    assert where(run, "ZK204") == [("ops.yaml", line_of(ops, "value: 3"))]
+    # the web container moved to index 1, and its positions with it
+    web = [f for f in findings(run) if f.code == "ZK101" and "`web`" in f.message]
+    assert [(Path(f.path).name, f.span.line) for f in web] == [
+        ("deployment.yaml", line_of(SINGLE, "- name: web"))
+    ]
+    assert [note.split(": ", 1)[1] for note in run.notes] == [
+        "the operation `move` /spec/x is not applied"
+    ]
 
 
 def test_the_kustomization_images_field_retags_and_is_where_the_finding_points(tmp_path):
@@ -262,6 +285,15 @@ def test_null_deletes_a_key_and_patch_delete_removes_a_named_item():
     # the surviving container moved up one place, and so did its positions
     start, _ = obj.span("spec", "template", "spec", "containers", 0, "image")
     assert base[start:].startswith("image: example.com/web:1.4.2")
+
+
+def test_a_json_patch_on_a_missing_path_is_reported_and_changes_nothing():
+    (obj,) = objects_in(load_documents(DEPLOYMENT)[0])  # type: ignore[arg-type]
+    ops = "- op: replace\n  path: /spec/paused/x\n  value: 1\n"
+    document = load_documents(ops, origin=len(DEPLOYMENT) + 1)[0]
+    patched, skipped = apply_json_patch(obj, document.value, document.positions)  # type: ignore[union-attr]
+    assert patched.body == obj.body
+    assert skipped == ["`replace` /spec/paused/x (no such path)"]
 
 
 def test_merged_fields_point_into_the_patch_and_untouched_ones_into_the_base():

@@ -4,9 +4,12 @@ A kustomization's `resources` (and the older `bases`, and `components`) form one
 with the patches it lists applied and its `namespace:` set; a folder it lists brings
 that folder's kustomization, rendered the same way. Each kustomization no other one in
 the run includes is a scope of its own. Files listed as patches are never objects of
-their own: a strategic-merge patch is merged onto its base when the base is in the
-unit, and is otherwise skipped with a note. Every file no kustomization claims belongs
-to one more scope, the rest of the run.
+their own: a strategic-merge or JSON 6902 patch is applied to its base when the base is
+in the unit, and is otherwise skipped with a note (so is an inline patch). The
+`replicas:` and `images:` fields are applied too, as patches written in the
+kustomization. Other transformers (name prefixes, common labels) change names and labels
+on both ends of every relation alike, so matching does without them. Every file no
+kustomization claims belongs to one more scope, the rest of the run.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pathlib import Path as FilePath
 from typing import Any
 
 from zdlint.k8s.load import Document, Path, Positions
-from zdlint.k8s.merge import Patch, apply_patch
+from zdlint.k8s.merge import Patch, apply_json_patch, apply_patch
 from zdlint.k8s.model import K8sObject, dig, integer, pod_template
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -114,8 +117,8 @@ class _Renderer:
                 objects += self.render(target, (*seen, folder))
             elif target in self.files:
                 objects += self.files[target].objects
-        for patch, where, target in self._patches(unit, folder):
-            objects = self._apply(objects, patch, where, target, unit.display)
+        for patcher in self._patches(unit, folder):
+            objects = self._apply(objects, patcher, unit.display)
         objects = self._replicas(objects, unit)
         objects = self._images(objects, unit)
         namespace = value.get("namespace")
@@ -123,11 +126,10 @@ class _Renderer:
             objects = [dataclasses.replace(obj, namespace=namespace) for obj in objects]
         return objects
 
-    def _patches(self, unit: LoadedFile, folder: FilePath) -> list[tuple[Patch, str, Any]]:
-        """Each strategic-merge patch of the unit, with its file's name for notes and
-        the entry's `target` (which may name the object the patch leaves unnamed)."""
+    def _patches(self, unit: LoadedFile, folder: FilePath) -> list[_Patcher]:
+        """Each patch of the unit, strategic-merge or JSON 6902, as its files hold it."""
         value = unit.kustomization or {}
-        out: list[tuple[Patch, str, Any]] = []
+        out: list[_Patcher] = []
         entries: list[tuple[str, Any]] = [
             ("patchesStrategicMerge", e) for e in _list(value, "patchesStrategicMerge")
         ]
@@ -148,24 +150,14 @@ class _Renderer:
                     " its base is checked unpatched"
                 )
                 continue
-            if key == "patchesJson6902" or _is_json_patch(patch_file):
-                self.note(
-                    f"{patch_file.display}: a JSON 6902 patch; zdlint applies strategic-merge"
-                    " patches only, so its base is checked unpatched"
-                )
-                continue
-            for document in patch_file.documents:
-                if isinstance(document.value, dict):
-                    patch = Patch(document.value, document.positions, ())
-                    out.append((patch, patch_file.display, dig(entry, "target")))
+            target = dig(entry, "target")
+            out += [_Patcher(d, patch_file.display, target) for d in patch_file.documents]
         return out
 
-    def _apply(
-        self, objects: list[K8sObject], patch: Patch, where: str, target: Any, unit: str
-    ) -> list[K8sObject]:
-        kind = dig(target, "kind") or dig(patch.value, "kind")
-        name = dig(target, "name") or dig(patch.value, "metadata", "name")
-        namespace = dig(target, "namespace") or dig(patch.value, "metadata", "namespace")
+    def _apply(self, objects: list[K8sObject], patcher: _Patcher, unit: str) -> list[K8sObject]:
+        """The objects with the patch applied to the ones it targets; a note when it
+        targets none, or has operations zdlint cannot apply."""
+        kind, name, namespace = patcher.target
         hits = [
             i
             for i, obj in enumerate(objects)
@@ -175,13 +167,15 @@ class _Renderer:
         ]
         if not hits:
             self.note(
-                f"{where}: a patch of {kind}/{name}, which is not among the files {unit}"
-                " lists and zdlint was given; skipped"
+                f"{patcher.where}: a patch of {kind}/{name}, which is not among the files"
+                f" {unit} lists and zdlint was given; skipped"
             )
             return objects
         out = list(objects)
         for i in hits:
-            out[i] = apply_patch(out[i], patch)
+            out[i], skipped = patcher.apply(out[i])
+            for operation in skipped:
+                self.note(f"{patcher.where}: the operation {operation} is not applied")
         return out
 
     def _replicas(self, objects: list[K8sObject], unit: LoadedFile) -> list[K8sObject]:
@@ -261,10 +255,33 @@ def _new_image(image: str, name: str, entry: dict[str, Any]) -> str | None:
     return (new_name if isinstance(new_name, str) else repository) + suffix
 
 
+@dataclass(frozen=True)
+class _Patcher:
+    """One patch document and the `target` its kustomization entry gives (which may
+    name the object a strategic-merge patch leaves unnamed; a JSON patch needs it)."""
+
+    document: Document
+    where: str  # the patch file, for notes
+    entry_target: Any
+
+    @property
+    def target(self) -> tuple[Any, Any, Any]:
+        """The kind, name and namespace of the objects the patch applies to."""
+        value, entry = self.document.value, self.entry_target
+        kind = dig(entry, "kind") or dig(value, "kind")
+        name = dig(entry, "name") or dig(value, "metadata", "name")
+        return kind, name, dig(entry, "namespace") or dig(value, "metadata", "namespace")
+
+    def apply(self, obj: K8sObject) -> tuple[K8sObject, list[str]]:
+        """The patched object, and the operations left unapplied."""
+        value, positions = self.document.value, self.document.positions
+        if isinstance(value, list):
+            return apply_json_patch(obj, value, positions)
+        if isinstance(value, dict):
+            return apply_patch(obj, Patch(value, positions, ())), []
+        return obj, []
+
+
 def _list(value: dict[str, Any], key: str) -> list[Any]:
     items = value.get(key)
     return items if isinstance(items, list) else []
-
-
-def _is_json_patch(patch_file: LoadedFile) -> bool:
-    return any(isinstance(d.value, list) for d in patch_file.documents)

@@ -60,19 +60,42 @@ class _Spans:
                 if path[: len(source)] == source:
                     out[target + path[len(source) :]] = span
 
-    def drop(self, target: Path, keep_own: bool = False) -> None:
-        """Forget the positions under `target` (and its own, unless `keep_own`)."""
+    def drop(self, target: Path) -> None:
+        """Forget the positions under `target`, its own included."""
         for table in (self.values, self.keys):
             for path in [p for p in table if p[: len(target)] == target]:
-                if not (keep_own and path == target):
-                    del table[path]
+                del table[path]
+
+    def shift(self, items: Path, first: int, delta: int) -> None:
+        """Renumber the positions of the list items at `items` from index `first` on by
+        `delta` (an item was inserted or removed before them)."""
+        depth = len(items)
+        for table in (self.values, self.keys):
+            moved = {}
+            for path, span in table.items():
+                index = path[depth] if len(path) > depth and path[:depth] == items else None
+                if isinstance(index, int) and index >= first:
+                    moved[path] = (items + (index + delta,) + path[depth + 1 :], span)
+            for path in moved:
+                del table[path]
+            table.update(moved.values())
 
 
 def apply_patch(obj: K8sObject, patch: Patch) -> K8sObject:
     """`obj` with the strategic-merge `patch` applied; positions follow each value."""
+    spans = _spans_of(obj)
+    merged = _merge_map(copy.deepcopy(obj.body), patch.value, (), patch, spans, patch.base)
+    return _rebuilt(obj, merged, spans)
+
+
+def _spans_of(obj: K8sObject) -> _Spans:
     spans = _Spans()
     spans.copy_from(obj.document.positions, obj.base, ())
-    merged = _merge_map(copy.deepcopy(obj.body), patch.value, (), patch, spans, patch.base)
+    return spans
+
+
+def _rebuilt(obj: K8sObject, merged: dict[str, Any], spans: _Spans) -> K8sObject:
+    """The object made of a patched body, with the positions the patch left."""
     document = Document(
         index=obj.document.index,
         start=obj.document.start,
@@ -158,17 +181,12 @@ def _merge_list(
             spans.copy_from(source.positions, (*src, n), (*at, len(base) - 1))
         else:
             base[i] = _merge_map(base[i], item, (*at, i), source, spans, (*src, n))
-    if not deleted:
-        return base
-    # Removing items renumbers the ones after them, and their positions with them.
-    kept = [i for i in range(len(base)) if i not in deleted]
-    moved = _Spans()
-    for new, old in enumerate(kept):
-        moved.copy_from(Positions(spans.values, spans.keys), (*at, old), (*at, new))
-    spans.drop(at, keep_own=True)
-    for table, out in ((moved.values, spans.values), (moved.keys, spans.keys)):
-        out.update(table)
-    return [base[i] for i in kept]
+    # Removing an item renumbers the ones after it, and their positions with them.
+    for i in sorted(deleted, reverse=True):
+        del base[i]
+        spans.drop((*at, i))
+        spans.shift(at, i + 1, -1)
+    return base
 
 
 def _without_directives(value: Any) -> Any:
@@ -177,3 +195,90 @@ def _without_directives(value: Any) -> Any:
     if isinstance(value, list):
         return [_without_directives(v) for v in value]
     return value
+
+
+JSON_OPERATIONS = ("add", "replace", "remove")
+
+
+def apply_json_patch(
+    obj: K8sObject, operations: list[Any], positions: Positions
+) -> tuple[K8sObject, list[str]]:
+    """`obj` with the JSON 6902 `operations` (add, replace, remove) applied, each added
+    value keeping its position in the patch; and the operations that could not be
+    applied, described for a note."""
+    spans = _spans_of(obj)
+    body = copy.deepcopy(obj.body)
+    skipped = []
+    for n, operation in enumerate(operations):
+        op, pointer = dig_str(operation, "op"), dig_str(operation, "path")
+        steps = _pointer(pointer) if pointer is not None else None
+        if op not in JSON_OPERATIONS or not steps:
+            skipped.append(f"`{op}` {pointer}" if op else f"operation {n + 1}")
+            continue
+        if not _apply_operation(body, op, steps, operation.get("value"), spans, positions, n):
+            skipped.append(f"`{op}` {pointer} (no such path)")
+    return _rebuilt(obj, body, spans), skipped
+
+
+def dig_str(value: Any, key: str) -> str | None:
+    found = value.get(key) if isinstance(value, dict) else None
+    return found if isinstance(found, str) else None
+
+
+def _pointer(pointer: str) -> list[str] | None:
+    """The steps of a JSON pointer (`/spec/template/0`), unescaped; None if malformed."""
+    if not pointer.startswith("/"):
+        return None
+    return [step.replace("~1", "/").replace("~0", "~") for step in pointer[1:].split("/")]
+
+
+def _apply_operation(
+    body: dict[str, Any],
+    op: str,
+    steps: list[str],
+    value: Any,
+    spans: _Spans,
+    positions: Positions,
+    n: int,
+) -> bool:
+    parent: Any = body
+    at: Path = ()
+    for step in steps[:-1]:
+        key = _step(parent, step, exists=True)
+        if key is None:
+            return False
+        parent = parent[key]
+        at = (*at, key)
+    last = steps[-1]
+    if isinstance(parent, list) and op == "add":
+        index = len(parent) if last == "-" else _step(parent, last, exists=False)
+        if not isinstance(index, int):
+            return False
+        parent.insert(index, copy.deepcopy(value))
+        spans.shift(at, index, 1)
+        spans.copy_from(positions, (n, "value"), (*at, index))
+        return True
+    key = _step(parent, last, exists=op != "add")
+    if key is None:
+        return False
+    if op == "remove":
+        del parent[key]
+        spans.drop((*at, key))
+        if isinstance(parent, list):
+            spans.shift(at, key + 1, -1)  # type: ignore[operator]
+        return True
+    parent[key] = copy.deepcopy(value)
+    spans.copy_from(positions, (n, "value"), (*at, key))
+    return True
+
+
+def _step(parent: Any, step: str, exists: bool) -> str | int | None:
+    """The key or index `step` names in `parent`; None when it cannot be (a missing key
+    where one must exist, an index out of range)."""
+    if isinstance(parent, dict):
+        return step if step in parent or not exists else None
+    if isinstance(parent, list) and step.isdigit():
+        index = int(step)
+        limit = len(parent) if exists else len(parent) + 1
+        return index if index < limit else None
+    return None
