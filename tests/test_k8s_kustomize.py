@@ -198,13 +198,47 @@ def test_the_kustomization_images_field_retags_and_is_where_the_finding_points(t
     ]
 
 
-def test_an_inline_patch_is_not_applied_and_the_note_says_so(tmp_path):
+def test_an_inline_patch_applies_and_its_findings_point_into_the_kustomization(tmp_path):
     inline = (
-        BASE + "patchesStrategicMerge:\n  - |\n    kind: Deployment\n    metadata: {name: web}\n"
+        BASE
+        + """patches:
+  - target:
+      kind: Deployment
+      name: web
+    patch: |-
+      - op: replace
+        path: /spec/replicas
+        value: 2
+patchesStrategicMerge:
+  - |
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: web
+    spec:
+      template:
+        spec:
+          containers:
+            - name: web
+              image: example.com/web:latest
+"""
     )
     run = check(unit(tmp_path, inline, {}))
+    assert run.notes == []
+    assert where(run, "ZK205") == []
+    assert where(run, "ZK303") == [("kustomization.yaml", line_of(inline, "value: 2"))]
+    assert where(run, "ZK206") == [("kustomization.yaml", line_of(inline, "web:latest"))]
+
+
+def test_an_inline_patch_that_is_not_a_literal_block_is_noted(tmp_path):
+    folded = (
+        BASE
+        + "patches:\n  - patch: >\n      spec: {replicas: 3}\n"
+        + "    target: {kind: Deployment, name: web}\n"
+    )
+    run = check(unit(tmp_path, folded, {}))
     assert [note.split(": ", 1)[1] for note in run.notes] == [
-        "an inline patch under `patchesStrategicMerge` is not applied; its base is checked"
+        "an inline patch that is not a literal block (`|`) is not applied; its base is checked"
         " unpatched"
     ]
 

@@ -127,7 +127,7 @@ class _Run:
                 at = origin + document.offset
                 self.report_at(code, at, at + 1, error=document.error, **fields)
         path = f.path.resolve() if f.path is not None else None
-        return LoadedFile(f.display, path, objects, documents)
+        return LoadedFile(f.display, path, objects, documents, f.text, origin)
 
     def report_at(self, code: str, start: int, end: int, **fields: object) -> None:
         rule = self.rules.get(code)

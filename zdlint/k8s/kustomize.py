@@ -5,7 +5,8 @@ with the patches it lists applied and its `namespace:` set; a folder it lists br
 that folder's kustomization, rendered the same way. Each kustomization no other one in
 the run includes is a scope of its own. Files listed as patches are never objects of
 their own: a strategic-merge or JSON 6902 patch is applied to its base when the base is
-in the unit, and is otherwise skipped with a note (so is an inline patch). The
+in the unit (an inline one too, when written as a literal block), and is otherwise
+skipped with a note. The
 `replicas:` and `images:` fields are applied too, as patches written in the
 kustomization. Other transformers (name prefixes, common labels) change names and labels
 on both ends of every relation alike, so matching does without them. Every file no
@@ -15,12 +16,13 @@ kustomization claims belongs to one more scope, the rest of the run.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 from typing import Any
 
-from zdlint.k8s.load import Document, Path, Positions
+from zdlint.k8s.load import Document, Path, Positions, load_documents
 from zdlint.k8s.merge import Patch, apply_json_patch, apply_patch
 from zdlint.k8s.model import K8sObject, dig, integer, pod_template
 
@@ -40,6 +42,8 @@ class LoadedFile:
     path: FilePath | None  # resolved; None for stdin and rendered output
     objects: list[K8sObject]
     documents: list[Document] = field(default_factory=list)
+    text: str = ""
+    origin: int = 0  # where the file starts among the run's files (see load_documents)
 
     @property
     def kustomization(self) -> dict[str, Any] | None:
@@ -135,13 +139,16 @@ class _Renderer:
         ]
         entries += [("patches", e) for e in _list(value, "patches")]
         entries += [("patchesJson6902", e) for e in _list(value, "patchesJson6902")]
-        for key, entry in entries:
-            path = entry if isinstance(entry, str) and "\n" not in entry else dig(entry, "path")
+        for n, (key, entry) in enumerate(entries):
+            target = dig(entry, "target")
+            inline = entry if isinstance(entry, str) and "\n" in entry else dig(entry, "patch")
+            if isinstance(inline, str):
+                index = n - sum(1 for k, _ in entries[:n] if k != key)
+                where = (key, index) if isinstance(entry, str) else (key, index, "patch")
+                out += self._inline(unit, where, target)
+                continue
+            path = entry if isinstance(entry, str) else dig(entry, "path")
             if not isinstance(path, str):
-                self.note(
-                    f"{unit.display}: an inline patch under `{key}` is not applied; its base"
-                    " is checked unpatched"
-                )
                 continue
             patch_file = self.files.get((folder / path).resolve())
             if patch_file is None:
@@ -150,9 +157,27 @@ class _Renderer:
                     " its base is checked unpatched"
                 )
                 continue
-            target = dig(entry, "target")
             out += [_Patcher(d, patch_file.display, target) for d in patch_file.documents]
         return out
+
+    def _inline(self, unit: LoadedFile, where: Path, target: Any) -> list[_Patcher]:
+        """The documents of a patch written inline as a literal block (`patch: |`),
+        read in place so their positions are in the kustomization."""
+        start, end = unit.documents[0].positions.values[where]
+        local = unit.text[start - unit.origin : end - unit.origin]
+        header, newline, body = local.partition("\n")
+        if not header.startswith("|") or not newline:
+            self.note(
+                f"{unit.display}: an inline patch that is not a literal block (`|`) is not"
+                " applied; its base is checked unpatched"
+            )
+            return []
+        # Everything before the block's lines blanked (newlines kept): the block's own
+        # indentation is valid YAML, and every offset stays the file's.
+        before = unit.text[: start - unit.origin] + header
+        text = re.sub(r"[^\n]", " ", before) + newline + body
+        documents = load_documents(text, unit.display, unit.origin)
+        return [_Patcher(d, unit.display, target) for d in documents if isinstance(d, Document)]
 
     def _apply(self, objects: list[K8sObject], patcher: _Patcher, unit: str) -> list[K8sObject]:
         """The objects with the patch applied to the ones it targets; a note when it
