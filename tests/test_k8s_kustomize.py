@@ -230,6 +230,16 @@ patchesStrategicMerge:
     assert where(run, "ZK206") == [("kustomization.yaml", line_of(inline, "web:latest"))]
 
 
+def test_a_patch_that_deletes_an_object_takes_it_out_of_the_scope(tmp_path):
+    deletion = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n$patch: delete\n"
+    kustomization = BASE + "patches:\n  - path: delete-web.yaml\n"
+    run = check(unit(tmp_path, kustomization, {"delete-web.yaml": deletion}))
+    # the Deployment's own findings are gone with it (and the patch is not an object)
+    assert findings(run) == []
+    assert run.notes == []
+    assert where(check(unit(tmp_path / "kept", BASE, {})), "ZK205") != []
+
+
 def test_an_inline_patch_that_is_not_a_literal_block_is_noted(tmp_path):
     folded = (
         BASE

@@ -23,7 +23,7 @@ from pathlib import Path as FilePath
 from typing import Any
 
 from zdlint.k8s.load import Document, Path, Positions, load_documents
-from zdlint.k8s.merge import Patch, apply_json_patch, apply_patch
+from zdlint.k8s.merge import DIRECTIVE, Patch, apply_json_patch, apply_patch
 from zdlint.k8s.model import K8sObject, dig, integer, pod_template
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -89,15 +89,29 @@ def _resources(unit: LoadedFile) -> list[str]:
     ]
 
 
-def _patch_files(unit: LoadedFile) -> list[str]:
+PATCH_FIELDS = ("patchesStrategicMerge", "patches", "patchesJson6902")
+
+
+def _patch_entries(unit: LoadedFile) -> list[tuple[Path, Any]]:
+    """Each patch entry of the kustomization, with where it is written in it."""
     value = unit.kustomization or {}
-    files = [e for e in _strings(value.get("patchesStrategicMerge")) if "\n" not in e]
-    for key in ("patches", "patchesJson6902"):
-        entries = value.get(key)
-        for entry in entries if isinstance(entries, list) else []:
-            if isinstance(dig(entry, "path"), str):
-                files.append(entry["path"])
-    return files
+    return [((key, n), entry) for key in PATCH_FIELDS for n, entry in enumerate(_list(value, key))]
+
+
+def _inline_patch(entry: Any) -> str | None:
+    """The patch text an entry holds itself (a multi-line string, or `patch:`)."""
+    inline = entry if isinstance(entry, str) and "\n" in entry else dig(entry, "patch")
+    return inline if isinstance(inline, str) else None
+
+
+def _patch_file(entry: Any) -> str | None:
+    """The file an entry names (a one-line string, or `path:`)."""
+    path = entry if isinstance(entry, str) and "\n" not in entry else dig(entry, "path")
+    return path if isinstance(path, str) else None
+
+
+def _patch_files(unit: LoadedFile) -> list[str]:
+    return [path for _, entry in _patch_entries(unit) if (path := _patch_file(entry))]
 
 
 def _strings(value: Any) -> list[str]:
@@ -132,23 +146,15 @@ class _Renderer:
 
     def _patches(self, unit: LoadedFile, folder: FilePath) -> list[_Patcher]:
         """Each patch of the unit, strategic-merge or JSON 6902, as its files hold it."""
-        value = unit.kustomization or {}
         out: list[_Patcher] = []
-        entries: list[tuple[str, Any]] = [
-            ("patchesStrategicMerge", e) for e in _list(value, "patchesStrategicMerge")
-        ]
-        entries += [("patches", e) for e in _list(value, "patches")]
-        entries += [("patchesJson6902", e) for e in _list(value, "patchesJson6902")]
-        for n, (key, entry) in enumerate(entries):
+        for where, entry in _patch_entries(unit):
             target = dig(entry, "target")
-            inline = entry if isinstance(entry, str) and "\n" in entry else dig(entry, "patch")
-            if isinstance(inline, str):
-                index = n - sum(1 for k, _ in entries[:n] if k != key)
-                where = (key, index) if isinstance(entry, str) else (key, index, "patch")
-                out += self._inline(unit, where, target)
+            if _inline_patch(entry) is not None:
+                written = where if isinstance(entry, str) else (*where, "patch")
+                out += self._inline(unit, written, target)
                 continue
-            path = entry if isinstance(entry, str) else dig(entry, "path")
-            if not isinstance(path, str):
+            path = _patch_file(entry)
+            if path is None:
                 continue
             patch_file = self.files.get((folder / path).resolve())
             if patch_file is None:
@@ -196,12 +202,12 @@ class _Renderer:
                 f" {unit} lists and zdlint was given; skipped"
             )
             return objects
-        out = list(objects)
+        out: list[K8sObject | None] = list(objects)
         for i in hits:
-            out[i], skipped = patcher.apply(out[i])
+            out[i], skipped = patcher.apply(objects[i])
             for operation in skipped:
                 self.note(f"{patcher.where}: the operation {operation} is not applied")
-        return out
+        return [obj for obj in out if obj is not None]
 
     def _replicas(self, objects: list[K8sObject], unit: LoadedFile) -> list[K8sObject]:
         """kustomize's `replicas:` field: a patch of spec.replicas written in the
@@ -297,11 +303,14 @@ class _Patcher:
         name = dig(entry, "name") or dig(value, "metadata", "name")
         return kind, name, dig(entry, "namespace") or dig(value, "metadata", "namespace")
 
-    def apply(self, obj: K8sObject) -> tuple[K8sObject, list[str]]:
-        """The patched object, and the operations left unapplied."""
+    def apply(self, obj: K8sObject) -> tuple[K8sObject | None, list[str]]:
+        """The patched object (None when the patch deletes it: `$patch: delete`), and
+        the operations left unapplied."""
         value, positions = self.document.value, self.document.positions
         if isinstance(value, list):
             return apply_json_patch(obj, value, positions)
+        if isinstance(value, dict) and value.get(DIRECTIVE) == "delete":
+            return None, []
         if isinstance(value, dict):
             return apply_patch(obj, Patch(value, positions, ())), []
         return obj, []
