@@ -230,6 +230,14 @@ patchesStrategicMerge:
     assert where(run, "ZK206") == [("kustomization.yaml", line_of(inline, "web:latest"))]
 
 
+def test_a_patch_of_a_kind_no_rule_checks_applies_without_a_note(tmp_path):
+    config = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  a: '1'\n"
+    patch = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  a: '2'\n"
+    kustomization = BASE + "  - config.yaml\npatches:\n  - path: config-patch.yaml\n"
+    run = check(unit(tmp_path, kustomization, {"config.yaml": config, "config-patch.yaml": patch}))
+    assert run.notes == []
+
+
 def test_a_patch_that_deletes_an_object_takes_it_out_of_the_scope(tmp_path):
     deletion = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n$patch: delete\n"
     kustomization = BASE + "patches:\n  - path: delete-web.yaml\n"

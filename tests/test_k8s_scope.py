@@ -222,3 +222,12 @@ def test_the_cache_gives_the_same_cross_file_findings_and_sees_a_sibling_change(
     (folder / "service.yaml").unlink()
     (folder / "other.yaml").write_text(SERVICE.replace("app: web", "app: api"))
     assert where(cached(), "ZK101") == []
+
+
+def test_a_helm_template_file_gets_one_unrendered_template_finding_not_one_per_document(
+    tmp_path,
+):
+    templated = DEPLOYMENT.replace("replicas: 3", "replicas: {{ .Values.replicas }}")
+    text = templated + "---\n" + SERVICE.replace("app: web", "app: {{ .Values.app }}")
+    run = check(write(tmp_path, {"chart.yaml": text}))
+    assert where(run, "ZK002") == [("chart.yaml", line_of(text, "{{ .Values.replicas }}"))]

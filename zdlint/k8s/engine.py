@@ -97,35 +97,40 @@ class _Run:
         self.findings: list[list[Finding]] = [[] for _ in files]
 
     def load(self, i: int) -> LoadedFile:
-        """The file's objects; its broken documents and unrendered templates reported."""
+        """The file's objects, of every kind (a patch may target any of them); its broken
+        documents and, once, its unrendered templates reported."""
         f = self.files[i]
         objects: list[K8sObject] = []
         documents: list[Document] = []
         broken: list[BrokenDocument] = []
         origin = self.origins[i]
+        templated = False  # one unrendered-template finding says it all: the file is one
+
+        def unrendered(at: int, length: int, **fields: object) -> None:
+            nonlocal templated
+            if not templated:
+                templated = True
+                self.report_at(UNRENDERED_TEMPLATE, at, at + length, **fields)
+
         for document in load_documents(f.text, f.display, origin):
             if isinstance(document, BrokenDocument):
                 broken.append(document)
                 continue
             documents.append(document)
-            checked = [obj for obj in objects_in(document) if obj.kind in CHECKED_KINDS]
-            if checked and document.helm_action is not None:
+            found = list(objects_in(document))
+            if document.helm_action is not None and any(o.kind in CHECKED_KINDS for o in found):
                 offset, action = document.helm_action
-                self.report_at(
-                    UNRENDERED_TEMPLATE,
-                    origin + offset,
-                    origin + offset + len(action),
-                    action=action,
-                )
+                unrendered(origin + offset, len(action), action=action)
                 continue
-            objects.extend(checked)
+            objects.extend(found)
         for document in broken:
             # A broken document in a file that is not Kubernetes YAML is none of our business.
             if objects or kind_of_text(f.text[document.start : document.end]) == K8S:
-                code = UNRENDERED_TEMPLATE if document.problem == TEMPLATE else INVALID_MANIFEST
-                fields = {"action": document.error} if code == UNRENDERED_TEMPLATE else {}
                 at = origin + document.offset
-                self.report_at(code, at, at + 1, error=document.error, **fields)
+                if document.problem == TEMPLATE:
+                    unrendered(at, 1, error=document.error, action=document.error)
+                else:
+                    self.report_at(INVALID_MANIFEST, at, at + 1, error=document.error)
         path = f.path.resolve() if f.path is not None else None
         return LoadedFile(f.display, path, objects, documents, f.text, origin)
 
