@@ -15,7 +15,7 @@ from pglast import ast
 
 from zdlint.findings import Hit
 from zdlint.fix.plan import CONTRACT, EXPAND, FixOptions, Plan, Step, Unfixable
-from zdlint.fix.planners._common import is_batch_tool, primary_key, relation_sql, single_command
+from zdlint.fix.planners._common import primary_key, relation_sql, single_command
 from zdlint.fix.planners.backfill import batched_steps
 from zdlint.fix.planners.not_null import not_null_steps
 from zdlint.fix.render import render
@@ -124,6 +124,7 @@ def _expand_contract(
     if column.default is not None:
         expand.append(Step(render(TEMPLATE, "set_default", **ctx), True, EXPAND, rule))
     key = primary_key(state, name)
+    # without a key, ctid batches repeat until every row holds the value it would get
     guard = f"{quote_ident(new)} IS DISTINCT FROM {backfill_expression}"
     expand += batched_steps(
         rule=rule,
@@ -135,9 +136,7 @@ def _expand_contract(
         set_clause=f"{quote_ident(new)} = {backfill_expression}",
         where=None if key else guard,
         batch_size=options.batch_size,
-        batch_tool=is_batch_tool(state),
         name_hint=f"{name}_{new}",
-        single_batch_guard=guard,
     )
     if column.not_null:
         proof = not_null_steps(rule, table, name, new, state)
