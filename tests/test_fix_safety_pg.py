@@ -133,9 +133,13 @@ def major(pg_server: PgServer) -> int:
 
 
 def apply_fixed(conn: psycopg.Connection, result: FileFix) -> list[Path]:
+    """Every fixed file in order, each on a connection of its own whose statements time
+    out after a minute unless the file sets longer (a batch loop that never ends fails)."""
     files = migration_files(result)
     for path in files:
-        run_as_tool(conn, path)
+        dsn = conn.info.dsn
+        with psycopg.connect(dsn, autocommit=True, options="-c statement_timeout=60s") as own:
+            run_as_tool(own, path)
     return files
 
 
@@ -200,3 +204,97 @@ def test_volatile_default_fills_every_row_before_not_null(tool, tmp_path, databa
     apply_fixed(conn, result)
     assert rows(conn, "SELECT count(*), count(DISTINCT public_id) FROM users") == [(ROWS, ROWS)]
     assert column_facts(conn, "users")["public_id"] == ("uuid", True, "gen_random_uuid()")
+
+
+# --- 3. batch loops that end, on every key -------------------------------------------------
+
+EVENTS = "CREATE TABLE events (id uuid PRIMARY KEY, kind text, seen_at timestamptz);"
+EVENTS_SEED = (
+    "INSERT INTO events (id, kind) SELECT gen_random_uuid(), CASE WHEN g % 2 = 0 THEN 'a' END"
+    f" FROM generate_series(1, {ROWS}) g"
+)
+
+
+def test_batches_walk_a_uuid_key_which_has_no_min(tmp_path, databases, pg_server):
+    source = "UPDATE events SET kind = 'b' WHERE kind IS NULL;\n"
+    _, result = fix_on_disk(tmp_path, "psql", source, EVENTS, major(pg_server))
+    text = "".join(o.text for o in result.outputs)
+    assert "min(" not in text and "ORDER BY events.id LIMIT 1" in text
+    conn = databases.database(EVENTS, EVENTS_SEED)
+    apply_fixed(conn, result)
+    assert rows(conn, "SELECT kind, count(*) FROM events GROUP BY 1 ORDER BY 1") == [
+        ("a", ROWS // 2),
+        ("b", ROWS // 2),
+    ]
+
+
+KEYLESS = "CREATE TABLE audit (kind text, seen_at timestamptz, status text);"
+KEYLESS_SEED = (
+    "INSERT INTO audit (kind, status) SELECT 'k' || g, CASE WHEN g % 5 = 0 THEN 'old' END"
+    f" FROM generate_series(1, {ROWS}) g"
+)
+
+
+@pytest.mark.parametrize(
+    ("source", "check", "expected"),
+    [
+        (  # ends because a filled row no longer matches IS NULL, though now() changes
+            "UPDATE audit SET seen_at = now() WHERE seen_at IS NULL;",
+            "SELECT count(*) FROM audit WHERE seen_at IS NULL",
+            0,
+        ),
+        (  # ends because the value is the same when computed again
+            "UPDATE audit SET status = 'new' WHERE status IS DISTINCT FROM 'old';",
+            "SELECT count(*) FROM audit WHERE status = 'new'",
+            ROWS - ROWS // 5,
+        ),
+        ("DELETE FROM audit WHERE status = 'old';", "SELECT count(*) FROM audit", ROWS - ROWS // 5),
+    ],
+    ids=["is-null-filled-by-now", "constant", "delete"],
+)
+def test_ctid_batches_on_a_table_without_a_key_end_with_every_row_changed(
+    source, check, expected, tmp_path, databases, pg_server
+):
+    _, result = fix_on_disk(tmp_path, "psql", source + "\n", KEYLESS, major(pg_server))
+    assert not result.unfixable and "ctid" in "".join(o.text for o in result.outputs)
+    conn = databases.database(KEYLESS, KEYLESS_SEED)
+    apply_fixed(conn, result)
+    assert rows(conn, check) == [(expected,)]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "UPDATE audit SET seen_at = now() WHERE seen_at < now();",
+        "UPDATE audit SET status = random()::text;",
+        "UPDATE audit SET status = (SELECT max(kind) FROM audit);",
+        "UPDATE audit SET seen_at = CURRENT_TIMESTAMP WHERE kind LIKE 'k%';",
+    ],
+)
+def test_ctid_batches_are_refused_when_a_changed_row_could_match_again(source, tmp_path):
+    result = fix_source(source + "\n", "change.sql", KEYLESS, Settings())
+    (reason,) = [r for f, r in result.unfixable if f.code == "ZD501"]
+    assert "primary key" in reason and "now()" in reason
+
+
+def test_an_update_of_the_primary_key_itself_is_not_batched_by_it(tmp_path):
+    result = fix_source("UPDATE users SET id = id + 10000;\n", "change.sql", USERS, Settings())
+    (reason,) = [r for f, r in result.unfixable if f.code == "ZD501"]
+    assert "changes the primary key id" in reason
+
+
+PRISMA_ORDERS = 'CREATE TABLE "Order" ("orderId" text, "userId" integer, "isPaid" boolean);'
+PRISMA_SEED = (
+    f"INSERT INTO \"Order\" SELECT 'o' || g, g % 7, NULL FROM generate_series(1, {ROWS}) g"
+)
+
+
+def test_camel_case_identifiers_stay_quoted_in_the_batches(tmp_path, databases, pg_server):
+    source = 'UPDATE "Order" SET "isPaid" = false WHERE "userId" = 3;\n'
+    _, result = fix_on_disk(tmp_path, "prisma", source, PRISMA_ORDERS, major(pg_server))
+    assert not result.unfixable
+    conn = databases.database(PRISMA_ORDERS, PRISMA_SEED)
+    apply_fixed(conn, result)
+    paid = 'SELECT "isPaid", count(*) FROM "Order" GROUP BY 1 ORDER BY 1'
+    third_user = len(range(3, ROWS + 1, 7))
+    assert rows(conn, paid) == [(False, third_user), (None, ROWS - third_user)]
