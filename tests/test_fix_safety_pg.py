@@ -298,3 +298,187 @@ def test_camel_case_identifiers_stay_quoted_in_the_batches(tmp_path, databases, 
     paid = 'SELECT "isPaid", count(*) FROM "Order" GROUP BY 1 ORDER BY 1'
     third_user = len(range(3, ROWS + 1, 7))
     assert rows(conn, paid) == [(False, third_user), (None, ROWS - third_user)]
+
+
+# --- 2. expand/contract keeps every row, key, sequence, index and constraint --------------
+
+SCHEMA_FACTS = {
+    "columns": """
+        SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+               pg_get_expr(d.adbin, d.adrelid)
+        FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'
+          AND a.attnum > 0 AND NOT a.attisdropped""",
+    "constraints": """
+        SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated
+        FROM pg_constraint WHERE connamespace = 'public'::regnamespace""",
+    "indexes": """
+        SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid), indisvalid
+        FROM pg_index JOIN pg_class c ON c.oid = indexrelid
+        WHERE c.relnamespace = 'public'::regnamespace""",
+    "sequences": """
+        SELECT s.relname, t.relname, a.attname FROM pg_class s
+        LEFT JOIN pg_depend d ON d.objid = s.oid AND d.deptype = 'a'
+        LEFT JOIN pg_class t ON t.oid = d.refobjid
+        LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+        WHERE s.relkind = 'S'""",
+    "routines": """
+        SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+        UNION ALL SELECT tgname FROM pg_trigger WHERE NOT tgisinternal""",
+}
+
+
+def schema_facts(conn: psycopg.Connection) -> dict[str, set[tuple]]:
+    return {name: set(rows(conn, query)) for name, query in SCHEMA_FACTS.items()}
+
+
+def run_original(databases: Server, tool: str, source: str, setup: str, seed: str, root: Path):
+    """The original migration, run as its tool runs it, in a database of its own."""
+    name, beside = TOOLS[tool]
+    path = root / "original" / name
+    for rel, text in {**beside, name: source}.items():
+        (root / "original" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / "original" / rel).write_text(text)
+    conn = databases.database(setup, seed)
+    run_as_tool(conn, path)
+    return conn
+
+
+def apply_with_writes_before_the_backfill(
+    conn: psycopg.Connection, result: FileFix, writes: str
+) -> None:
+    """The fixed files in order; `writes` (what the old version keeps doing) runs once the
+    sync trigger exists and before the batches copy the rows."""
+    files = migration_files(result)
+    call = next(i for i, p in enumerate(files) if p.read_text().count("CALL ") == 1)
+    assert "CREATE TRIGGER" in "".join(p.read_text() for p in files[:call])
+    for k, path in enumerate(files):
+        if k == call:
+            conn.execute(writes)  # type: ignore[call-overload]
+        run_as_tool(conn, path)
+
+
+ACCOUNTS = """
+CREATE TABLE accounts (
+  id serial PRIMARY KEY,
+  code varchar(20) NOT NULL,
+  score int CONSTRAINT accounts_score_check CHECK (score >= 0)
+);
+CREATE INDEX accounts_score_idx ON accounts (score) WHERE score > 10;
+CREATE INDEX accounts_code_score_idx ON accounts (lower(code), score);
+"""
+ACCOUNTS_SEED = (
+    f"INSERT INTO accounts (code, score) SELECT 'c' || g, g % 50 FROM generate_series(1, {ROWS}) g"
+)
+# what the running (old) version writes during the copy
+OLD_VERSION_WRITES = (
+    "INSERT INTO accounts (code, score) VALUES ('late1', 7), ('late2', 70);"
+    " UPDATE accounts SET score = score + 1000 WHERE id % 100 = 0;"
+)
+ACCOUNT_ROWS = "SELECT id, code, score FROM accounts ORDER BY id"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "ALTER TABLE accounts ALTER COLUMN score TYPE bigint;",
+        "ALTER TABLE accounts ALTER COLUMN id TYPE bigint;",
+        "ALTER TABLE accounts RENAME COLUMN score TO points;",
+    ],
+    ids=["indexed-checked-column", "serial-primary-key", "rename"],
+)
+def test_expand_contract_keeps_every_row_key_sequence_index_and_constraint(
+    source, tmp_path, databases, pg_server
+):
+    _, result = fix_on_disk(tmp_path, "diesel", source + "\n", ACCOUNTS, major(pg_server))
+    assert not result.unfixable, result.unfixable
+    original = run_original(databases, "diesel", source, ACCOUNTS, ACCOUNTS_SEED, tmp_path)
+    renamed = "RENAME" in source  # the original breaks the old version: it writes `points`
+    original.execute(
+        OLD_VERSION_WRITES.replace("score", "points") if renamed else OLD_VERSION_WRITES
+    )
+    fixed = databases.database(ACCOUNTS, ACCOUNTS_SEED)
+    apply_with_writes_before_the_backfill(fixed, result, OLD_VERSION_WRITES)
+    read = ACCOUNT_ROWS.replace("score", "points") if renamed else ACCOUNT_ROWS
+    assert rows(fixed, read) == rows(original, read)
+    assert schema_facts(fixed) == schema_facts(original)
+    # the sequence still fills the key for the new version's inserts
+    insert = "INSERT INTO accounts (code) VALUES ('after') RETURNING id"
+    assert rows(fixed, insert) == rows(original, insert)
+
+
+def test_the_sync_trigger_and_backfill_raise_where_the_original_would(
+    tmp_path, databases, pg_server
+):
+    """varchar(20) -> varchar(4): ALTER COLUMN TYPE converts by assignment, which raises on
+    a value too long; an explicit cast would cut it silently."""
+    source = "ALTER TABLE accounts ALTER COLUMN code TYPE varchar(4);\n"
+    _, result = fix_on_disk(tmp_path, "diesel", source, ACCOUNTS, major(pg_server))
+    files = migration_files(result)
+    with pytest.raises(psycopg.errors.StringDataRightTruncation):
+        run_original(databases, "diesel", source, ACCOUNTS, ACCOUNTS_SEED, tmp_path)
+    fixed = databases.database(ACCOUNTS, ACCOUNTS_SEED)
+    run_as_tool(fixed, files[0])  # the new column and its trigger
+    with pytest.raises(psycopg.errors.StringDataRightTruncation):
+        fixed.execute("INSERT INTO accounts (code) VALUES ('too long')")
+    call = next(p for p in files if p.read_text().count("CALL ") == 1)
+    with pytest.raises(psycopg.errors.StringDataRightTruncation):
+        for path in files[1 : files.index(call) + 1]:
+            run_as_tool(fixed, path)
+    # the batches committed before the failing one hold whole values, none cut short
+    assert rows(fixed, "SELECT count(*) FROM accounts WHERE code_new <> code") == [(0,)]
+
+
+@pytest.mark.parametrize(
+    ("setup", "source", "reason"),
+    [
+        (
+            ACCOUNTS + "CREATE TABLE orders (id bigint PRIMARY KEY,"
+            " account_id int REFERENCES accounts);",
+            "ALTER TABLE accounts ALTER COLUMN id TYPE bigint;",
+            "the foreign key orders.orders_account_id_fkey references accounts.id",
+        ),
+        (
+            "CREATE TABLE tickets (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY);",
+            "ALTER TABLE tickets ALTER COLUMN id TYPE bigint;",
+            "tickets.id is an identity column",
+        ),
+        (
+            "CREATE TABLE slots (id bigint PRIMARY KEY, during tstzrange,"
+            " EXCLUDE USING gist (during WITH &&));",
+            "ALTER TABLE slots RENAME COLUMN during TO period;",
+            "slots.during is part of slots_during_excl (exclusion)",
+        ),
+    ],
+    ids=["referenced-by-a-foreign-key", "identity", "exclusion"],
+)
+def test_expand_contract_refuses_what_it_cannot_carry_over(setup, source, reason):
+    result = fix_source(source + "\n", "change.sql", setup, Settings())
+    assert [r for _, r in result.unfixable if reason in r], result.unfixable
+    assert result.plans == []
+
+
+PRISMA_USERS = (
+    'CREATE TABLE "User" ("id" text PRIMARY KEY, "userName" text, "role" "Role");'
+    ' CREATE INDEX "User_userName_idx" ON "User" ("userName");'
+)
+PRISMA_TYPES = "CREATE TYPE \"Role\" AS ENUM ('ADMIN', 'USER');"
+PRISMA_USERS_SEED = (
+    f"INSERT INTO \"User\" SELECT 'u' || g, 'name' || g, 'USER' FROM generate_series(1, {ROWS}) g"
+)
+
+
+@pytest.mark.parametrize("column", ["userName", "role"])
+def test_prisma_rename_keeps_quoted_names_types_and_indexes(column, tmp_path, databases, pg_server):
+    setup = PRISMA_TYPES + PRISMA_USERS
+    source = f'ALTER TABLE "User" RENAME COLUMN "{column}" TO "renamed";\n'
+    _, result = fix_on_disk(tmp_path, "prisma", source, setup, major(pg_server))
+    assert not result.unfixable, result.unfixable
+    original = run_original(databases, "prisma", source, setup, PRISMA_USERS_SEED, tmp_path)
+    fixed = databases.database(setup, PRISMA_USERS_SEED)
+    apply_fixed(fixed, result)
+    read = 'SELECT "id", "renamed", ' + ('"role"' if column == "userName" else '"userName"')
+    read += ' FROM "User" ORDER BY "id"'
+    assert rows(fixed, read) == rows(original, read)
+    assert schema_facts(fixed) == schema_facts(original)

@@ -19,7 +19,7 @@ from typing import Any
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, DropBehavior, NullTestType, ObjectType
 
-from zdlint.sql.default_names import constraint_name, index_name
+from zdlint.sql.default_names import constraint_name, index_name, object_name
 from zdlint.sql.names import (
     is_temporary,
     last_name,
@@ -82,6 +82,8 @@ class Column:
     type: ColumnType
     not_null: bool = False
     default: ast.Node | None = None  # the DEFAULT expression, when one is set
+    identity: bool = False  # GENERATED … AS IDENTITY
+    owned_sequence: str | None = None  # serial: the sequence it owns (and its default)
 
 
 @dataclass
@@ -94,6 +96,7 @@ class Constraint:
     columns: tuple[str, ...] = ()
     not_null_column: str | None = None  # CHECK (col IS NOT NULL)
     references: str | None = None  # the table a foreign key references
+    definition: ast.Constraint | None = None  # as written, to build it again elsewhere
 
 
 @dataclass
@@ -108,6 +111,7 @@ class Index:
     # every key column is a plain column and no WHERE limits it to some rows: a unique
     # index is then a key of the whole table
     complete: bool = True
+    definition: ast.IndexStmt | None = None  # CREATE INDEX as written, when one made it
 
 
 @dataclass
@@ -402,6 +406,7 @@ def _add_constraint(
         columns=columns,
         not_null_column=not_null_column(con.raw_expr) if kind == "check" else None,
         references=relation_name(con.pktable) if kind == "foreign" else None,
+        definition=con,
     )
     if kind in ("unique", "primary", "exclusion"):
         index_name = con.indexname or name
@@ -416,15 +421,36 @@ def _add_constraint(
         )
 
 
+_SERIAL = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
+
+
+def _nextval(sequence: str) -> ast.FuncCall:
+    """`nextval('sequence'::regclass)`, the default serial gives its column."""
+    regclass = ast.TypeName(names=(ast.String(sval="regclass"),), typemod=-1)
+    name = ast.TypeCast(arg=ast.A_Const(val=ast.String(sval=sequence)), typeName=regclass)
+    return ast.FuncCall(funcname=(ast.String(sval="nextval"),), args=(name,))
+
+
 def _column_from_def(table: Table, model: SchemaModel, column: ast.ColumnDef) -> None:
     if not column.colname:
         return
     entry = Column(column.colname, column_type(column.typeName), bool(column.is_not_null))
     table.columns[column.colname] = entry
+    if (
+        column.typeName is not None
+        and not column.typeName.arrayBounds
+        and type_name(column.typeName) in _SERIAL
+    ):
+        # what PostgreSQL makes of serial: a sequence the column owns, and its default
+        entry.owned_sequence = object_name(table.name, column.colname, "seq")
+        entry.default = _nextval(entry.owned_sequence)
+        entry.not_null = True
     for con in column.constraints or ():
         if isinstance(con, ast.Constraint):
             if con.contype == ConstrType.CONSTR_DEFAULT:
                 entry.default = con.raw_expr
+            if con.contype == ConstrType.CONSTR_IDENTITY:
+                entry.identity = entry.not_null = True
             if con.contype in (ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY):
                 entry.not_null = True
             if con.contype != ConstrType.CONSTR_NOTNULL:
@@ -473,7 +499,9 @@ def _create_index(model: SchemaModel, node: ast.IndexStmt) -> None:
         return
     columns = _index_columns(node)
     complete = node.whereClause is None and len(columns) == len(node.indexParams or ())
-    model.indexes[name] = Index(name, table, columns, bool(node.unique), complete=complete)
+    model.indexes[name] = Index(
+        name, table, columns, bool(node.unique), complete=complete, definition=node
+    )
 
 
 ROUTINES = {ObjectType.OBJECT_FUNCTION, ObjectType.OBJECT_PROCEDURE, ObjectType.OBJECT_ROUTINE}
@@ -605,6 +633,10 @@ def _alter_table(model: SchemaModel, node: ast.AlterTableStmt) -> None:
                 column.type = column_type(cmd.def_.typeName)
         elif subtype == AlterTableType.AT_ColumnDefault and cmd.name in table.columns:
             table.columns[cmd.name].default = cmd.def_
+        elif subtype == AlterTableType.AT_AddIdentity and cmd.name in table.columns:
+            table.columns[cmd.name].identity = True
+        elif subtype == AlterTableType.AT_DropIdentity and cmd.name in table.columns:
+            table.columns[cmd.name].identity = False
         elif subtype == AlterTableType.AT_SetNotNull and cmd.name in table.columns:
             table.columns[cmd.name].not_null = True
         elif subtype == AlterTableType.AT_DropNotNull and cmd.name in table.columns:
@@ -808,6 +840,23 @@ def _alter_function(model: SchemaModel, node: ast.AlterFunctionStmt) -> None:
         model.functions[name] = marker
 
 
+def _alter_sequence(model: SchemaModel, node: ast.AlterSeqStmt) -> None:
+    """`OWNED BY table.column` (pg_dump writes it for every serial column)."""
+    for option in node.options or ():
+        if (
+            isinstance(option, ast.DefElem)
+            and option.defname == "owned_by"
+            and isinstance(option.arg, tuple)
+        ):
+            names = strings(option.arg)
+            if len(names) < 2:  # OWNED BY NONE
+                continue
+            table = model.tables.get(names[-2])
+            column = table.columns.get(names[-1]) if table is not None else None
+            if column is not None and node.sequence is not None:
+                column.owned_sequence = relation_name(node.sequence)
+
+
 _HANDLERS: dict[type, Callable[[SchemaModel, Any], None]] = {
     ast.CreateStmt: _create_table,
     ast.CreateTableAsStmt: _create_table_as,
@@ -824,4 +873,5 @@ _HANDLERS: dict[type, Callable[[SchemaModel, Any], None]] = {
     ast.ViewStmt: _create_view,
     ast.CreateFunctionStmt: _create_function,
     ast.AlterFunctionStmt: _alter_function,
+    ast.AlterSeqStmt: _alter_sequence,
 }
