@@ -482,3 +482,56 @@ def test_prisma_rename_keeps_quoted_names_types_and_indexes(column, tmp_path, da
     read += ' FROM "User" ORDER BY "id"'
     assert rows(fixed, read) == rows(original, read)
     assert schema_facts(fixed) == schema_facts(original)
+
+
+# --- 4. primary key swaps and idempotent index builds ---------------------------------------
+
+MEMBERS = (
+    'CREATE TABLE "Member" ("teamId" int NOT NULL, "userId" int NOT NULL, note text,'
+    ' CONSTRAINT "Member_pkey" PRIMARY KEY ("teamId"));'
+)
+MEMBERS_SEED = (
+    f"INSERT INTO \"Member\" SELECT g, g % 10, 'n' || g FROM generate_series(1, {ROWS}) g"
+)
+SWAPS = {
+    "one-statement": 'ALTER TABLE "Member" DROP CONSTRAINT "Member_pkey",\n'
+    'ADD CONSTRAINT "Member_pkey" PRIMARY KEY ("teamId", "userId");\n',
+    "two-statements": 'ALTER TABLE "Member" DROP CONSTRAINT "Member_pkey";\n'
+    'ALTER TABLE "Member" ADD CONSTRAINT "Member_pkey" PRIMARY KEY ("teamId", "userId");\n',
+}
+
+
+@pytest.mark.parametrize("tool", ["prisma", "psql"])
+@pytest.mark.parametrize("form", sorted(SWAPS))
+def test_primary_key_swap_builds_the_new_index_before_the_old_key_goes(
+    form, tool, tmp_path, databases, pg_server
+):
+    source = SWAPS[form]
+    _, result = fix_on_disk(tmp_path, tool, source, MEMBERS, major(pg_server))
+    assert "ZD106" in {f.code for f in result.fixed}, result.unfixable
+    statements = [
+        s.text
+        for path in migration_files(result)
+        for s in parse_statements(SourceText(path.read_text()))
+    ]
+    build = next(i for i, s in enumerate(statements) if "CREATE UNIQUE INDEX CONCURRENTLY" in s)
+    drop = next(i for i, s in enumerate(statements) if "DROP CONSTRAINT" in s)
+    attach = next(i for i, s in enumerate(statements) if "USING INDEX" in s)
+    assert build < drop < attach and statements.count(statements[drop]) == 1
+    original = run_original(databases, tool, source, MEMBERS, MEMBERS_SEED, tmp_path)
+    fixed = databases.database(MEMBERS, MEMBERS_SEED)
+    apply_fixed(fixed, result)
+    assert schema_facts(fixed) == schema_facts(original)
+    read = 'SELECT * FROM "Member" ORDER BY 1'
+    assert rows(fixed, read) == rows(original, read)
+
+
+def test_primary_key_swap_with_other_work_on_the_table_in_between_is_refused():
+    source = (
+        'ALTER TABLE "Member" DROP CONSTRAINT "Member_pkey";\n'
+        'ALTER TABLE "Member" ADD COLUMN "role" text;\n'
+        'ALTER TABLE "Member" ADD CONSTRAINT "Member_pkey" PRIMARY KEY ("teamId", "userId");\n'
+    )
+    result = fix_source(source, "change.sql", MEMBERS, Settings())
+    (reason,) = [r for f, r in result.unfixable if f.code == "ZD106"]
+    assert "primary key of Member is dropped earlier in this migration" in reason

@@ -243,8 +243,13 @@ class _Writer:
 
     def _inline(self, planned: dict[int, _Planned]) -> str:
         pieces, position = [], 0
+        absorbed = _absorbed(planned)
         for stmt in self.statements:
             entry = planned.get(stmt.index)
+            if stmt.index in absorbed:
+                pieces.append(self.text[position : stmt.start])
+                position = self._statement_end(stmt)
+                continue
             if entry is None:
                 continue
             pieces.append(self.text[position : stmt.start])
@@ -260,8 +265,13 @@ class _Writer:
         units: list[lay.Unit] = []
         body = self._body_start(region)
         first = last = None
+        absorbed = _absorbed(planned)
         for stmt in self.statements:
             if not (region.start <= stmt.start < region.end):
+                continue
+            if stmt.index in absorbed:
+                first = max(stmt.comment_start, body) if first is None else first
+                last = self._statement_end(stmt)
                 continue
             start = max(stmt.comment_start, body)
             end = self._statement_end(stmt)
@@ -459,6 +469,11 @@ class _Writer:
                 f"{indent}-- zdlint: ignore[{finding.code}] {GENERATED_SUPPRESSIONS[finding.code]}",
             )
         return Output(output.path, "\n".join(lines), output.original)
+
+
+def _absorbed(planned: dict[int, _Planned]) -> set[int]:
+    """Statements whose work a plan took over: removed from where they stood."""
+    return {index for p in planned.values() for index in p.plan.absorbs}
 
 
 def _parse(text: str) -> list[Statement]:
