@@ -535,3 +535,47 @@ def test_primary_key_swap_with_other_work_on_the_table_in_between_is_refused():
     result = fix_source(source, "change.sql", MEMBERS, Settings())
     (reason,) = [r for f, r in result.unfixable if f.code == "ZD106"]
     assert "primary key of Member is dropped earlier in this migration" in reason
+
+
+CODES = (
+    "CREATE TABLE codes (id bigint PRIMARY KEY, code text, tag text);"
+    " CREATE UNIQUE INDEX codes_code_key ON codes (code);"
+    " CREATE TABLE uses (code text REFERENCES codes (code));"
+)
+CODES_SEED = (
+    f"INSERT INTO codes SELECT g, 'c' || g, 't' || g FROM generate_series(1, {ROWS}) g;"
+    " INSERT INTO uses SELECT 'c' || g FROM generate_series(1, 10) g"
+)
+
+
+def test_create_index_if_not_exists_of_an_existing_index_stays_a_no_op(
+    tmp_path, databases, pg_server
+):
+    """The unique index backs a foreign key: dropping it to build it again would fail."""
+    source = "CREATE UNIQUE INDEX IF NOT EXISTS codes_code_key ON codes (code);\n"
+    _, result = fix_on_disk(tmp_path, "psql", source, CODES, major(pg_server))
+    text = "".join(o.text for o in result.outputs)
+    assert "DROP INDEX" not in text and "CONCURRENTLY IF NOT EXISTS codes_code_key" in text
+    original = run_original(databases, "psql", source, CODES, CODES_SEED, tmp_path)
+    fixed = databases.database(CODES, CODES_SEED)
+    apply_fixed(fixed, result)
+    apply_fixed(fixed, result)  # and again: idempotent
+    assert schema_facts(fixed) == schema_facts(original)
+    assert fix_source(text, "change.sql", CODES, Settings()).fixed == []
+
+
+def test_create_index_if_not_exists_replaces_an_invalid_leftover_and_can_run_again(
+    tmp_path, databases, pg_server
+):
+    source = "CREATE UNIQUE INDEX IF NOT EXISTS codes_tag_key ON codes (tag);\n"
+    _, result = fix_on_disk(tmp_path, "psql", source, CODES, major(pg_server))
+    original = run_original(databases, "psql", source, CODES, CODES_SEED, tmp_path)
+    fixed = databases.database(CODES, CODES_SEED)
+    # a failed concurrent build of an earlier attempt left an INVALID index of that name
+    fixed.execute("UPDATE codes SET tag = 'same' WHERE id <= 2")
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        fixed.execute("CREATE UNIQUE INDEX CONCURRENTLY codes_tag_key ON codes (tag)")
+    fixed.execute("UPDATE codes SET tag = 't' || id WHERE id <= 2")
+    apply_fixed(fixed, result)
+    apply_fixed(fixed, result)
+    assert schema_facts(fixed) == schema_facts(original)
