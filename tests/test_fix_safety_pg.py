@@ -579,3 +579,24 @@ def test_create_index_if_not_exists_replaces_an_invalid_leftover_and_can_run_aga
     apply_fixed(fixed, result)
     apply_fixed(fixed, result)
     assert schema_facts(fixed) == schema_facts(original)
+
+
+def test_a_foreign_key_to_another_column_of_the_table_does_not_stop_the_rewrite():
+    setup = (
+        "CREATE TABLE person (id int PRIMARY KEY, actor_id text UNIQUE);"
+        " CREATE TABLE post (id int PRIMARY KEY, creator_id int REFERENCES person,"
+        " actor text REFERENCES person (actor_id));"
+    )
+    renamed = fix_source(
+        "ALTER TABLE person RENAME COLUMN id TO person_id;\n", "change.sql", setup, Settings()
+    )
+    assert [r for _, r in renamed.unfixable if "post.post_creator_id_fkey" in r]
+    other = fix_source(
+        "ALTER TABLE person RENAME COLUMN actor_id TO ap_id;\n", "change.sql", setup, Settings()
+    )
+    assert [r for _, r in other.unfixable if "post.post_actor_fkey" in r]
+    setup = setup.replace(", actor text REFERENCES person (actor_id)", "")
+    other = fix_source(
+        "ALTER TABLE person RENAME COLUMN actor_id TO ap_id;\n", "change.sql", setup, Settings()
+    )
+    assert other.unfixable == [] and [p.rule for p in other.plans] == ["ZD302"]

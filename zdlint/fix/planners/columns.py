@@ -79,15 +79,18 @@ def _moved(node: ast.Node, old: str, new: str) -> ast.Node:
     return moved
 
 
-def _referenced_by(model: SchemaModel, table: str, column: str, keys: list[str]) -> str | None:
-    """A foreign key of another table (or this one) that references `table.column`."""
+def _referenced_by(model: SchemaModel, table: str, column: str, primary: bool) -> str | None:
+    """A foreign key (of any table) that references `table.column`; `primary`: the
+    column is the table's primary key, which a foreign key naming no columns references."""
     for other in model.tables.values():
         for constraint in other.constraints.values():
             if constraint.kind != "foreign" or constraint.references != table:
                 continue
             definition = constraint.definition
-            referenced = strings(definition.pk_attrs) if definition is not None else []
-            if column in referenced or (not referenced and keys):
+            if definition is None:  # unknown columns: it may reference this one
+                return f"{other.name}.{constraint.name}"
+            referenced = strings(definition.pk_attrs)
+            if column in referenced or (not referenced and primary):
                 return f"{other.name}.{constraint.name}"
     return None
 
@@ -157,7 +160,8 @@ def _dependents(
                 rule,
             )
         )
-    referencing = _referenced_by(model, name, old, [k for k, _ in found.keys])
+    primary = any(kind == "PRIMARY KEY" for _, kind in found.keys)
+    referencing = _referenced_by(model, name, old, primary)
     if referencing is not None:
         return Unfixable(
             rule,
