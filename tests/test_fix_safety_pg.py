@@ -363,7 +363,8 @@ ACCOUNTS = """
 CREATE TABLE accounts (
   id serial PRIMARY KEY,
   code varchar(20) NOT NULL,
-  score int CONSTRAINT accounts_score_check CHECK (score >= 0)
+  score int CONSTRAINT accounts_score_check CHECK (score >= 0),
+  CONSTRAINT accounts_code_score_key UNIQUE (code, score)
 );
 CREATE INDEX accounts_score_idx ON accounts (score) WHERE score > 10;
 CREATE INDEX accounts_code_score_idx ON accounts (lower(code), score);
@@ -600,3 +601,23 @@ def test_a_foreign_key_to_another_column_of_the_table_does_not_stop_the_rewrite(
         "ALTER TABLE person RENAME COLUMN actor_id TO ap_id;\n", "change.sql", setup, Settings()
     )
     assert other.unfixable == [] and [p.rule for p in other.plans] == ["ZD302"]
+
+
+def test_a_composite_primary_key_moves_to_the_renamed_column(tmp_path, databases, pg_server):
+    setup = (
+        'CREATE TABLE "Membership" ("teamId" text NOT NULL, "userId" text NOT NULL,'
+        ' CONSTRAINT "Membership_pkey" PRIMARY KEY ("teamId", "userId"));'
+    )
+    seed = (
+        "INSERT INTO \"Membership\" SELECT 't' || (g % 50), 'u' || g"
+        f" FROM generate_series(1, {ROWS}) g"
+    )
+    source = 'ALTER TABLE "Membership" RENAME COLUMN "teamId" TO "organizationId";\n'
+    _, result = fix_on_disk(tmp_path, "prisma", source, setup, major(pg_server))
+    assert not result.unfixable, result.unfixable
+    original = run_original(databases, "prisma", source, setup, seed, tmp_path)
+    fixed = databases.database(setup, seed)
+    apply_fixed(fixed, result)
+    read = 'SELECT "organizationId", "userId" FROM "Membership" ORDER BY 1, 2'
+    assert rows(fixed, read) == rows(original, read)
+    assert schema_facts(fixed) == schema_facts(original)

@@ -53,7 +53,8 @@ def _unknown(rule: str, table: str, column: str) -> Unfixable:
 class _Dependents:
     """What is built on the old column, and how the rewrite carries it over."""
 
-    keys: list[tuple[str, str]] = field(default_factory=list)  # (constraint, kind)
+    # (constraint, PRIMARY KEY | UNIQUE, its columns with the new one in place of the old)
+    keys: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
     expand: list[Step] = field(default_factory=list)  # built on the new column
     contract: list[Step] = field(default_factory=list)  # given the old names back
 
@@ -117,9 +118,19 @@ def _dependents(
         )
         if not on_column:
             continue
-        if constraint.kind in ("primary", "unique") and constraint.columns == (old,):
+        if constraint.kind in ("primary", "unique") and not (
+            definition is not None
+            and (
+                definition.deferrable
+                or definition.including
+                or definition.options
+                or definition.nulls_not_distinct
+            )
+        ):
             kind = "PRIMARY KEY" if constraint.kind == "primary" else "UNIQUE"
-            found.keys.append((constraint.name, kind))
+            found.keys.append(
+                (constraint.name, kind, tuple(new if c == old else c for c in constraint.columns))
+            )
             continue
         if constraint.kind == "not_null":
             continue  # the column's NOT NULL, made again on the new column
@@ -160,7 +171,7 @@ def _dependents(
                 rule,
             )
         )
-    primary = any(kind == "PRIMARY KEY" for _, kind in found.keys)
+    primary = any(kind == "PRIMARY KEY" for _, kind, _ in found.keys)
     referencing = _referenced_by(model, name, old, primary)
     if referencing is not None:
         return Unfixable(
@@ -290,7 +301,7 @@ def _expand_contract(
         expand += [*proof.before, *proof.after]
     expand += dependents.expand
     contract_keys = []
-    for constraint, kind in dependents.keys:
+    for constraint, kind, columns in dependents.keys:
         index = derived_name(constraint, "new")
         schema = relation.schemaname
         qualified = ".".join(quote_ident(n) for n in (schema, index) if n)
@@ -299,7 +310,13 @@ def _expand_contract(
         )
         expand.append(
             Step(
-                render(TEMPLATE, "unique_index", index=quote_ident(index), **ctx),
+                render(
+                    TEMPLATE,
+                    "unique_index",
+                    index=quote_ident(index),
+                    columns=", ".join(map(quote_ident, columns)),
+                    **ctx,
+                ),
                 False,
                 EXPAND,
                 rule,
