@@ -621,3 +621,31 @@ def test_a_composite_primary_key_moves_to_the_renamed_column(tmp_path, databases
     read = 'SELECT "organizationId", "userId" FROM "Membership" ORDER BY 1, 2'
     assert rows(fixed, read) == rows(original, read)
     assert schema_facts(fixed) == schema_facts(original)
+
+
+def test_expand_contract_is_refused_when_later_statements_need_the_change_done():
+    """Prisma's enum swap: the old type is renamed and dropped right after the ALTER,
+    which fails while the old column (kept until the contract) still uses it."""
+    setup = (
+        "CREATE TYPE \"Kind\" AS ENUM ('A', 'B');"
+        ' CREATE TABLE "Obs" ("id" text PRIMARY KEY, "type" "Kind" NOT NULL);'
+    )
+    source = (
+        "CREATE TYPE \"Kind_new\" AS ENUM ('A', 'B', 'C');\n"
+        'ALTER TABLE "Obs" ALTER COLUMN "type" TYPE "Kind_new" USING ("type"::text::"Kind_new");\n'
+        'ALTER TYPE "Kind" RENAME TO "Kind_old";\n'
+        'ALTER TYPE "Kind_new" RENAME TO "Kind";\n'
+        'DROP TYPE "Kind_old";\n'
+    )
+    result = fix_source(source, "change.sql", setup, Settings())
+    (reason,) = [r for f, r in result.unfixable if f.code == "ZD202"]
+    assert "a later statement of this migration (line 3) relies on Obs.type" in reason
+    renamed = fix_source(
+        'ALTER TABLE "Obs" RENAME COLUMN "type" TO "kind";\n'
+        'CREATE INDEX "Obs_kind_idx" ON "Obs" ("kind");\n'
+        'ALTER TABLE "Other" ADD COLUMN "type" int;\n',
+        "change.sql",
+        setup + ' CREATE TABLE "Other" (id int);',
+        Settings(),
+    )
+    assert [p.rule for p in renamed.plans if p.rule == "ZD302"] == ["ZD302"]

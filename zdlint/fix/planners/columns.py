@@ -211,6 +211,28 @@ def _dependents(
     return found
 
 
+def _later_use(
+    state: MigrationState, stmt: Statement, table: str, column: str, kind: Column
+) -> str | None:
+    """The first later statement of the file that uses the column, or its own type
+    (Prisma's enum swap renames and drops the old type right after the ALTER)."""
+    user_type = kind.type.name if kind.type.name in state.schema.enums else None
+    assert stmt.node is not None
+    later = set(map(id, state.later_in_file(stmt.node)))
+    for statement in state.file_statements:
+        node = statement.node
+        if id(node) not in later:
+            continue
+        names = {n.sval for n in walk(node) if isinstance(n, ast.String)}
+        names |= {n.name for n in walk(node) if isinstance(n, ast.IndexElem) and n.name}
+        names |= {n.subname for n in walk(node) if isinstance(n, ast.RenameStmt) and n.subname}
+        names |= {n.name for n in walk(node) if isinstance(n, ast.AlterTableCmd) and n.name}
+        tables = {n.relname for n in walk(node) if isinstance(n, ast.RangeVar)}
+        if (table in tables and column in names) or (user_type is not None and user_type in names):
+            return f"line {statement.span.line}"
+    return None
+
+
 def _trigger_expression(using: ast.Node | None, old: str) -> str:
     """The new column's value computed from NEW (the row being written). Assigned in
     PL/pgSQL, it is converted as an UPDATE's SET converts it (an assignment cast, as
@@ -250,6 +272,13 @@ def _expand_contract(
             rule,
             f"{name}.{old} is an identity column: its sequence belongs to the column and "
             "cannot pass to a new one; change it by hand",
+        )
+    later = _later_use(state, stmt, name, old, column)
+    if later is not None:
+        return Unfixable(
+            rule,
+            f"a later statement of this migration ({later}) relies on {name}.{old} being "
+            "changed already, which the contract phase does only later; split the migration",
         )
     dependents = _dependents(rule, state.schema, relation, old, new)
     if isinstance(dependents, Unfixable):
