@@ -143,6 +143,17 @@ def apply_fixed(conn: psycopg.Connection, result: FileFix) -> list[Path]:
     return files
 
 
+def plain_fix(source: str, setup: str) -> FileFix:
+    """`zdlint fix` of a psql migration over the schema `setup` describes (no server)."""
+    return fix_source(source, "change.sql", setup, Settings())
+
+
+def refusal(source: str, setup: str, code: str) -> str:
+    """Why `code`'s finding in `source` is not rewritten (exactly one such finding)."""
+    (reason,) = [r for f, r in plain_fix(source, setup).unfixable if f.code == code]
+    return reason
+
+
 def rows(conn: psycopg.Connection, query: str) -> list[tuple]:
     return list(conn.execute(query))  # type: ignore[call-overload]
 
@@ -272,14 +283,12 @@ def test_ctid_batches_on_a_table_without_a_key_end_with_every_row_changed(
     ],
 )
 def test_ctid_batches_are_refused_when_a_changed_row_could_match_again(source, tmp_path):
-    result = fix_source(source + "\n", "change.sql", KEYLESS, Settings())
-    (reason,) = [r for f, r in result.unfixable if f.code == "ZD501"]
+    reason = refusal(source + "\n", KEYLESS, "ZD501")
     assert "primary key" in reason and "now()" in reason
 
 
 def test_an_update_of_the_primary_key_itself_is_not_batched_by_it(tmp_path):
-    result = fix_source("UPDATE users SET id = id + 10000;\n", "change.sql", USERS, Settings())
-    (reason,) = [r for f, r in result.unfixable if f.code == "ZD501"]
+    reason = refusal("UPDATE users SET id = id + 10000;\n", USERS, "ZD501")
     assert "changes the primary key id" in reason
 
 
@@ -455,7 +464,7 @@ def test_the_sync_trigger_and_backfill_raise_where_the_original_would(
     ids=["referenced-by-a-foreign-key", "identity", "exclusion"],
 )
 def test_expand_contract_refuses_what_it_cannot_carry_over(setup, source, reason):
-    result = fix_source(source + "\n", "change.sql", setup, Settings())
+    result = plain_fix(source + "\n", setup)
     assert [r for _, r in result.unfixable if reason in r], result.unfixable
     assert result.plans == []
 
@@ -533,8 +542,7 @@ def test_primary_key_swap_with_other_work_on_the_table_in_between_is_refused():
         'ALTER TABLE "Member" ADD COLUMN "role" text;\n'
         'ALTER TABLE "Member" ADD CONSTRAINT "Member_pkey" PRIMARY KEY ("teamId", "userId");\n'
     )
-    result = fix_source(source, "change.sql", MEMBERS, Settings())
-    (reason,) = [r for f, r in result.unfixable if f.code == "ZD106"]
+    reason = refusal(source, MEMBERS, "ZD106")
     assert "primary key of Member is dropped earlier in this migration" in reason
 
 
@@ -562,7 +570,7 @@ def test_create_index_if_not_exists_of_an_existing_index_stays_a_no_op(
     apply_fixed(fixed, result)
     apply_fixed(fixed, result)  # and again: idempotent
     assert schema_facts(fixed) == schema_facts(original)
-    assert fix_source(text, "change.sql", CODES, Settings()).fixed == []
+    assert plain_fix(text, CODES).fixed == []
 
 
 def test_create_index_if_not_exists_replaces_an_invalid_leftover_and_can_run_again(
@@ -588,18 +596,12 @@ def test_a_foreign_key_to_another_column_of_the_table_does_not_stop_the_rewrite(
         " CREATE TABLE post (id int PRIMARY KEY, creator_id int REFERENCES person,"
         " actor text REFERENCES person (actor_id));"
     )
-    renamed = fix_source(
-        "ALTER TABLE person RENAME COLUMN id TO person_id;\n", "change.sql", setup, Settings()
-    )
+    renamed = plain_fix("ALTER TABLE person RENAME COLUMN id TO person_id;\n", setup)
     assert [r for _, r in renamed.unfixable if "post.post_creator_id_fkey" in r]
-    other = fix_source(
-        "ALTER TABLE person RENAME COLUMN actor_id TO ap_id;\n", "change.sql", setup, Settings()
-    )
+    other = plain_fix("ALTER TABLE person RENAME COLUMN actor_id TO ap_id;\n", setup)
     assert [r for _, r in other.unfixable if "post.post_actor_fkey" in r]
     setup = setup.replace(", actor text REFERENCES person (actor_id)", "")
-    other = fix_source(
-        "ALTER TABLE person RENAME COLUMN actor_id TO ap_id;\n", "change.sql", setup, Settings()
-    )
+    other = plain_fix("ALTER TABLE person RENAME COLUMN actor_id TO ap_id;\n", setup)
     assert other.unfixable == [] and [p.rule for p in other.plans] == ["ZD302"]
 
 
@@ -637,8 +639,7 @@ def test_expand_contract_is_refused_when_later_statements_need_the_change_done()
         'ALTER TYPE "Kind_new" RENAME TO "Kind";\n'
         'DROP TYPE "Kind_old";\n'
     )
-    result = fix_source(source, "change.sql", setup, Settings())
-    (reason,) = [r for f, r in result.unfixable if f.code == "ZD202"]
+    reason = refusal(source, setup, "ZD202")
     assert "a later statement of this migration (line 3) relies on Obs.type" in reason
     renamed = fix_source(
         'ALTER TABLE "Obs" RENAME COLUMN "type" TO "kind";\n'
@@ -649,3 +650,17 @@ def test_expand_contract_is_refused_when_later_statements_need_the_change_done()
         Settings(),
     )
     assert [p.rule for p in renamed.plans if p.rule == "ZD302"] == ["ZD302"]
+
+
+def test_a_type_change_on_a_keyless_table_with_a_volatile_using_is_refused():
+    setup = "CREATE TABLE logs (at text, body text);"
+    source = (
+        "ALTER TABLE logs ALTER COLUMN at TYPE timestamptz"
+        " USING coalesce(at::timestamptz, now());\n"
+    )
+    reason = refusal(source, setup, "ZD202")
+    assert "USING expression gives the same value when computed again" in reason
+    plain = plain_fix(
+        "ALTER TABLE logs ALTER COLUMN at TYPE timestamptz USING at::timestamptz;\n", setup
+    )
+    assert [p.rule for p in plain.plans] == ["ZD202"]

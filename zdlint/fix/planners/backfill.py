@@ -9,14 +9,42 @@ migrations, so nothing that relies on the change runs before it has finished.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from pglast import ast
+from pglast.enums import SQLValueFunctionOp
+
 from zdlint.fix.plan import EXPAND, Phase, Step
 from zdlint.fix.planners._common import primary_key
 from zdlint.fix.render import render
 from zdlint.fix.sql_text import quote_ident
-from zdlint.sql.names import derived_name
+from zdlint.sql.names import derived_name, strings, walk
 from zdlint.sql.state import MigrationState
+from zdlint.sql.volatility import IMMUTABLE, STABLE, call_volatility
 
 TEMPLATE = "batched"  # rules/batched-*.fix.sql.j2
+# STABLE, yet a different value in each transaction (each batch commits).
+TRANSACTION_TIME = frozenset({"now", "transaction_timestamp", "statement_timestamp"})
+_TIME_VALUES = frozenset(
+    op
+    for op in SQLValueFunctionOp
+    if op.name.startswith(("SVFOP_CURRENT_DATE", "SVFOP_CURRENT_TIME", "SVFOP_LOCAL"))
+)
+
+
+def repeatable(value: ast.Node | None, user_functions: Mapping[str, str]) -> bool:
+    """The value is the same when a later transaction computes it again for the row."""
+    for node in walk(value):
+        if isinstance(node, ast.SubLink):
+            return False  # reads other rows, which may change
+        if isinstance(node, ast.SQLValueFunction) and node.op in _TIME_VALUES:
+            return False
+        if isinstance(node, ast.FuncCall):
+            name = strings(node.funcname)[-1]
+            volatility = call_volatility(node, user_functions)
+            if volatility not in (IMMUTABLE, STABLE) or name in TRANSACTION_TIME:
+                return False
+    return True
 
 
 def batched_steps(

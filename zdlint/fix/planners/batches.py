@@ -12,22 +12,19 @@ changed rows apart). `now()`, `random()` or a subquery give no such guarantee: r
 from __future__ import annotations
 
 from pglast import ast
-from pglast.enums import BoolExprType, NullTestType, SQLValueFunctionOp
+from pglast.enums import BoolExprType, NullTestType
 
 from zdlint.findings import Hit
 from zdlint.fix.plan import FixOptions, Plan, Unfixable
 from zdlint.fix.planners._common import primary_key, relation_sql
-from zdlint.fix.planners.backfill import batched_steps
+from zdlint.fix.planners.backfill import TRANSACTION_TIME, batched_steps, repeatable
 from zdlint.fix.sql_text import clause, quote_ident
 from zdlint.sql.names import relation_name, strings, walk
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
-from zdlint.sql.volatility import IMMUTABLE, STABLE, call_volatility
 
-# STABLE, yet a different value in each transaction (each batch commits).
-_TRANSACTION_TIME = frozenset({"now", "transaction_timestamp", "statement_timestamp"})
 # Calls that never return NULL: a column they fill no longer matches `IS NULL`.
-_NEVER_NULL_CALLS = _TRANSACTION_TIME | {
+_NEVER_NULL_CALLS = TRANSACTION_TIME | {
     "clock_timestamp",
     "gen_random_uuid",
     "random",
@@ -37,11 +34,6 @@ _NEVER_NULL_CALLS = _TRANSACTION_TIME | {
     "uuidv4",
     "uuidv7",
 }
-_TIME_VALUES = frozenset(
-    op
-    for op in SQLValueFunctionOp
-    if op.name.startswith(("SVFOP_CURRENT_DATE", "SVFOP_CURRENT_TIME", "SVFOP_LOCAL"))
-)
 
 
 def _assignments(node: ast.UpdateStmt) -> list[tuple[str, ast.Node | None]] | None:
@@ -56,21 +48,6 @@ def _assignments(node: ast.UpdateStmt) -> list[tuple[str, ast.Node | None]] | No
             return None
         pairs.append((target.name or "", target.val))
     return pairs
-
-
-def _repeatable(value: ast.Node | None, user_functions: dict[str, str]) -> bool:
-    """The value is the same when a later transaction computes it again for the row."""
-    for node in walk(value):
-        if isinstance(node, ast.SubLink):
-            return False  # reads other rows, which may change
-        if isinstance(node, ast.SQLValueFunction) and node.op in _TIME_VALUES:
-            return False
-        if isinstance(node, ast.FuncCall):
-            name = strings(node.funcname)[-1]
-            volatility = call_volatility(node, user_functions)
-            if volatility not in (IMMUTABLE, STABLE) or name in _TRANSACTION_TIME:
-                return False
-    return True
 
 
 def _never_null(value: ast.Node | None) -> bool:
@@ -125,7 +102,7 @@ def _guard(
     }
     if read & set(targets):
         return None
-    if not all(_repeatable(value, state.schema.functions) for _, value in pairs):
+    if not all(repeatable(value, state.schema.functions) for _, value in pairs):
         return None
     values = _values(set_clause, len(targets))
     if len(values) != len(targets):

@@ -22,7 +22,7 @@ from zdlint.fix.planners._common import (
     relation_sql,
     single_command,
 )
-from zdlint.fix.planners.backfill import batched_steps
+from zdlint.fix.planners.backfill import batched_steps, repeatable
 from zdlint.fix.planners.not_null import not_null_steps
 from zdlint.fix.render import render
 from zdlint.fix.sql_text import quote_ident
@@ -258,6 +258,7 @@ def _expand_contract(
     new_type: str,
     sync_expression: str,  # value of `new` computed from NEW
     backfill_expression: str,  # value of `new` computed from the row
+    using: ast.Node | None,  # the USING expression, if any
     both_ways: bool,  # rename: writes to either column reach the other
     rename_to: str | None,  # the contract renames `new` to this
 ) -> Plan | Unfixable:
@@ -309,6 +310,12 @@ def _expand_contract(
     if column.default is not None and not sequence:
         expand.append(Step(render(TEMPLATE, "set_default", **ctx), True, EXPAND, rule))
     key = primary_key(state, name)
+    if key is None and not repeatable(using, state.schema.functions):
+        return Unfixable(
+            rule,
+            f"zdlint does not know the primary key of {name}, and without one the batches end "
+            "only if the USING expression gives the same value when computed again",
+        )
     # without a key, ctid batches repeat until every row holds the value it would get
     guard = f"{quote_ident(new)} IS DISTINCT FROM CAST({backfill_expression} AS {new_type})"
     expand += batched_steps(
@@ -406,6 +413,7 @@ def alter_column_type(
         new_type=deparse(definition.typeName),
         sync_expression=sync,
         backfill_expression=f"({backfill})",
+        using=using,
         both_ways=False,
         rename_to=old,
     )
@@ -431,6 +439,7 @@ def rename_column(
         new_type=type_sql(column.type),
         sync_expression=f"NEW.{quote_ident(old)}",
         backfill_expression=quote_ident(old),
+        using=None,
         both_ways=True,
         rename_to=None,
     )
