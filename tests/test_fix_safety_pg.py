@@ -664,3 +664,16 @@ def test_a_type_change_on_a_keyless_table_with_a_volatile_using_is_refused():
         "ALTER TABLE logs ALTER COLUMN at TYPE timestamptz USING at::timestamptz;\n", setup
     )
     assert [p.rule for p in plain.plans] == ["ZD202"]
+
+
+@pytest.mark.parametrize("tool", ["prisma", "golang-migrate"])
+def test_a_rewrite_that_would_split_the_users_transaction_in_a_batch_file_is_refused(
+    tool, tmp_path
+):
+    """The tool sends the file as one batch: steps outside the transaction would go to
+    later migrations, leaving BEGIN in the first and COMMIT in a later one."""
+    source = "BEGIN;\nUPDATE users SET fullname = 'x' WHERE fullname IS NULL;\nCOMMIT;\n"
+    _, result = fix_on_disk(tmp_path, tool, source, USERS, 15)
+    (reason,) = [r for f, r in result.unfixable if f.code == "ZD501"]
+    assert "inside BEGIN … COMMIT" in reason and "move it after the COMMIT" in reason
+    assert not result.plans

@@ -129,6 +129,17 @@ def fix_text(
                     f"{planned[index].plan.rule} already rewrites this statement; run fix again",
                 )
             )
+        elif context[index][0] and context[index][1].batch and _leaves_the_transaction(fix):
+            # the steps would be cut into several migrations, splitting the user's
+            # BEGIN … COMMIT between them: the first file would end inside it
+            report.unfixable.append(
+                (
+                    finding,
+                    f"the statement is inside BEGIN … COMMIT in a file {result.layout.tool} "
+                    "sends as one batch, and its rewrite needs steps outside that transaction; "
+                    "move it after the COMMIT",
+                )
+            )
         else:
             explicit, region = context[index]
             planned[index] = _Planned(fix, explicit, region)
@@ -469,6 +480,11 @@ class _Writer:
                 f"{indent}-- zdlint: ignore[{finding.code}] {GENERATED_SUPPRESSIONS[finding.code]}",
             )
         return Output(output.path, "\n".join(lines), output.original)
+
+
+def _leaves_the_transaction(plan: Plan) -> bool:
+    """Some expand step runs outside a transaction or in one of its own."""
+    return any(not s.in_transaction or s.new_transaction for s in plan.expand)
 
 
 def _absorbed(planned: dict[int, _Planned]) -> set[int]:
