@@ -129,9 +129,7 @@ def fix_text(
                     f"{planned[index].plan.rule} already rewrites this statement; run fix again",
                 )
             )
-        elif context[index][0] and context[index][1].batch and _leaves_the_transaction(fix):
-            # the steps would be cut into several migrations, splitting the user's
-            # BEGIN … COMMIT between them: the first file would end inside it
+        elif _splits_the_users_transaction(fix, *context[index]):
             report.unfixable.append(
                 (
                     finding,
@@ -482,9 +480,12 @@ class _Writer:
         return Output(output.path, "\n".join(lines), output.original)
 
 
-def _leaves_the_transaction(plan: Plan) -> bool:
-    """Some expand step runs outside a transaction or in one of its own."""
-    return any(not s.in_transaction or s.new_transaction for s in plan.expand)
+def _splits_the_users_transaction(plan: Plan, explicit: bool, region: Region) -> bool:
+    """The statement is inside the user's BEGIN … COMMIT in a batch tool's file and some
+    step must run outside that transaction: cut into migrations, the first would end
+    inside the transaction and a later one would COMMIT."""
+    leaves = any(not s.in_transaction or s.new_transaction for s in plan.expand)
+    return explicit and region.batch and leaves
 
 
 def _absorbed(planned: dict[int, _Planned]) -> set[int]:
