@@ -1,10 +1,14 @@
 """Changes the running version cannot survive, as expand now + contract later:
 ALTER COLUMN TYPE that rewrites (ZD202) and RENAME COLUMN (ZD302).
 
-Expand adds the new column, a trigger that keeps it in step with the old one, a batched
-backfill, its NOT NULL and unique indexes. Contract (a separate file, shipped once no
-running version uses the old column) drops the trigger and the old column and gives the
-new one the old one's place: its name, primary key or unique constraints.
+Expand adds the new column, a trigger that keeps it in step with the old one (before
+the copy starts, so rows written meanwhile are kept), a batched backfill that runs to
+completion, its NOT NULL, and every key, index, CHECK and FOREIGN KEY on the old column
+built again on the new one. Contract (a separate file, shipped once no running version
+uses the old column) drops the trigger and the old column and gives the new one the old
+one's place: its name, sequence, keys, and the old names of what was rebuilt. What cannot
+be carried over (identity, foreign keys pointing at the column, exclusion constraints,
+later statements that need the change done) is refused with the reason.
 """
 
 from __future__ import annotations
