@@ -677,3 +677,51 @@ def test_a_rewrite_that_would_split_the_users_transaction_in_a_batch_file_is_ref
     (reason,) = [r for f, r in result.unfixable if f.code == "ZD501"]
     assert "inside BEGIN … COMMIT" in reason and "move it after the COMMIT" in reason
     assert not result.plans
+
+
+def test_rows_the_old_version_writes_while_the_batches_copy_are_kept(
+    tmp_path, databases, pg_server
+):
+    """A writer inserts and updates through the old column while the CALL runs: once it
+    returns, every row's new column holds its old value, and the contract loses none."""
+    import threading
+
+    source = "ALTER TABLE accounts ALTER COLUMN score TYPE bigint;\n"
+    _, result = fix_on_disk(tmp_path, "diesel", source, ACCOUNTS, major(pg_server))
+    files = migration_files(result)
+    call = next(i for i, p in enumerate(files) if p.read_text().count("CALL ") == 1)
+    fixed = databases.database(ACCOUNTS, ACCOUNTS_SEED)
+    for path in files[:call]:
+        run_as_tool(fixed, path)
+    stop, written, failed = threading.Event(), [0], []
+
+    def old_version() -> None:
+        with psycopg.connect(fixed.info.dsn, autocommit=True) as writer:
+            try:
+                while not stop.is_set():
+                    code = f"w{written[0]}"
+                    writer.execute("INSERT INTO accounts (code, score) VALUES (%s, 5)", (code,))
+                    written[0] += 1
+                    writer.execute(
+                        "UPDATE accounts SET score = score + 1"
+                        " WHERE id = 1 + (random() * 2000)::int"
+                    )
+            except psycopg.Error as exc:
+                failed.append(exc)
+
+    thread = threading.Thread(target=old_version)
+    thread.start()
+    try:
+        run_as_tool(fixed, files[call])
+    finally:
+        stop.set()
+        thread.join()
+    assert written[0] > 0 and failed == []
+    assert rows(fixed, "SELECT count(*) FROM accounts WHERE score_new IS DISTINCT FROM score") == [
+        (0,)
+    ]
+    before = rows(fixed, "SELECT count(*), sum(score) FROM accounts")
+    for path in files[call + 1 :]:
+        run_as_tool(fixed, path)
+    assert rows(fixed, "SELECT count(*), sum(score) FROM accounts") == before
+    assert before[0][0] == ROWS + written[0]
