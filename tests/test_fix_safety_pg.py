@@ -725,3 +725,28 @@ def test_rows_the_old_version_writes_while_the_batches_copy_are_kept(
         run_as_tool(fixed, path)
     assert rows(fixed, "SELECT count(*), sum(score) FROM accounts") == before
     assert before[0][0] == ROWS + written[0]
+
+
+ACCOUNTS_DUMPED = """
+CREATE TABLE public.accounts (id integer NOT NULL, code character varying(20) NOT NULL);
+CREATE SEQUENCE public.accounts_id_seq AS integer START WITH 1 INCREMENT BY 1 NO MINVALUE
+  NO MAXVALUE CACHE 1;
+ALTER SEQUENCE public.accounts_id_seq OWNED BY public.accounts.id;
+ALTER TABLE ONLY public.accounts ALTER COLUMN id SET DEFAULT
+  nextval('public.accounts_id_seq'::regclass);
+ALTER TABLE ONLY public.accounts ADD CONSTRAINT accounts_pkey PRIMARY KEY (id);
+"""
+
+
+def test_a_sequence_known_from_a_pg_dump_schema_moves_with_the_key(tmp_path, databases, pg_server):
+    """pg_dump writes serial as a sequence, OWNED BY and a nextval default."""
+    source = "ALTER TABLE accounts ALTER COLUMN id TYPE bigint;\n"
+    seed = f"INSERT INTO accounts (code) SELECT 'c' || g FROM generate_series(1, {ROWS}) g"
+    _, result = fix_on_disk(tmp_path, "diesel", source, ACCOUNTS_DUMPED, major(pg_server))
+    assert not result.unfixable, result.unfixable
+    original = run_original(databases, "diesel", source, ACCOUNTS_DUMPED, seed, tmp_path)
+    fixed = databases.database(ACCOUNTS_DUMPED, seed)
+    apply_fixed(fixed, result)
+    assert schema_facts(fixed) == schema_facts(original)
+    insert = "INSERT INTO accounts (code) VALUES ('after') RETURNING id"
+    assert rows(fixed, insert) == rows(original, insert) == [(ROWS + 1,)]
