@@ -315,23 +315,27 @@ def test_backfill_moves_out_of_a_goose_files_transaction_into_batches(tmp_path):
         "ALTER TABLE users ADD COLUMN full_name text;\nUPDATE users SET full_name = fullname;\n"
     )
     files = _fix_on_disk(tmp_path, "00042_name.sql", source, flagged="ZD407", setup=USERS)
-    assert "UPDATE" not in files["00042_name.sql"]
-    assert "ALTER TABLE users ADD COLUMN full_name text;" in files["00042_name.sql"]
-    call = next(t for t in files.values() if "CALL zdlint_batch_update_users()" in t)
-    assert "-- +goose NO TRANSACTION\n" in call
-    assert "CREATE PROCEDURE" in files["00043_name_zdlint_fix.sql"]
+    main = files["00042_name.sql"]
+    assert "ALTER TABLE users ADD COLUMN full_name text;" in main
+    assert "CREATE PROCEDURE" in main and "CALL" not in main
+    call = files["00043_name_zdlint_fix.sql"]
+    assert "-- +goose NO TRANSACTION\n" in call and "CALL zdlint_batch_update_users()" in call
     assert _lint_folder(tmp_path) == {}
 
 
-def test_backfill_in_a_golang_migrate_file_becomes_one_batch_in_its_own_file(tmp_path):
+def test_backfill_in_a_golang_migrate_file_loops_in_a_lone_call_in_its_own_file(tmp_path):
+    """golang-migrate sends a file as one query: a lone CALL runs outside any transaction,
+    so the procedure commits each batch and loops until done, before the next file."""
     source = (
         "SET lock_timeout = '2s';\nSET statement_timeout = '30min';\n"
         "ALTER TABLE users ADD COLUMN full_name text;\nUPDATE users SET full_name = fullname;\n"
     )
     files = _fix_on_disk(tmp_path, "000042_name.up.sql", source, flagged="ZD407", setup=USERS)
-    assert "UPDATE" not in files["000042_name.up.sql"]
-    batch = files["000043_name_zdlint_fix.up.sql"]
-    assert "UPDATE users SET full_name = fullname" in batch and "LIMIT 1000" in batch
+    assert "CREATE PROCEDURE zdlint_batch_update_users()" in files["000042_name.up.sql"]
+    call = files["000043_name_zdlint_fix.up.sql"]
+    assert call.count(";") == 1 and "CALL zdlint_batch_update_users();" in call
+    assert "DROP PROCEDURE" in files["000044_name_zdlint_fix.up.sql"]
+    assert not any("driver loop" in text for text in files.values())
     assert "ZD407" not in str(_lint_folder(tmp_path))
 
 

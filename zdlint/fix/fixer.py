@@ -129,6 +129,15 @@ def fix_text(
                     f"{planned[index].plan.rule} already rewrites this statement; run fix again",
                 )
             )
+        elif _splits_the_users_transaction(fix, *context[index]):
+            report.unfixable.append(
+                (
+                    finding,
+                    f"the statement is inside BEGIN … COMMIT in a file {result.layout.tool} "
+                    "sends as one batch, and its rewrite needs steps outside that transaction; "
+                    "move it after the COMMIT",
+                )
+            )
         else:
             explicit, region = context[index]
             planned[index] = _Planned(fix, explicit, region)
@@ -243,8 +252,13 @@ class _Writer:
 
     def _inline(self, planned: dict[int, _Planned]) -> str:
         pieces, position = [], 0
+        absorbed = _absorbed(planned)
         for stmt in self.statements:
             entry = planned.get(stmt.index)
+            if stmt.index in absorbed:
+                pieces.append(self.text[position : stmt.start])
+                position = self._statement_end(stmt)
+                continue
             if entry is None:
                 continue
             pieces.append(self.text[position : stmt.start])
@@ -260,8 +274,13 @@ class _Writer:
         units: list[lay.Unit] = []
         body = self._body_start(region)
         first = last = None
+        absorbed = _absorbed(planned)
         for stmt in self.statements:
             if not (region.start <= stmt.start < region.end):
+                continue
+            if stmt.index in absorbed:
+                first = max(stmt.comment_start, body) if first is None else first
+                last = self._statement_end(stmt)
                 continue
             start = max(stmt.comment_start, body)
             end = self._statement_end(stmt)
@@ -459,6 +478,19 @@ class _Writer:
                 f"{indent}-- zdlint: ignore[{finding.code}] {GENERATED_SUPPRESSIONS[finding.code]}",
             )
         return Output(output.path, "\n".join(lines), output.original)
+
+
+def _splits_the_users_transaction(plan: Plan, explicit: bool, region: Region) -> bool:
+    """The statement is inside the user's BEGIN … COMMIT in a batch tool's file and some
+    step must run outside that transaction: cut into migrations, the first would end
+    inside the transaction and a later one would COMMIT."""
+    leaves = any(not s.in_transaction or s.new_transaction for s in plan.expand)
+    return explicit and region.batch and leaves
+
+
+def _absorbed(planned: dict[int, _Planned]) -> set[int]:
+    """Statements whose work a plan took over: removed from where they stood."""
+    return {index for p in planned.values() for index in p.plan.absorbs}
 
 
 def _parse(text: str) -> list[Statement]:

@@ -37,6 +37,10 @@ class Plan:
     keeps_bound_check: bool = False
     # A sentence for the contract file's header: when the contract may ship.
     contract_note: str = ""
+    # Earlier statements of the file (Statement.index) whose work the steps take over:
+    # they are removed from where they stood (the old primary key dropped only once
+    # its replacement is built).
+    absorbs: tuple[int, ...] = ()
 
     @property
     def expand(self) -> tuple[Step, ...]:

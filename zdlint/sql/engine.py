@@ -181,10 +181,6 @@ def lint_sql(
             for check, rule in checks_for(stmt.node, dispatch)
             for hit in check.function(stmt, state)
         ]
-        fixes = {
-            id(hit): plan_hook(rule, stmt, state, hit) if plan_hook and rule.fixable else None
-            for rule, hit in hits
-        }
         inner = embedded_statements(stmt, source)
         # a hit of the DO block about one of its statements is arranged with that one's
         inside = [[(r, h) for r, h in hits if _within(h, sub)] for sub in inner]
@@ -193,7 +189,8 @@ def lint_sql(
         for rank, (rule, hit) in enumerate(arrange(stmt, outer)):
             finding = make_finding(rule, path, source, stmt.start, stmt.end, hit, restore)
             place = (stmt.span.line, stmt.span.column, rank)
-            findings.append((replace(finding, place=place, fix=fixes.get(id(hit))), stmt.index))
+            fix = plan_hook(rule, stmt, state, hit) if plan_hook and rule.fixable else None
+            findings.append((replace(finding, place=place, fix=fix), stmt.index))
         opened = begin_block(state) if inner else False
         for sub, block_hits in zip(inner, inside, strict=True):
             assert sub.node is not None
@@ -208,12 +205,8 @@ def lint_sql(
             for rank, (rule, hit) in enumerate(arrange(sub, own + block_hits)):
                 finding = make_finding(rule, path, source, sub.start, sub.end, hit, restore)
                 place = (sub.span.line, sub.span.column, rank)
-                fix = fixes.get(id(hit))
-                # a DO block runs in one transaction: its own statements cannot move
-                fixable = fix is not None
-                findings.append(
-                    (replace(finding, place=place, fix=fix, fixable=fixable), stmt.index)
-                )
+                # no fix: a DO block runs in one transaction, its statements cannot move
+                findings.append((replace(finding, place=place, fixable=False), stmt.index))
             advance(state, sub)
         end_block(state, opened)
         advance(state, stmt, schema=not inner)

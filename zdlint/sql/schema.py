@@ -19,7 +19,7 @@ from typing import Any
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, DropBehavior, NullTestType, ObjectType
 
-from zdlint.sql.default_names import constraint_name, index_name
+from zdlint.sql.default_names import constraint_name, index_name, object_name
 from zdlint.sql.names import (
     is_temporary,
     last_name,
@@ -82,6 +82,8 @@ class Column:
     type: ColumnType
     not_null: bool = False
     default: ast.Node | None = None  # the DEFAULT expression, when one is set
+    identity: bool = False  # GENERATED … AS IDENTITY
+    owned_sequence: str | None = None  # serial: the sequence it owns (and its default)
 
 
 @dataclass
@@ -94,6 +96,7 @@ class Constraint:
     columns: tuple[str, ...] = ()
     not_null_column: str | None = None  # CHECK (col IS NOT NULL)
     references: str | None = None  # the table a foreign key references
+    definition: ast.Constraint | None = None  # as written, to build it again elsewhere
 
 
 @dataclass
@@ -108,6 +111,7 @@ class Index:
     # every key column is a plain column and no WHERE limits it to some rows: a unique
     # index is then a key of the whole table
     complete: bool = True
+    definition: ast.IndexStmt | None = None  # CREATE INDEX as written, when one made it
 
 
 @dataclass
@@ -185,9 +189,6 @@ class SchemaModel:
     # release's first migration; names later migrations outside the release create are
     # added. A name not in it is one the running version never queries.
     released: Names | None = None
-    # Sequences -> the table whose column takes its values (a serial or identity
-    # column, a `nextval('s')` DEFAULT, OWNED BY): only that table's writers use it.
-    sequence_owners: dict[str, str] = field(default_factory=dict)
 
     # --- questions -----------------------------------------------------------------
 
@@ -294,6 +295,17 @@ class SchemaModel:
         functions = [f"function `{f}`" for f, names in self.routine_types.items() if name in names]
         return columns + types + views + functions
 
+    def sequence_table(self, sequence: str) -> str | None:
+        """The table whose column takes its values from `sequence` (a serial column, OWNED
+        BY, a `nextval('sequence')` DEFAULT): only that table's writers use it."""
+        for table in self.tables.values():
+            for column in table.columns.values():
+                if column.owned_sequence == sequence or sequence in _nextval_sequences(
+                    column.default
+                ):
+                    return table.name
+        return None
+
     def names(self) -> Names:
         """The names this schema holds (see `Names`)."""
         return Names(
@@ -333,8 +345,6 @@ class SchemaModel:
             self.indexes.pop(index.name, None)
         for key in [k for k in self.triggers if k[0] == name]:
             del self.triggers[key]
-        for sequence in [s for s, owner in self.sequence_owners.items() if owner == name]:
-            del self.sequence_owners[sequence]
 
 
 _PERSISTENCE_TOKENS = {"GLOBAL", "LOCAL", "TEMP", "TEMPORARY", "UNLOGGED"}
@@ -450,6 +460,7 @@ def _add_constraint(
         columns=columns,
         not_null_column=not_null_column(con.raw_expr) if kind == "check" else None,
         references=relation_name(con.pktable) if kind == "foreign" else None,
+        definition=con,
     )
     if kind in ("unique", "primary", "exclusion"):
         index_name = con.indexname or name
@@ -464,22 +475,25 @@ def _add_constraint(
         )
 
 
-_SERIALS = {"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"}
+_SERIAL = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
 
 
-def _note_sequence(model: SchemaModel, table: str, column: str, default: object) -> None:
-    """Record the sequence a column's values come from: `nextval('s')` in its DEFAULT
-    (`default`), or, for a serial or identity column (`default` None), the sequence
-    PostgreSQL names `<table>_<column>_seq` for it."""
-    if default is None:
-        model.sequence_owners[f"{table}_{column}_seq"[:63]] = table
-        return
+def _nextval_sequences(default: object) -> set[str]:
+    """The sequences a DEFAULT takes values from: `nextval('s'::regclass)`."""
+    found: set[str] = set()
     for call in walk(default):
         if isinstance(call, ast.FuncCall) and last_name(call.funcname).lower() == "nextval":
             for argument in walk(call.args or ()):
                 if isinstance(argument, ast.A_Const) and isinstance(argument.val, ast.String):
-                    sequence = (argument.val.sval or "").split(".")[-1].strip('"')
-                    model.sequence_owners[sequence] = table
+                    found.add((argument.val.sval or "").split(".")[-1].strip('"'))
+    return found
+
+
+def _nextval(sequence: str) -> ast.FuncCall:
+    """`nextval('sequence'::regclass)`, the default serial gives its column."""
+    regclass = ast.TypeName(names=(ast.String(sval="regclass"),), typemod=-1)
+    name = ast.TypeCast(arg=ast.A_Const(val=ast.String(sval=sequence)), typeName=regclass)
+    return ast.FuncCall(funcname=(ast.String(sval="nextval"),), args=(name,))
 
 
 def _column_from_def(table: Table, model: SchemaModel, column: ast.ColumnDef) -> None:
@@ -487,15 +501,21 @@ def _column_from_def(table: Table, model: SchemaModel, column: ast.ColumnDef) ->
         return
     entry = Column(column.colname, column_type(column.typeName), bool(column.is_not_null))
     table.columns[column.colname] = entry
-    if column.typeName is not None and last_name(column.typeName.names) in _SERIALS:
-        _note_sequence(model, table.name, column.colname, None)
+    if (
+        column.typeName is not None
+        and not column.typeName.arrayBounds
+        and type_name(column.typeName) in _SERIAL
+    ):
+        # what PostgreSQL makes of serial: a sequence the column owns, and its default
+        entry.owned_sequence = object_name(table.name, column.colname, "seq")
+        entry.default = _nextval(entry.owned_sequence)
+        entry.not_null = True
     for con in column.constraints or ():
         if isinstance(con, ast.Constraint):
-            if con.contype == ConstrType.CONSTR_IDENTITY:
-                _note_sequence(model, table.name, column.colname, None)
             if con.contype == ConstrType.CONSTR_DEFAULT:
-                _note_sequence(model, table.name, column.colname, con.raw_expr)
                 entry.default = con.raw_expr
+            if con.contype == ConstrType.CONSTR_IDENTITY:
+                entry.identity = entry.not_null = True
             if con.contype in (ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY):
                 entry.not_null = True
             if con.contype != ConstrType.CONSTR_NOTNULL:
@@ -544,7 +564,9 @@ def _create_index(model: SchemaModel, node: ast.IndexStmt) -> None:
         return
     columns = _index_columns(node)
     complete = node.whereClause is None and len(columns) == len(node.indexParams or ())
-    model.indexes[name] = Index(name, table, columns, bool(node.unique), complete=complete)
+    model.indexes[name] = Index(
+        name, table, columns, bool(node.unique), complete=complete, definition=node
+    )
 
 
 ROUTINES = {ObjectType.OBJECT_FUNCTION, ObjectType.OBJECT_PROCEDURE, ObjectType.OBJECT_ROUTINE}
@@ -568,8 +590,6 @@ def _drop(model: SchemaModel, node: ast.DropStmt) -> None:
             model._forget_table(name)
         elif node.removeType == ObjectType.OBJECT_INDEX:
             model.indexes.pop(name, None)
-        elif node.removeType == ObjectType.OBJECT_SEQUENCE:
-            model.sequence_owners.pop(name, None)
         elif node.removeType in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN):
             model.enums.pop(name, None)
             model.types.pop(name, None)
@@ -632,11 +652,6 @@ def _rename(model: SchemaModel, node: ast.RenameStmt) -> None:
                 index.table = node.newname
         for key in [k for k in model.triggers if k[0] == old]:
             model.triggers[(node.newname, key[1])] = model.triggers.pop(key)
-        for sequence, owner in model.sequence_owners.items():
-            if owner == old:
-                model.sequence_owners[sequence] = node.newname
-    elif node.renameType == ObjectType.OBJECT_SEQUENCE:
-        _move(model.sequence_owners, old, node.newname)
     elif node.renameType == ObjectType.OBJECT_COLUMN and old in model.tables:
         table = model.tables[old]
         column = table.columns.pop(node.subname or "", None)
@@ -690,8 +705,10 @@ def _alter_table(model: SchemaModel, node: ast.AlterTableStmt) -> None:
                 column.type = column_type(cmd.def_.typeName)
         elif subtype == AlterTableType.AT_ColumnDefault and cmd.name in table.columns:
             table.columns[cmd.name].default = cmd.def_
-            if cmd.def_ is not None:
-                _note_sequence(model, name, cmd.name, cmd.def_)
+        elif subtype == AlterTableType.AT_AddIdentity and cmd.name in table.columns:
+            table.columns[cmd.name].identity = True
+        elif subtype == AlterTableType.AT_DropIdentity and cmd.name in table.columns:
+            table.columns[cmd.name].identity = False
         elif subtype == AlterTableType.AT_SetNotNull and cmd.name in table.columns:
             table.columns[cmd.name].not_null = True
         elif subtype == AlterTableType.AT_DropNotNull and cmd.name in table.columns:
@@ -718,20 +735,6 @@ def _alter_table(model: SchemaModel, node: ast.AlterTableStmt) -> None:
             child = model.tables.get(relation_name(cmd.def_.name))
             if child is not None:
                 child.partition_of = None
-
-
-def _sequence_options(model: SchemaModel, node: ast.CreateSeqStmt | ast.AlterSeqStmt) -> None:
-    """`OWNED BY table.column` (or `OWNED BY NONE`) of CREATE / ALTER SEQUENCE."""
-    if node.sequence is None:
-        return
-    sequence = relation_name(node.sequence)
-    for option in node.options or ():
-        if isinstance(option, ast.DefElem) and option.defname == "owned_by":
-            names = strings(option.arg) if isinstance(option.arg, tuple) else ()
-            if len(names) >= 2:
-                model.sequence_owners[sequence] = names[-2]
-            else:
-                model.sequence_owners.pop(sequence, None)
 
 
 def _do_option(node: ast.DoStmt, name: str) -> str | None:
@@ -934,6 +937,24 @@ def _alter_function(model: SchemaModel, node: ast.AlterFunctionStmt) -> None:
         model.functions[name] = marker
 
 
+def _alter_sequence(model: SchemaModel, node: ast.AlterSeqStmt | ast.CreateSeqStmt) -> None:
+    """`OWNED BY table.column` of ALTER or CREATE SEQUENCE (pg_dump writes it for every
+    serial column)."""
+    for option in node.options or ():
+        if (
+            isinstance(option, ast.DefElem)
+            and option.defname == "owned_by"
+            and isinstance(option.arg, tuple)
+        ):
+            names = strings(option.arg)
+            if len(names) < 2:  # OWNED BY NONE
+                continue
+            table = model.tables.get(names[-2])
+            column = table.columns.get(names[-1]) if table is not None else None
+            if column is not None and node.sequence is not None:
+                column.owned_sequence = relation_name(node.sequence)
+
+
 _HANDLERS: dict[type, Callable[[SchemaModel, Any], None]] = {
     ast.CreateStmt: _create_table,
     ast.CreateTableAsStmt: _create_table_as,
@@ -951,6 +972,6 @@ _HANDLERS: dict[type, Callable[[SchemaModel, Any], None]] = {
     ast.CreateFunctionStmt: _create_function,
     ast.AlterFunctionStmt: _alter_function,
     ast.DoStmt: _do,
-    ast.CreateSeqStmt: _sequence_options,
-    ast.AlterSeqStmt: _sequence_options,
+    ast.CreateSeqStmt: _alter_sequence,
+    ast.AlterSeqStmt: _alter_sequence,
 }

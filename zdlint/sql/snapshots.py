@@ -58,7 +58,7 @@ def model_to_json(model: SchemaModel) -> dict[str, Any]:
     return {
         "tables": [_table_to_json(t) for t in model.tables.values()],
         "indexes": [
-            [i.name, i.table, list(i.columns), i.unique, i.valid, i.complete]
+            [i.name, i.table, list(i.columns), i.unique, i.valid, i.complete, _dict(i.definition)]
             for i in model.indexes.values()
         ],
         "enums": {name: list(values) for name, values in model.enums.items()},
@@ -70,7 +70,6 @@ def model_to_json(model: SchemaModel) -> dict[str, Any]:
         "routine_types": {name: sorted(names) for name, names in model.routine_types.items()},
         "materialized": sorted(model.materialized),
         "routine_users": sorted(model.routine_users),
-        "sequence_owners": dict(model.sequence_owners),
         "released": None if model.released is None else _names_to_json(model.released),
     }
 
@@ -103,7 +102,7 @@ def model_from_json(data: dict[str, Any]) -> SchemaModel:
     for item in data["tables"]:
         table = _table_from_json(item)
         model.tables[table.name] = table
-    for name, table_name, columns, unique, valid, complete in data["indexes"]:
+    for name, table_name, columns, unique, valid, complete, definition in data["indexes"]:
         model.indexes[_text(name)] = Index(
             _text(name),
             _text(table_name),
@@ -111,6 +110,7 @@ def model_from_json(data: dict[str, Any]) -> SchemaModel:
             _flag(unique),
             _flag(valid),
             _flag(complete),
+            _node(definition),  # type: ignore[arg-type]
         )
     for name, values in data["enums"].items():
         model.enums[_text(name)] = list(_texts(values))
@@ -127,8 +127,6 @@ def model_from_json(data: dict[str, Any]) -> SchemaModel:
             entries[_text(name)] = frozenset(_texts(names))
     model.materialized = set(_texts(data["materialized"]))
     model.routine_users = set(_texts(data["routine_users"]))
-    for sequence, owner in data["sequence_owners"].items():
-        model.sequence_owners[_text(sequence)] = _text(owner)
     released = data["released"]
     model.released = None if released is None else _names_from_json(released)
     return model
@@ -144,12 +142,22 @@ def _table_to_json(table: Table) -> dict[str, Any]:
                 list(c.type.modifiers),
                 c.type.array,
                 c.not_null,
-                c.default() if c.default is not None else None,
+                _dict(c.default),
+                c.identity,
+                c.owned_sequence,
             ]
             for c in table.columns.values()
         ],
         "constraints": [
-            [c.name, c.kind, c.validated, list(c.columns), c.not_null_column, c.references]
+            [
+                c.name,
+                c.kind,
+                c.validated,
+                list(c.columns),
+                c.not_null_column,
+                c.references,
+                _dict(c.definition),
+            ]
             for c in table.constraints.values()
         ],
         "partitioned": table.partitioned,
@@ -171,10 +179,19 @@ def _table_from_json(item: dict[str, Any]) -> Table:
         created=_flag(item["created"]),
         temporary=_flag(item["temporary"]),
     )
-    for name, type_name, modifiers, array, not_null, default in item["columns"]:
+    for name, type_name, modifiers, array, not_null, default, identity, owned in item["columns"]:
         kind = ColumnType(_text(type_name), tuple(int(m) for m in modifiers), _flag(array))
-        table.columns[_text(name)] = Column(_text(name), kind, _flag(not_null), _node(default))
-    for name, kind, validated, columns, not_null_column, references in item["constraints"]:
+        table.columns[_text(name)] = Column(
+            _text(name),
+            kind,
+            _flag(not_null),
+            _node(default),
+            _flag(identity),
+            _optional_text(owned),
+        )
+    for name, kind, validated, columns, not_null_column, references, definition in item[
+        "constraints"
+    ]:
         table.constraints[_text(name)] = Constraint(
             _text(name),
             _text(kind),
@@ -182,8 +199,14 @@ def _table_from_json(item: dict[str, Any]) -> Table:
             _texts(columns),
             _optional_text(not_null_column),
             _optional_text(references),
+            _node(definition),  # type: ignore[arg-type]
         )
     return table
+
+
+def _dict(node: ast.Node | None) -> Any:
+    """A pglast node's own dict form (None stays None)."""
+    return node() if node is not None else None
 
 
 def _node(data: Any) -> ast.Node | None:

@@ -288,7 +288,7 @@ class MigrationState:
             return lock.index in self.created_indexes
         if self.is_new_table(lock.table) or lock.table in self.created_views:
             return True
-        owner = self.schema.sequence_owners.get(lock.table)
+        owner = self.schema.sequence_table(lock.table)
         if owner is not None and self.holds_access_exclusive(owner):
             return True  # its only users, the owner's writers, wait for the owner
         held = self.ddl_locks.get(lock.table) if self.in_transaction else None

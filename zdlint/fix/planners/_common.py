@@ -51,10 +51,3 @@ def primary_key(state: MigrationState, table: str) -> str | None:
         if constraint.kind == "primary" and len(constraint.columns) == 1:
             return constraint.columns[0]
     return None
-
-
-def is_batch_tool(state: MigrationState) -> bool:
-    """The tool sends the file as one transaction (golang-migrate, Prisma, Diesel):
-    nothing in it can COMMIT, so a procedure that commits per batch cannot run."""
-    region = state.region
-    return bool(region is not None and region.batch and region.wrapped)

@@ -1,23 +1,44 @@
-"""Unbatched UPDATE / DELETE (ZD501, ZD502): the same change in batches that each commit."""
+"""Unbatched UPDATE / DELETE (ZD501, ZD502): the same change in batches that each commit.
+
+With the table's primary key the batches walk the key forward, so they end whatever the
+change writes (a SET of the key itself is refused: moved rows would be changed again).
+Without one, a batch is the first rows by ctid that still match, repeated until none does:
+that ends only when a changed row stops matching, because the WHERE asks for what the SET
+overwrites (`SET x = now() WHERE x IS NULL`) or because the SET gives the same value when
+computed again in a later transaction (then `(targets) IS DISTINCT FROM (values)` tells
+changed rows apart). `now()`, `random()` or a subquery give no such guarantee: refused.
+"""
 
 from __future__ import annotations
 
 from pglast import ast
+from pglast.enums import BoolExprType, NullTestType
 
 from zdlint.findings import Hit
 from zdlint.fix.plan import FixOptions, Plan, Unfixable
-from zdlint.fix.planners._common import is_batch_tool, primary_key, relation_sql
-from zdlint.fix.planners.backfill import batched_steps
-from zdlint.fix.sql_text import clause
+from zdlint.fix.planners._common import primary_key, relation_sql
+from zdlint.fix.planners.backfill import TRANSACTION_TIME, batched_steps, repeatable
+from zdlint.fix.sql_text import clause, quote_ident
 from zdlint.sql.names import relation_name, strings, walk
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 
+# Calls that never return NULL: a column they fill no longer matches `IS NULL`.
+_NEVER_NULL_CALLS = TRANSACTION_TIME | {
+    "clock_timestamp",
+    "gen_random_uuid",
+    "random",
+    "timeofday",
+    "uuid_generate_v1",
+    "uuid_generate_v4",
+    "uuidv4",
+    "uuidv7",
+}
 
-def _guard(node: ast.UpdateStmt, set_clause: str) -> str | None:
-    """`(targets) IS DISTINCT FROM (values)`: rows already changed leave the batch. None
-    when a value reads a column it assigns (`n = n + 1`), which no batch can repeat."""
-    targets: list[str] = []
+
+def _assignments(node: ast.UpdateStmt) -> list[tuple[str, ast.Node | None]] | None:
+    """(column, value) of each plain `column = value`; None for `(a, b) = …`, `a[1] = …`."""
+    pairs = []
     for target in node.targetList or ():
         if (
             not isinstance(target, ast.ResTarget)
@@ -25,7 +46,55 @@ def _guard(node: ast.UpdateStmt, set_clause: str) -> str | None:
             or isinstance(target.val, ast.MultiAssignRef)
         ):
             return None
-        targets.append(target.name or "")
+        pairs.append((target.name or "", target.val))
+    return pairs
+
+
+def _never_null(value: ast.Node | None) -> bool:
+    while isinstance(value, ast.TypeCast):
+        value = value.arg
+    if isinstance(value, ast.A_Const):
+        return not value.isnull
+    if isinstance(value, ast.SQLValueFunction):
+        return True
+    if isinstance(value, ast.FuncCall):
+        return strings(value.funcname)[-1] in _NEVER_NULL_CALLS
+    return False
+
+
+def _conjuncts(where: ast.Node | None) -> list[ast.Node]:
+    if isinstance(where, ast.BoolExpr) and where.boolop == BoolExprType.AND_EXPR:
+        return [c for arg in where.args or () for c in _conjuncts(arg)]
+    return [] if where is None else [where]
+
+
+def _changed_rows_leave_the_where(
+    node: ast.UpdateStmt, pairs: list[tuple[str, ast.Node | None]]
+) -> bool:
+    """The WHERE requires `c IS NULL` of a column the SET fills with a value never NULL."""
+    filled = {column for column, value in pairs if _never_null(value)}
+    for test in _conjuncts(node.whereClause):
+        if (
+            isinstance(test, ast.NullTest)
+            and test.nulltesttype == NullTestType.IS_NULL
+            and isinstance(test.arg, ast.ColumnRef)
+            and isinstance((test.arg.fields or ())[-1], ast.String)
+            and strings(test.arg.fields)[-1] in filled
+        ):
+            return True
+    return False
+
+
+def _guard(
+    node: ast.UpdateStmt,
+    pairs: list[tuple[str, ast.Node | None]],
+    set_clause: str,
+    state: MigrationState,
+) -> str | None:
+    """`(targets) IS DISTINCT FROM (values)`: rows already changed leave the batch. None
+    when a value reads a column it assigns (`n = n + 1`) or may differ when computed
+    again (`now()`, `random()`, a subquery): no batch could tell done rows apart."""
+    targets = [column for column, _ in pairs]
     read = {
         strings(n.fields)[-1]
         for n in walk(node.targetList)
@@ -33,10 +102,19 @@ def _guard(node: ast.UpdateStmt, set_clause: str) -> str | None:
     }
     if read & set(targets):
         return None
-    values = [clause_value for clause_value in _values(set_clause, len(targets))]
+    if not all(repeatable(value, state.schema.functions) for _, value in pairs):
+        return None
+    values = _values(set_clause, len(targets))
     if len(values) != len(targets):
         return None
-    return f"({', '.join(targets)}) IS DISTINCT FROM ({', '.join(values)})"
+    table = relation_name(node.relation) if node.relation is not None else ""
+    typed = []
+    for target, value in zip(targets, values, strict=True):
+        # compared as stored: `price = 1.005` into numeric(10,2) stores 1.01
+        column = state.schema.column(table, target)
+        typed.append(f"CAST({value} AS {column.type})" if column is not None else value)
+    columns = ", ".join(quote_ident(t) for t in targets)
+    return f"({columns}) IS DISTINCT FROM ({', '.join(typed)})"
 
 
 def _values(set_clause: str, count: int) -> list[str]:
@@ -89,16 +167,27 @@ def batched_plan(
     alias = rangevar.alias.aliasname if rangevar.alias else None
     qualifier = alias or relation_sql(rangevar)
     key = primary_key(state, relation_name(rangevar))
-    batch_tool = is_batch_tool(state)
-    guard = _guard(node, set_clause) if isinstance(node, ast.UpdateStmt) else None
-    if kind == "update" and guard is None and (batch_tool or key is None):
-        return Unfixable(
-            rule,
-            "the SET reads the columns it assigns, so repeated batches cannot tell done rows"
-            " apart" + ("" if key else "; zdlint also does not know the table's primary key"),
-        )
-    if kind == "update" and key is None and not batch_tool:
-        where = f"({where}) AND {guard}" if where else guard
+    if kind == "update":
+        assert isinstance(node, ast.UpdateStmt)
+        pairs = _assignments(node)
+        if pairs is None:
+            return Unfixable(rule, "only SET column = value assignments are rewritten")
+        if key is not None and key in {column for column, _ in pairs}:
+            return Unfixable(
+                rule,
+                f"the SET changes the primary key {key}, so batches walking the key would "
+                "change moved rows again",
+            )
+        if key is None and not _changed_rows_leave_the_where(node, pairs):
+            guard = _guard(node, pairs, set_clause, state)
+            if guard is None:
+                return Unfixable(
+                    rule,
+                    "zdlint does not know the table's primary key, and a changed row would "
+                    "still match: the SET reads what it assigns or is computed anew in each "
+                    "batch (now(), random(), a subquery)",
+                )
+            where = f"({where}) AND {guard}" if where else guard
     steps = batched_steps(
         rule=rule,
         kind=kind,
@@ -109,9 +198,7 @@ def batched_plan(
         set_clause=set_clause,
         where=where,
         batch_size=options.batch_size,
-        batch_tool=batch_tool,
         name_hint=f"{kind}_{relation_name(rangevar)}",
-        single_batch_guard=guard,
     )
     return Plan(rule, tuple(steps))
 

@@ -5,9 +5,10 @@ built CONCURRENTLY (ZD106)."""
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
 from pglast import ast
-from pglast.enums import ConstrType
+from pglast.enums import AlterTableType, ConstrType
 
 from zdlint.findings import Hit
 from zdlint.fix.plan import FixOptions, Plan, Step, Unfixable
@@ -23,7 +24,7 @@ from zdlint.fix.render import render
 from zdlint.fix.sql_text import find_keyword, quote_ident, tokens
 from zdlint.sql.default_names import constraint_name
 from zdlint.sql.locking import command_foreign_keys
-from zdlint.sql.names import relation_name, strings
+from zdlint.sql.names import derived_name, relation_name, strings, walk
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 from zdlint.sql.statement_sql import deparse
@@ -184,7 +185,10 @@ def unique_with_index(
     stmt: Statement, state: MigrationState, hit: Hit, options: FixOptions
 ) -> Plan | Unfixable:
     rule = "ZD106"
-    found = single_command(stmt, rule)
+    swap = _primary_key_swap(stmt, state, rule)
+    if isinstance(swap, Unfixable):
+        return swap
+    found = single_command(stmt, rule) if swap is None else swap.command
     if isinstance(found, Unfixable):
         return found
     node, cmd = found
@@ -209,7 +213,9 @@ def unique_with_index(
     table = relation_sql(node.relation)
     columns = strings(con.keys)
     schema = node.relation.schemaname if node.relation else None
-    index = ".".join(quote_ident(n) for n in (schema, name) if n)
+    # a swapped key: the new index is built beside the old key's, under its own name
+    index_name = name if swap is None else derived_name(name, "new")
+    index = ".".join(quote_ident(n) for n in (schema, index_name) if n)
     primary = con.contype == ConstrType.CONSTR_PRIMARY
     steps = [
         *before,
@@ -218,7 +224,7 @@ def unique_with_index(
             render(
                 rule,
                 "create_index",
-                index=quote_ident(name),
+                index=quote_ident(index_name),
                 table=table,
                 columns=", ".join(quote_ident(c) for c in columns),
                 nulls_not_distinct=bool(getattr(con, "nulls_not_distinct", False)),
@@ -246,6 +252,15 @@ def unique_with_index(
     deferrable = ""
     if con.deferrable:
         deferrable = " DEFERRABLE" + (" INITIALLY DEFERRED" if con.initdeferred else "")
+    if swap is not None:  # the old key goes in the transaction that attaches the new one
+        steps.append(
+            Step(
+                render(rule, "drop_constraint", table=table, constraint=quote_ident(swap.old)),
+                True,
+                rule=rule,
+                new_transaction=True,
+            )
+        )
     steps.append(
         Step(
             render(
@@ -254,7 +269,7 @@ def unique_with_index(
                 table=table,
                 constraint=quote_ident(name),
                 kind="PRIMARY KEY" if primary else "UNIQUE",
-                index=quote_ident(name),
+                index=quote_ident(index_name),
                 deferrable=deferrable,
             ),
             True,
@@ -262,7 +277,77 @@ def unique_with_index(
         )
     )
     steps.extend(finish)
-    return Plan(rule, tuple(steps))
+    absorbs = () if swap is None or swap.dropped_by is None else (swap.dropped_by,)
+    return Plan(rule, tuple(steps), absorbs=absorbs)
+
+
+@dataclass(frozen=True)
+class _Swap:
+    """ADD PRIMARY KEY replacing a key this migration drops."""
+
+    old: str  # the dropped key's name
+    command: tuple[ast.AlterTableStmt, ast.AlterTableCmd]  # the ADD
+    dropped_by: int | None  # the earlier statement that drops it (None: this one does)
+
+
+def _primary_key_swap(
+    stmt: Statement, state: MigrationState, rule: str
+) -> _Swap | Unfixable | None:
+    """`DROP CONSTRAINT t_pkey, ADD PRIMARY KEY …` (or the DROP as an earlier statement):
+    the old key must stay until the new index is built, or the table has no key (and
+    duplicates can slip in) for the whole concurrent build."""
+    node = stmt.node
+    assert isinstance(node, ast.AlterTableStmt)
+    adds = [
+        c
+        for c in node.cmds or ()
+        if c.subtype == AlterTableType.AT_AddConstraint
+        and isinstance(c.def_, ast.Constraint)
+        and c.def_.contype == ConstrType.CONSTR_PRIMARY
+    ]
+    if len(adds) != 1:
+        return None
+    add = adds[0]
+    table = relation_name(node.relation)
+    assert isinstance(add.def_, ast.Constraint)
+    names = {constraint_name(table, add.def_), f"{table}_pkey"}
+    others = [c for c in node.cmds or () if c is not add]
+    if others:
+        if len(others) == 1 and _drops_constraint(others[0], names):
+            return _Swap(others[0].name or "", (node, add), None)
+        return None
+    known = state.schema.tables.get(table)
+    if known is not None and any(c.kind == "primary" for c in known.constraints.values()):
+        return None
+    earlier = [s for s in state.file_statements if s.index < stmt.index and s.node is not None]
+    for position in range(len(earlier) - 1, -1, -1):
+        candidate = earlier[position]
+        drop = candidate.node
+        if not (
+            isinstance(drop, ast.AlterTableStmt)
+            and relation_name(drop.relation) == table
+            and len(drop.cmds or ()) == 1
+            and _drops_constraint((drop.cmds or ())[0], names)
+        ):
+            continue
+        between = earlier[position + 1 :]
+        if any(_touches(s.node, table) for s in between):
+            return Unfixable(
+                rule,
+                f"the primary key of {table} is dropped earlier in this migration and other "
+                "statements use the table in between: move the DROP CONSTRAINT right before "
+                "the ADD, so the old key stays while the new index is built",
+            )
+        return _Swap((drop.cmds or ())[0].name or "", (node, add), candidate.index)
+    return None
+
+
+def _drops_constraint(cmd: ast.AlterTableCmd, names: set[str]) -> bool:
+    return cmd.subtype == AlterTableType.AT_DropConstraint and (cmd.name or "") in names
+
+
+def _touches(node: ast.Node | None, table: str) -> bool:
+    return any(isinstance(n, ast.RangeVar) and n.relname == table for n in walk(node))
 
 
 _COLUMN_KINDS = {

@@ -38,6 +38,23 @@ def create_index(
             "CREATE INDEX CONCURRENTLY is not possible on a partitioned table: build the index "
             "on each partition, then create it ON ONLY the parent and ATTACH each one",
         )
+    known = state.schema.indexes.get(node.idxname or "")
+    if (
+        node.if_not_exists
+        and known is not None
+        and known.valid
+        and known.table == relation_name(node.relation)
+    ):
+        # An earlier migration built it, so the original does nothing. Dropping it to
+        # build it again would leave the table without it meanwhile, and fails outright
+        # when a constraint or a foreign key depends on a unique index: keep the no-op.
+        create = _concurrently(rule, stmt.text)
+        if isinstance(create, Unfixable):
+            return create
+        reason = f"{node.idxname} exists (an earlier migration built it): IF NOT EXISTS keeps it"
+        return Plan(
+            rule, (Step(render(rule, "keep", statement=create, reason=reason), False, rule=rule),)
+        )
     text = remove_tokens(stmt.text, ("IF_P", "NOT", "EXISTS"))
     create = _concurrently(rule, text)
     if isinstance(create, Unfixable):
