@@ -38,7 +38,14 @@ HEADER = "-- Written by zdlint fix"
 
 
 class FixRefused(Exception):
-    """The file cannot be fixed at all (syntax error, unknown layout); nothing is written."""
+    """The file cannot be fixed at all (syntax error, unknown layout); nothing is written.
+
+    `codes` are the rules whose findings would have been fixed (empty when the file was
+    refused before its findings were known)."""
+
+    def __init__(self, message: str, codes: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.codes = codes
 
 
 @dataclass(frozen=True)
@@ -143,7 +150,8 @@ def fix_text(
         outputs = writer.write(planned)
     except lay.LayoutError as exc:
         raise FixRefused(
-            f"{display}: {result.substitution.restore(str(exc))}; nothing was written"
+            f"{display}: {result.substitution.restore(str(exc))}; nothing was written",
+            tuple(f.code for f in report.fixed),
         ) from None
     # the plans name template placeholders by their stand-ins: written as in the file
     restore = result.substitution.restore
