@@ -6,9 +6,12 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zdlint.fix.plan import FixOptions
+
+if TYPE_CHECKING:
+    from zdlint.sql.history import History
 
 EXIT_CLEAN, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
 
@@ -47,7 +50,6 @@ def run_fix(
     from zdlint.discover import SQL, DiscoveryError, discover
     from zdlint.fix import apply
     from zdlint.fix.fixer import FixRefused, fix_text
-    from zdlint.fix.layout import CHECKSUM_TOOLS
     from zdlint.lint import new_history
     from zdlint.source import UndecodableFile, decode
     from zdlint.sql.history import SchemaFileError
@@ -109,12 +111,9 @@ def run_fix(
             errors += 1
             continue
         tool = detect_tool(target.path, text, settings.tool_for(target.path)).tool
-        if tool in CHECKSUM_TOOLS and target.path.resolve() in at_base:
-            print(
-                f"{target.display}: {tool} has already applied and checksummed it (it exists at "
-                f"{diff_base}); not edited",
-                file=sys.stderr,
-            )
+        applied = applied_reason(target.path, tool, history, diff_base, at_base)
+        if applied is not None:
+            print(f"{target.display}: {applied}; not edited", file=sys.stderr)
             history.checked(target.path)
             continue
         schema = history.model_before(target.path)
@@ -159,6 +158,33 @@ def run_fix(
     if mode == "diff" and changed:
         return EXIT_CHANGES
     return EXIT_CLEAN
+
+
+def applied_reason(
+    path: Path, tool: str, history: History, diff_base: str | None, at_base: set[Path]
+) -> str | None:
+    """Why a checksumming tool has (we assume) applied this file already, or None.
+
+    Applied files must not change: Flyway, Liquibase, sqlx, Atlas and Prisma refuse to run
+    once an applied file's checksum differs. Without a record of what ran where, decide
+    conservatively: with --diff-base, every file that exists at the base was applied (even
+    if edited since); without it, every file but the newest of its folder was.
+    """
+    from zdlint.fix.layout import CHECKSUM_TOOLS
+
+    if tool not in CHECKSUM_TOOLS:
+        return None
+    if diff_base is not None:
+        if path.resolve() in at_base:
+            return f"{tool} has already applied and checksummed it (it exists at {diff_base})"
+        return None
+    files, index = history.earlier(path)
+    if index >= len(files) - 1:
+        return None
+    return (
+        f"{tool} checksums applied migrations and this is not the newest one of its folder, "
+        "so it is taken as applied (pass --diff-base REF to fix the files added since REF)"
+    )
 
 
 def _read(path: str) -> str:

@@ -225,6 +225,8 @@ class _Writer:
         regions = {id(p.region): p.region for p in planned.values()}
         inline = all(not r.wrapped and self.tool not in lay.BATCH_TOOLS for r in regions.values())
         outputs: list[Output] = []
+        if self.tool == "pop":
+            lay.check_pop_dialect(self.path)
         if not planned:
             new_text = self.text
         elif inline:
@@ -308,6 +310,7 @@ class _Writer:
         if tail.strip():
             main = head + "\n".join(u.text for u in segs[0].units) + "\n\n" + tail.lstrip("\n")
         settings = [u for u in segs[0].units if u.setting]
+        targets = lay.new_locations(self.path, self.tool, len(segs) - 1, "zdlint_fix")
         for k, segment in enumerate(segs[1:], start=1):
             if not segment.alone:
                 carried = [
@@ -317,13 +320,7 @@ class _Writer:
                 ]
                 segment.units[:0] = carried
             settings += [u for u in segment.units if u.setting and u not in settings]
-            target = lay.new_location(self.path, self.tool, k, "zdlint_fix")
-            clash = lay.version_taken(target, self.tool)
-            if clash is not None:
-                raise lay.LayoutError(
-                    f"the new migration {target.name} would share its version with {clash.name}; "
-                    "renumber the later migrations or split this one by hand"
-                )
+            target = lay.segment_path(targets[k - 1], self.tool, segment)
             header = f"{HEADER}: step {k + 1} of {self._migration_name}, run right after it.\n\n"
             extra.extend(self._files(target, segment, header))
         return main, extra
