@@ -239,7 +239,9 @@ def test_older_flyway_files_are_taken_as_applied_and_only_the_newest_is_rewritte
     _project(tmp_path, {"V1__old.sql": BAD, "V2__new.sql": BAD})
     code, output = _fix(tmp_path, "--write", ".")
     assert code == 0, output
-    assert "V1__old.sql: flyway checksums applied migrations and this is not the newest" in output
+    assert ".: 1 migration(s) taken as applied and not edited: flyway checksums" in output
+    code, output = _fix(tmp_path, "--write", "V1__old.sql")  # named: named in the message
+    assert "V1__old.sql: flyway checksums applied migrations and only the newest" in output
     tree = _tree(tmp_path)
     assert tree["V1__old.sql"] == BAD
     assert "CONCURRENTLY" in tree["V2__new.sql"]
@@ -256,7 +258,7 @@ def test_older_files_of_checksumming_tools_are_never_edited(tmp_path, tool):
     _project(tmp_path, {names[0]: BAD, names[1]: BAD, **beside})
     code, output = _fix(tmp_path, "--write", ".")
     assert code == 0, output
-    assert "taken as applied" in output
+    assert "1 migration(s) taken as applied and not edited" in output
     tree = _tree(tmp_path)
     assert tree[names[0]] == BAD
     assert "CONCURRENTLY" in "".join(t for p, t in tree.items() if p != names[0])

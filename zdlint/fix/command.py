@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -52,7 +53,7 @@ def run_fix(
     from zdlint.fix.fixer import FixRefused, fix_text
     from zdlint.lint import new_history
     from zdlint.source import UndecodableFile, decode
-    from zdlint.sql.history import SchemaFileError
+    from zdlint.sql.history import PER_FOLDER_NAMES, SchemaFileError
     from zdlint.sql.tools import detect_tool
 
     catalogue = load_catalogue()
@@ -85,6 +86,8 @@ def run_fix(
 
     errors = 0
     fixes = []
+    named = {Path(p).resolve() for p in paths if p != "-"}
+    taken: Counter[tuple[str, str]] = Counter()  # (tool, folder): files taken as applied
     for target in discover(paths, lambda p: cfg.is_excluded(p, settings)):
         if isinstance(target, DiscoveryError):
             fail(str(target))
@@ -113,7 +116,13 @@ def run_fix(
         tool = detect_tool(target.path, text, settings.tool_for(target.path)).tool
         applied = applied_reason(target.path, tool, history, diff_base, at_base)
         if applied is not None:
-            print(f"{target.display}: {applied}; not edited", file=sys.stderr)
+            if target.path.resolve() in named:
+                print(f"{target.display}: {applied}; not edited", file=sys.stderr)
+            else:  # found in a folder: one line per folder at the end
+                folder = target.path.parent
+                if target.path.name in PER_FOLDER_NAMES:  # Prisma, Diesel: one folder each
+                    folder = folder.parent
+                taken[(tool, folder.as_posix())] += 1
             history.checked(target.path)
             continue
         schema = history.model_before(target.path)
@@ -137,6 +146,12 @@ def run_fix(
             print(note, file=sys.stderr)
         fixes.append(result)
 
+    for (tool, where), count in sorted(taken.items()):
+        print(
+            f"{where}: {count} migration(s) taken as applied and not edited: "
+            + _applied_why(tool, diff_base),
+            file=sys.stderr,
+        )
     changed = [f for f in fixes if f.changed]
     if mode == "write":
         for result in changed:
@@ -175,15 +190,17 @@ def applied_reason(
     if tool not in CHECKSUM_TOOLS:
         return None
     if diff_base is not None:
-        if path.resolve() in at_base:
-            return f"{tool} has already applied and checksummed it (it exists at {diff_base})"
-        return None
+        return _applied_why(tool, diff_base) if path.resolve() in at_base else None
     files, index = history.earlier(path)
-    if index >= len(files) - 1:
-        return None
+    return None if index >= len(files) - 1 else _applied_why(tool, None)
+
+
+def _applied_why(tool: str, diff_base: str | None) -> str:
+    if diff_base is not None:
+        return f"{tool} has already applied and checksummed it (it exists at {diff_base})"
     return (
-        f"{tool} checksums applied migrations and this is not the newest one of its folder, "
-        "so it is taken as applied (pass --diff-base REF to fix the files added since REF)"
+        f"{tool} checksums applied migrations and only the newest one of a folder is taken "
+        "as not yet applied (pass --diff-base REF to fix the files added since REF)"
     )
 
 
