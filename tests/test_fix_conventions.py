@@ -330,3 +330,12 @@ def test_write_keeps_hard_links(tmp_path):
     assert (tmp_path / "m.sql").stat().st_ino == inode
     assert (tmp_path / "copy.sql").read_text() == (tmp_path / "m.sql").read_text()
     assert "CONCURRENTLY" in (tmp_path / "copy.sql").read_text()
+
+
+def test_contract_files_keep_the_tools_file_name_conventions(tmp_path):
+    rename = "SET lock_timeout = '2s';\nALTER TABLE orders RENAME COLUMN c TO e;\n"
+    _project(tmp_path, {"m/0150_2.14.0_schema.up.sql": rename})
+    assert _fix(tmp_path, "--write", "m")[0] == 0
+    pending = sorted(p for p in _tree(tmp_path) if p.startswith("m/pending/"))
+    assert pending and all(p.startswith("m/pending/0150_2.14.0_schema_contract") for p in pending)
+    assert all(p.endswith(".up.sql") for p in pending)

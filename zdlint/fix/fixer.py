@@ -359,10 +359,11 @@ class _Writer:
         if self.tool in ("prisma", "diesel"):
             folder = folder.parent
         pending = folder / self.options.contract_dir
+        suffix = lay.migration_suffix(self.path.name) or ".sql"  # `.up.sql`, pop's dialect…
         base = (
             self.path.parent.name
             if self.tool in ("prisma", "diesel")
-            else self.path.name.split(".")[0]
+            else self.path.name[: len(self.path.name) - len(suffix)]
         )
         header = (
             f"-- Written by zdlint fix: the contract phase of {self._migration_name}.\n"
@@ -382,7 +383,7 @@ class _Writer:
             if self.tool in ("prisma", "diesel"):
                 target = pending / name / self.path.name
             else:
-                target = pending / (name + ".sql")
+                target = lay.segment_path(pending / (name + suffix), self.tool, segment)
             outputs.extend(self._files(target, segment, header))
         return outputs
 
