@@ -694,8 +694,12 @@ def main(argv: list[str] | None = None) -> int:
             found, results = run_project(args.corpus, name, server, args.rows, chosen, report)
             cases += found
             outcomes += results
+        version = server.version
     elapsed = time.perf_counter() - started
-    print(f"{len(cases)} fixed files round-tripped in {elapsed:.0f} s\n")
+    print(
+        f"{len(cases)} fixed files round-tripped on PostgreSQL {version // 10000}.{version % 100}"
+        f" in {elapsed:.0f} s\n"
+    )
     print("Per tool (findings)\n\n" + summary(outcomes, lambda o: o.tool) + "\n")
     print("Per rule (findings)\n\n" + summary(outcomes, lambda o: o.rule) + "\n")
     files = Counter(c.status for c in cases)
