@@ -169,9 +169,9 @@ _SUFFIX = re.compile(
     r"(?:\.autocommit)?(?:\.(?:up|down))?\.sql$",
     re.I,
 )
+_POP_TAIL = re.compile(rf"(?P<dialect>\.(?:{_DIALECTS}))?(?P<autocommit>\.autocommit)?\.up\.sql$")
 # Tools that order migrations by comparing version strings (folder names); the others
 # compare numbers, where no version fits between two consecutive ones.
-_POP_TAIL = re.compile(rf"(?P<dialect>\.(?:{_DIALECTS}))?(?P<autocommit>\.autocommit)?\.up\.sql$")
 _STRING_ORDER = frozenset({"prisma", "diesel"})
 _SLUG_TAIL = re.compile(r"_zdlint_fix(?:_\d+)?$")
 
