@@ -38,7 +38,14 @@ HEADER = "-- Written by zdlint fix"
 
 
 class FixRefused(Exception):
-    """The file cannot be fixed at all (syntax error, unknown layout); nothing is written."""
+    """The file cannot be fixed at all (syntax error, unknown layout); nothing is written.
+
+    `codes` are the rules whose findings would have been fixed (empty when the file was
+    refused before its findings were known)."""
+
+    def __init__(self, message: str, codes: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.codes = codes
 
 
 @dataclass(frozen=True)
@@ -152,7 +159,8 @@ def fix_text(
         outputs = writer.write(planned)
     except lay.LayoutError as exc:
         raise FixRefused(
-            f"{display}: {result.substitution.restore(str(exc))}; nothing was written"
+            f"{display}: {result.substitution.restore(str(exc))}; nothing was written",
+            tuple(f.code for f in report.fixed),
         ) from None
     # the plans name template placeholders by their stand-ins: written as in the file
     restore = result.substitution.restore
@@ -226,6 +234,8 @@ class _Writer:
         regions = {id(p.region): p.region for p in planned.values()}
         inline = all(not r.wrapped and self.tool not in lay.BATCH_TOOLS for r in regions.values())
         outputs: list[Output] = []
+        if self.tool == "pop":
+            lay.check_pop_dialect(self.path)
         if not planned:
             new_text = self.text
         elif inline:
@@ -319,6 +329,7 @@ class _Writer:
         if tail.strip():
             main = head + "\n".join(u.text for u in segs[0].units) + "\n\n" + tail.lstrip("\n")
         settings = [u for u in segs[0].units if u.setting]
+        targets = lay.new_locations(self.path, self.tool, len(segs) - 1, "zdlint_fix")
         for k, segment in enumerate(segs[1:], start=1):
             if not segment.alone:
                 carried = [
@@ -328,13 +339,7 @@ class _Writer:
                 ]
                 segment.units[:0] = carried
             settings += [u for u in segment.units if u.setting and u not in settings]
-            target = lay.new_location(self.path, self.tool, k, "zdlint_fix")
-            clash = lay.version_taken(target, self.tool)
-            if clash is not None:
-                raise lay.LayoutError(
-                    f"the new migration {target.name} would share its version with {clash.name}; "
-                    "renumber the later migrations or split this one by hand"
-                )
+            target = lay.segment_path(targets[k - 1], self.tool, segment)
             header = f"{HEADER}: step {k + 1} of {self._migration_name}, run right after it.\n\n"
             extra.extend(self._files(target, segment, header))
         return main, extra
@@ -373,10 +378,11 @@ class _Writer:
         if self.tool in ("prisma", "diesel"):
             folder = folder.parent
         pending = folder / self.options.contract_dir
+        suffix = lay.migration_suffix(self.path.name) or ".sql"  # `.up.sql`, pop's dialect…
         base = (
             self.path.parent.name
             if self.tool in ("prisma", "diesel")
-            else self.path.name.split(".")[0]
+            else self.path.name[: len(self.path.name) - len(suffix)]
         )
         header = (
             f"-- Written by zdlint fix: the contract phase of {self._migration_name}.\n"
@@ -396,7 +402,7 @@ class _Writer:
             if self.tool in ("prisma", "diesel"):
                 target = pending / name / self.path.name
             else:
-                target = pending / (name + ".sql")
+                target = lay.segment_path(pending / (name + suffix), self.tool, segment)
             outputs.extend(self._files(target, segment, header))
         return outputs
 
