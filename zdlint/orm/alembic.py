@@ -198,6 +198,22 @@ class _Recorder:
         return f"could not render offline: {reason}; the rest of upgrade() is not checked"
 
 
+def _require_values(statement: Any, dialect: Any) -> None:
+    """Refuse a statement with a bind parameter that has no value.
+
+    With literal_binds SQLAlchemy renders such a parameter as NULL, which would hand the
+    rules a statement the migration never runs.
+    """
+    if isinstance(statement, str) or not hasattr(statement, "compile"):
+        return
+    # DDL compiles without bind parameters.
+    binds = getattr(statement.compile(dialect=dialect), "binds", {})
+    missing = sorted(name for name, bind in binds.items() if bind.required)
+    if missing:
+        names = ", ".join(f":{name}" for name in missing)
+        raise ValueError(f"bind parameter {names} has no value offline")
+
+
 class _NeedsConnection(AttributeError):
     """A use of `op.get_bind()` that only a live connection can answer."""
 
@@ -261,6 +277,7 @@ class _OfflineBind:
                 # leave it untyped, and untyped values have no literal rendering.
                 bound = getattr(statement, "bindparams", statement.params)
                 statement = bound(**row)
+            _require_values(statement, self.dialect)
             compiled = statement.compile(
                 dialect=self.dialect, compile_kwargs={"literal_binds": True}
             )
@@ -289,6 +306,7 @@ class _OfflineBind:
 @contextlib.contextmanager
 def _offline_operations(recorder: _Recorder) -> Iterator[None]:
     """Alembic's `op` and `context` proxies bound to an offline postgresql context."""
+    import sqlalchemy
     from alembic.config import Config
     from alembic.operations import Operations
     from alembic.runtime.environment import EnvironmentContext
@@ -333,6 +351,15 @@ def _offline_operations(recorder: _Recorder) -> Iterator[None]:
     )
     impl: Any = context.impl
     impl.static_output = recorder.emit
+    alembic_exec = impl._exec
+
+    def exec_with_values(construct: Any, *args: Any, **kw: Any) -> Any:
+        if isinstance(construct, str):
+            construct = sqlalchemy.text(construct)
+        _require_values(construct, context.dialect)
+        return alembic_exec(construct, *args, **kw)
+
+    impl._exec = exec_with_values
 
     def leave_transaction() -> None:
         recorder.transactional = False
