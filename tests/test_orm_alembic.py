@@ -344,3 +344,51 @@ def test_alembic_context_answers_offline_and_the_proxies_are_removed_after(tmp_p
     assert [s.sql for s in rendered.statements] == ["SELECT 1"]
     assert alembic.op._proxy is None and alembic.context._proxy is None
     assert not [name for name in sys.modules if name.startswith("zdlint_alembic_revision")]
+
+
+def test_untyped_columns_of_a_data_migration_render_their_values(tmp_path):
+    rendered = render(
+        tmp_path,
+        """\
+        jobs = sa.table("jobs", sa.column("status"), sa.column("note"))
+        op.execute(jobs.update().where(jobs.c.status.in_([1, 2])).values(note="stale"))
+        op.bulk_insert(jobs, [{"status": 3, "note": "new"}])
+        """,
+    )
+    assert [s.sql for s in rendered.statements] == [
+        "UPDATE jobs SET note='stale' WHERE jobs.status IN (1, 2)",
+        "INSERT INTO jobs (status, note) VALUES (3, 'new')",
+    ]
+    assert rendered.problems == []
+
+
+def test_the_dialect_of_get_bind_is_postgresql_without_a_connection(tmp_path):
+    rendered = render(
+        tmp_path,
+        """\
+        bind = op.get_bind()
+        if bind.engine.name == "mysql" or bind.engine.dialect.name != "postgresql":
+            op.drop_table("mysql_only")
+        if bind.dialect.name == "postgresql":
+            op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        """,
+    )
+    assert [s.sql for s in rendered.statements] == ["CREATE EXTENSION IF NOT EXISTS pg_trgm"]
+    assert rendered.problems == []
+
+
+def test_a_connection_use_the_revision_catches_is_still_reported(tmp_path):
+    rendered = render(
+        tmp_path,
+        """\
+        try:
+            op.get_bind().connection.commit()
+        except Exception:
+            pass
+        op.drop_column("users", "legacy")
+        """,
+    )
+    assert [s.sql for s in rendered.statements] == ["ALTER TABLE users DROP COLUMN legacy"]
+    assert rendered.problems == [
+        (11, "needs a database connection: op.get_bind().connection is not available offline")
+    ]

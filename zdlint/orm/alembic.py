@@ -37,9 +37,9 @@ _REVISION = re.compile(r"^revision\s*(?::[^=\n]*)?=", re.MULTILINE)
 _DOWN_REVISION = re.compile(r"^down_revision\s*(?::[^=\n]*)?=", re.MULTILINE)
 _UPGRADE = re.compile(r"^def\s+upgrade\s*\(", re.MULTILINE)
 
-_NEEDS_CONNECTION = (
-    "needs a database connection: op.get_bind() {what} on the live database; offline it "
-    "returns no rows, so what upgrade() does with its result is not checked"
+_QUERY_NEEDS_CONNECTION = (
+    "needs a database connection: op.get_bind() runs a query on the live database; offline "
+    "it returns no rows, so what upgrade() does with its result is not checked"
 )
 
 
@@ -166,8 +166,12 @@ class _Recorder:
         self.statements.append(RenderedStatement(sql, span.line, span.end_line, self.transactional))
 
     def problem(self, line: int, message: str) -> None:
-        if (line, message) not in self.problems:
-            self.problems.append((line, message))
+        """Record a problem; one that says more about a recorded one replaces it."""
+        for index, (known_line, known) in enumerate(self.problems):
+            if known_line == line and message.startswith(known):
+                self.problems[index] = (line, message)
+                return
+        self.problems.append((line, message))
 
     def failing_line(self, exc: BaseException) -> int:
         """The last line of the revision file in the exception's traceback."""
@@ -186,7 +190,7 @@ class _Recorder:
         while cause is not None and not isinstance(cause, _NeedsConnection):
             cause = cause.__cause__ or cause.__context__
         if cause is not None:
-            return f"needs a database connection: {cause}; the rest of upgrade() is not checked"
+            return f"{cause}; the rest of upgrade() is not checked"
         if type(exc).__name__ == "NoInspectionAvailable" and _OfflineBind.__name__ in str(exc):
             return (
                 "needs a database connection: sa.inspect(op.get_bind()) reads the live "
@@ -196,6 +200,33 @@ class _Recorder:
         if importing:
             return f"could not import the revision offline: {reason}"
         return f"could not render offline: {reason}; the rest of upgrade() is not checked"
+
+
+def _typed_literals(statement: Any) -> Any:
+    """The statement with each untyped bind parameter typed from its value.
+
+    Data migrations describe tables loosely (`sa.table("jobs", sa.column("status"))`);
+    SQLAlchemy has no literal rendering for an untyped value, the database infers it.
+    """
+    from sqlalchemy import literal
+    from sqlalchemy.sql import visitors
+    from sqlalchemy.sql.elements import BindParameter
+
+    if isinstance(statement, str):
+        return statement
+
+    def typed(element: Any, **kw: Any) -> Any:
+        if not isinstance(element, BindParameter) or not element.type._isnull:
+            return None
+        value = element.value
+        sample = value[0] if element.expanding and value else value
+        if sample is None:
+            return None
+        clone = element._clone()
+        clone.type = literal(sample).type
+        return clone
+
+    return visitors.replacement_traverse(statement, {}, typed)
 
 
 def _require_values(statement: Any, dialect: Any) -> None:
@@ -217,6 +248,9 @@ def _require_values(statement: Any, dialect: Any) -> None:
 class _NeedsConnection(AttributeError):
     """A use of `op.get_bind()` that only a live connection can answer."""
 
+    def __init__(self, what: str):
+        super().__init__(f"needs a database connection: {what}")
+
 
 class _NoRows:
     """The result of a query run offline: it has no rows."""
@@ -230,6 +264,9 @@ class _NoRows:
         return []
 
     all = fetchall
+
+    def fetchmany(self, size: int | None = None) -> list[Any]:
+        return []
 
     def fetchone(self) -> None:
         return None
@@ -258,14 +295,21 @@ class _OfflineBind:
     def __init__(self, recorder: _Recorder, dialect: Any):
         self._recorder = recorder
         self.dialect = dialect
+        # `bind.engine.dialect.name`, `bind.engine.name`: the same answers offline.
+        self.engine = self
+        self.name = dialect.name
 
-    def _needs_connection(self, what: str) -> None:
-        self._recorder.problem(
-            self._recorder.caller_span().line, _NEEDS_CONNECTION.format(what=what)
-        )
+    def _query_needs_connection(self) -> None:
+        self._recorder.problem(self._recorder.caller_span().line, _QUERY_NEEDS_CONNECTION)
+
+    def _cannot(self, what: str) -> _NeedsConnection:
+        """The exception to raise, recorded now in case the revision catches it."""
+        exc = _NeedsConnection(what)
+        self._recorder.problem(self._recorder.caller_span().line, str(exc))
+        return exc
 
     def execute(self, statement: Any, parameters: Any = None, *args: Any, **kw: Any) -> _NoRows:
-        self._needs_connection("runs a query")
+        self._query_needs_connection()
         if isinstance(statement, str):
             # SQLAlchemy 1.x let a bind execute a plain string.
             self._recorder.emit(statement)
@@ -277,6 +321,7 @@ class _OfflineBind:
                 # leave it untyped, and untyped values have no literal rendering.
                 bound = getattr(statement, "bindparams", statement.params)
                 statement = bound(**row)
+            statement = _typed_literals(statement)
             _require_values(statement, self.dialect)
             compiled = statement.compile(
                 dialect=self.dialect, compile_kwargs={"literal_binds": True}
@@ -285,9 +330,9 @@ class _OfflineBind:
         return _NoRows()
 
     def exec_driver_sql(self, statement: str, parameters: Any = None, *a: Any) -> _NoRows:
-        self._needs_connection("runs a query")
         if parameters:
-            raise _NeedsConnection("op.get_bind().exec_driver_sql() with parameters")
+            raise self._cannot("op.get_bind().exec_driver_sql() with parameters")
+        self._query_needs_connection()
         self._recorder.emit(statement)
         return _NoRows()
 
@@ -300,7 +345,7 @@ class _OfflineBind:
 
     def __getattr__(self, name: str) -> Any:
         # An AttributeError, so that SQLAlchemy's probing with getattr()/hasattr() works.
-        raise _NeedsConnection(f"op.get_bind().{name} is not available offline")
+        raise self._cannot(f"op.get_bind().{name} is not available offline")
 
 
 @contextlib.contextmanager
@@ -356,6 +401,7 @@ def _offline_operations(recorder: _Recorder) -> Iterator[None]:
     def exec_with_values(construct: Any, *args: Any, **kw: Any) -> Any:
         if isinstance(construct, str):
             construct = sqlalchemy.text(construct)
+        construct = _typed_literals(construct)
         _require_values(construct, context.dialect)
         return alembic_exec(construct, *args, **kw)
 
