@@ -392,3 +392,8 @@ def test_a_connection_use_the_revision_catches_is_still_reported(tmp_path):
     assert rendered.problems == [
         (11, "needs a database connection: op.get_bind().connection is not available offline")
     ]
+
+
+def test_the_statement_loses_its_own_trailing_semicolon_too(tmp_path):
+    rendered = render(tmp_path, 'op.execute("DROP TRIGGER t ON users;  ")\n')
+    assert [s.sql for s in rendered.statements] == ["DROP TRIGGER t ON users"]

@@ -157,8 +157,9 @@ class _Recorder:
 
     def emit(self, text: str) -> None:
         """Alembic's static output: one statement, terminated by `;`."""
+        # Alembic's terminator, and the revision's own when its SQL string ends with one.
         sql = text.strip()
-        if sql.endswith(";"):
+        while sql.endswith(";"):
             sql = sql[:-1].rstrip()
         if not sql:
             return
@@ -345,6 +346,9 @@ class _OfflineBind:
 
     def __getattr__(self, name: str) -> Any:
         # An AttributeError, so that SQLAlchemy's probing with getattr()/hasattr() works.
+        if name.startswith("_"):
+            # A library probing the object (sa.inspect() looks for _sa_instance_state).
+            raise AttributeError(name)
         raise self._cannot(f"op.get_bind().{name} is not available offline")
 
 
