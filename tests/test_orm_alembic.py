@@ -397,3 +397,17 @@ def test_a_connection_use_the_revision_catches_is_still_reported(tmp_path):
 def test_the_statement_loses_its_own_trailing_semicolon_too(tmp_path):
     rendered = render(tmp_path, 'op.execute("DROP TRIGGER t ON users;  ")\n')
     assert [s.sql for s in rendered.statements] == ["DROP TRIGGER t ON users"]
+
+
+def test_a_percent_sign_in_the_revision_sql_is_rendered_once(tmp_path):
+    rendered = render(
+        tmp_path,
+        """\
+        op.execute("DELETE FROM logs WHERE path LIKE '/tmp/%'")
+        op.execute(sa.text("UPDATE t SET ratio = :r").bindparams(r="50%"))
+        """,
+    )
+    assert [s.sql for s in rendered.statements] == [
+        "DELETE FROM logs WHERE path LIKE '/tmp/%'",
+        "UPDATE t SET ratio = '50%'",
+    ]

@@ -392,6 +392,9 @@ def _offline_operations(recorder: _Recorder) -> Iterator[None]:
 
     context = MigrationContext.configure(
         dialect_name="postgresql",
+        # As Alembic's env.py template does offline: with the driver's "pyformat" style a
+        # literal % would be rendered doubled.
+        dialect_opts={"paramstyle": "named"},
         opts={
             "as_sql": True,
             "literal_binds": True,
