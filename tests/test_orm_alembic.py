@@ -411,3 +411,34 @@ def test_a_percent_sign_in_the_revision_sql_is_rendered_once(tmp_path):
         "DELETE FROM logs WHERE path LIKE '/tmp/%'",
         "UPDATE t SET ratio = '50%'",
     ]
+
+
+def test_what_the_revision_prints_or_warns_stays_out_of_the_output(tmp_path, capsys):
+    rendered = render(
+        tmp_path,
+        """\
+        import warnings
+        print("upgrading")
+        warnings.warn("deprecated")
+        op.drop_index("ix_old")
+        """,
+    )
+    assert [s.sql for s in rendered.statements] == ["DROP INDEX ix_old"]
+    assert capsys.readouterr() == ("", "")
+
+
+def test_alembic_context_get_bind_is_the_offline_bind_too(tmp_path):
+    header = HEADER.replace("from alembic import op\n", "from alembic import context, op\n")
+    rendered = render(tmp_path, 'context.get_bind().execute(sa.text("SELECT 1"))\n', header)
+    assert [s.sql for s in rendered.statements] == ["SELECT 1"]
+    assert [line for line, _ in rendered.problems] == [10]
+
+
+def test_without_alembic_installed_the_revision_is_a_problem_not_a_crash(tmp_path, monkeypatch):
+    import importlib.util
+
+    path = revision_file(tmp_path, 'op.drop_index("ix_old")\n')
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
+    rendered = render_alembic(path, path.read_text())
+    assert rendered.statements == []
+    assert rendered.problems == [(1, "Alembic is not installed: pip install 'zdlint[alembic]'")]

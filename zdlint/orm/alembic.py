@@ -23,9 +23,12 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import importlib.util
+import io
 import re
 import sys
 import types
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,12 +66,22 @@ def render_alembic(path: Path, text: str) -> RenderedMigration:
     transactional_ddl = _env_transactional_ddl(path)
     recorder = _Recorder(str(path), _call_end_lines(text), transactional_ddl)
     result = RenderedMigration(atomic=transactional_ddl)
+    if importlib.util.find_spec("alembic") is None:
+        result.problems.append((1, "Alembic is not installed: pip install 'zdlint[alembic]'"))
+        return result
     try:
-        code = compile(text, recorder.filename, "exec")
+        # dont_inherit: the revision runs under its own `from __future__` imports, not ours.
+        code = compile(text, recorder.filename, "exec", dont_inherit=True)
     except SyntaxError as exc:
         result.problems.append((exc.lineno or 1, f"the revision does not compile: {exc.msg}"))
         return result
-    with _offline_operations(recorder):
+    # What the revision prints or warns would mix with the linter's own output.
+    with (
+        _offline_operations(recorder),
+        contextlib.redirect_stdout(io.StringIO()),
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore")
         module = types.ModuleType(f"zdlint_alembic_revision_{id(recorder)}")
         module.__file__ = recorder.filename
         sys.modules[module.__name__] = module
@@ -430,6 +443,7 @@ def _offline_operations(recorder: _Recorder) -> Iterator[None]:
     operations.batch_alter_table = batch_alter_table  # type: ignore[method-assign]
     environment = EnvironmentContext(Config(), None, as_sql=True)  # type: ignore[arg-type]
     environment._migration_context = context
+    environment.get_bind = get_bind  # type: ignore[method-assign]
     operations._install_proxy()
     environment._install_proxy()
     try:
