@@ -442,3 +442,28 @@ def test_without_alembic_installed_the_revision_is_a_problem_not_a_crash(tmp_pat
     rendered = render_alembic(path, path.read_text())
     assert rendered.statements == []
     assert rendered.problems == [(1, "Alembic is not installed: pip install 'zdlint[alembic]'")]
+
+
+def test_the_project_on_alembic_ini_prepend_sys_path_is_importable(tmp_path):
+    """As `alembic upgrade` run beside alembic.ini, a revision imports the project's code."""
+    package = f"shop_{tmp_path.name.replace('-', '_')}"
+    (tmp_path / "src" / package).mkdir(parents=True)
+    (tmp_path / "src" / package / "__init__.py").write_text(
+        "import sqlalchemy as sa\nMONEY = sa.Numeric(12, 2)\n"
+    )
+    (tmp_path / "alembic.ini").write_text(
+        "[alembic]\nscript_location = alembic\nprepend_sys_path = . src\n"
+    )
+    header = HEADER.replace(
+        "import sqlalchemy as sa\n", f"import sqlalchemy as sa\nfrom {package} import MONEY\n"
+    )
+    saved_path = list(sys.path)
+    try:
+        rendered = render(tmp_path, 'op.add_column("orders", sa.Column("total", MONEY))\n', header)
+    finally:
+        sys.modules.pop(package, None)
+    assert [s.sql for s in rendered.statements] == [
+        "ALTER TABLE orders ADD COLUMN total NUMERIC(12, 2)"
+    ]
+    assert rendered.problems == []
+    assert sys.path == saved_path

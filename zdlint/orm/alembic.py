@@ -22,9 +22,11 @@ different transactions.
 from __future__ import annotations
 
 import ast
+import configparser
 import contextlib
 import importlib.util
 import io
+import os
 import re
 import sys
 import types
@@ -78,6 +80,7 @@ def render_alembic(path: Path, text: str) -> RenderedMigration:
     # What the revision prints or warns would mix with the linter's own output.
     with (
         _offline_operations(recorder),
+        _project_importable(path),
         contextlib.redirect_stdout(io.StringIO()),
         warnings.catch_warnings(),
     ):
@@ -102,6 +105,45 @@ def render_alembic(path: Path, text: str) -> RenderedMigration:
     result.statements = recorder.statements
     result.problems = recorder.problems
     return result
+
+
+_SPACE_COMMA_COLON = re.compile(r"[ ,:]+")
+_SEPARATORS = {"os": os.pathsep, "space": " ", "newline": "\n", ":": ":", ";": ";"}
+
+
+def _prepend_sys_path(revision: Path) -> list[str]:
+    """The folders the nearest alembic.ini puts on sys.path (`prepend_sys_path`).
+
+    `alembic upgrade` runs the revisions with them importable, so a revision's
+    `from app.models import ...` works there; relative entries are read from the ini's
+    folder, where alembic is run.
+    """
+    ini = next((d / "alembic.ini" for d in revision.parents if (d / "alembic.ini").is_file()), None)
+    if ini is None:
+        return []
+    parser = configparser.ConfigParser(defaults={"here": str(ini.parent)})
+    try:
+        parser.read(ini, encoding="utf-8")
+        value = parser.get("alembic", "prepend_sys_path", fallback="")
+        separator = parser.get("alembic", "path_separator", fallback="")
+    except (configparser.Error, UnicodeDecodeError):
+        return []
+    if separator in _SEPARATORS:
+        entries = value.split(_SEPARATORS[separator])
+    else:
+        entries = _SPACE_COMMA_COLON.split(value)
+    return [str(ini.parent / entry.strip()) for entry in entries if entry.strip()]
+
+
+@contextlib.contextmanager
+def _project_importable(revision: Path) -> Iterator[None]:
+    """sys.path as `alembic upgrade` has it for this revision, restored after."""
+    saved = list(sys.path)
+    sys.path[:0] = _prepend_sys_path(revision)
+    try:
+        yield
+    finally:
+        sys.path[:] = saved
 
 
 def _env_transactional_ddl(path: Path) -> bool:
