@@ -467,3 +467,21 @@ def test_the_project_on_alembic_ini_prepend_sys_path_is_importable(tmp_path):
     ]
     assert rendered.problems == []
     assert sys.path == saved_path
+
+
+def test_a_query_result_that_must_have_a_row_stops_rendering_on_its_line(tmp_path):
+    rendered = render(
+        tmp_path,
+        """\
+        count = op.get_bind().execute(sa.text("SELECT count(*) FROM users")).scalar_one()
+        op.drop_column("users", "legacy")
+        """,
+    )
+    assert [s.sql for s in rendered.statements] == ["SELECT count(*) FROM users"]
+    assert rendered.problems == [
+        (
+            10,
+            "needs a database connection: the result of op.get_bind().execute() has no "
+            ".scalar_one offline; the rest of upgrade() is not checked",
+        )
+    ]

@@ -99,7 +99,7 @@ def render_alembic(path: Path, text: str) -> RenderedMigration:
                 recorder.problem(1, "the revision defines no upgrade() function")
         except Exception as exc:  # the revision is user code: any failure is a finding
             line = recorder.failing_line(exc)
-            recorder.problem(line, recorder.failure_message(exc, importing))
+            recorder.problem(line, recorder.failure_message(exc, importing), stops=True)
         finally:
             del sys.modules[module.__name__]
     result.statements = recorder.statements
@@ -221,11 +221,12 @@ class _Recorder:
         span = self.batch_span or self.caller_span()
         self.statements.append(RenderedStatement(sql, span.line, span.end_line, self.transactional))
 
-    def problem(self, line: int, message: str) -> None:
-        """Record a problem; one that says more about a recorded one replaces it."""
-        for index, (known_line, known) in enumerate(self.problems):
-            if known_line == line and message.startswith(known):
-                self.problems[index] = (line, message)
+    def problem(self, line: int, message: str, *, stops: bool = False) -> None:
+        """Record one problem a line; the one that stopped rendering replaces the other."""
+        for index, (known_line, _) in enumerate(self.problems):
+            if known_line == line:
+                if stops:
+                    self.problems[index] = (line, message)
                 return
         self.problems.append((line, message))
 
@@ -339,6 +340,12 @@ class _NoRows:
 
     def keys(self) -> list[str]:
         return []
+
+    def __getattr__(self, name: str) -> Any:
+        # .one(), .scalar_one(), ...: an answer that needs the live rows.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise _NeedsConnection(f"the result of op.get_bind().execute() has no .{name} offline")
 
 
 class _OfflineBind:
