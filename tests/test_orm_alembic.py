@@ -485,3 +485,17 @@ def test_a_query_result_that_must_have_a_row_stops_rendering_on_its_line(tmp_pat
             ".scalar_one offline; the rest of upgrade() is not checked",
         )
     ]
+
+
+def test_importing_the_renderer_imports_neither_alembic_nor_sqlalchemy():
+    """The SQL path may import it; only rendering a revision loads Alembic."""
+    import subprocess
+
+    probe = (
+        "import sys, zdlint.orm.alembic\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'sqlalchemy')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "[]"
