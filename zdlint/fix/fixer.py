@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,8 +14,10 @@ from zdlint.config import Settings, enabled_codes
 from zdlint.discover import SQL, Target
 from zdlint.findings import Finding, Hit
 from zdlint.fix import layout as lay
+from zdlint.fix import split
 from zdlint.fix.plan import FixOptions, Plan, Step, Unfixable
 from zdlint.fix.planners import plan_for
+from zdlint.sql.history import replay_text
 from zdlint.sql.parse import Statement
 from zdlint.sql.schema import SchemaModel
 from zdlint.sql.state import MigrationState
@@ -85,7 +88,58 @@ def fix_text(
     options: FixOptions,
     schema: SchemaModel | None = None,
 ) -> FileFix:
-    """The fixed files for one migration (`path` names it for tool detection and names)."""
+    """The fixed files for one migration (`path` names it for tool detection and names).
+
+    An ALTER TABLE with several subcommands that holds a finding no plan could rewrite
+    whole is split into one statement per subcommand (where that does the same) and the
+    file fixed again; the split stays only where one of its parts was then fixed."""
+    args = (display, path, settings, catalogue, options)
+    if not any(split.is_multi_alter(s) for s in _parse(text)):
+        return _fix_once(*args, text, schema).report
+    trial = _fix_once(*args, text, copy.deepcopy(schema)) if schema is not None else None
+    first = trial or _fix_once(*args, text, None)
+    chosen = first.report
+    statements = {s.index: s for s in first.statements}
+    candidates = {i for i in first.refused if split.is_multi_alter(statements[i])}
+    while candidates:
+        rewrite = split.rewrite(text, [statements[i] for i in sorted(candidates)])
+        if rewrite is None:
+            break
+        trial = _fix_once(
+            *args, rewrite.text, copy.deepcopy(schema) if schema is not None else None
+        )
+        useless = {
+            i
+            for i in candidates
+            if (region := rewrite.regions.get(i)) is None
+            or not any(region.new_start <= at < region.new_end for at in trial.planned)
+        }
+        if not useless:
+            chosen = rewrite.restore(trial.report, text)
+            break
+        candidates -= useless
+    if schema is not None:  # the trials ran on copies: the file still has to happen
+        replay_text(schema, text, path, settings.templates, settings.tool_for(path))
+    return chosen
+
+
+@dataclass
+class _Pass:
+    report: FileFix
+    statements: list[Statement]
+    refused: set[int]  # statements with a finding a plan could not rewrite
+    planned: list[int]  # where the statements that got a plan start
+
+
+def _fix_once(
+    display: str,
+    path: Path,
+    settings: Settings,
+    catalogue: Catalogue,
+    options: FixOptions,
+    text: str,
+    schema: SchemaModel | None,
+) -> _Pass:
     from zdlint.finding_factory import make_finding
     from zdlint.sql.engine import lint_sql, options_for
     from zdlint.suppressions import apply_suppressions
@@ -117,6 +171,7 @@ def fix_text(
     )
     report = FileFix(display)
     planned: dict[int, _Planned] = {}
+    refused: set[int] = set()
     for finding in kept:
         if finding.code not in enabled or not finding.fixable:
             continue
@@ -125,6 +180,8 @@ def fix_text(
             continue
         fix = finding.fix
         index = index_of.get(id(finding))
+        if index is not None and not (isinstance(fix, Plan) and index not in planned):
+            refused.add(index)
         if isinstance(fix, Unfixable):
             report.unfixable.append((finding, fix.reason))
         elif not isinstance(fix, Plan) or index is None:
@@ -150,8 +207,9 @@ def fix_text(
             planned[index] = _Planned(fix, explicit, region)
             report.plans.append(fix)
             report.fixed.append(finding)
+    done = _Pass(report, result.statements, refused, [result.statements[i].start for i in planned])
     if not report.fixed:
-        return report
+        return done
     writer = _Writer(
         path, text, result.statements, result.layout.tool, settings, catalogue, enabled, options
     )
@@ -166,7 +224,7 @@ def fix_text(
     restore = result.substitution.restore
     report.outputs = [Output(o.path, restore(o.text), o.original) for o in outputs]
     report.notes.extend(restore(note) for note in writer.notes)
-    return report
+    return done
 
 
 class _Writer:
