@@ -29,7 +29,9 @@ CASES = [
     for rule in load_catalogue()
     if rule.fixable and rule.language == "sql"
     for i, example in enumerate(rule.bad_examples)
-    if example.setup
+    # a migration PostgreSQL rejects has no schema to reach: its fixes are checked against
+    # the intent in tests/test_fix_new_pg.py
+    if example.setup and not rule.claim.rejected
 ]
 
 _COLUMNS = """

@@ -383,6 +383,10 @@ class _Writer:
             extra.extend(marker_outputs)
             segs[1].units[:0] = segs[0].units
             segs = segs[1:]
+        elif len(segs) > 1 and not segs[0].units and segs[1].alone:
+            # nothing else is left in the file: its first lone statement runs there, as
+            # the tool runs a file of one statement outside any transaction
+            segs = segs[1:]
         main = head + "\n".join(u.text for u in segs[0].units) + "\n" + tail.lstrip("\n")
         if tail.strip():
             main = head + "\n".join(u.text for u in segs[0].units) + "\n\n" + tail.lstrip("\n")

@@ -24,6 +24,7 @@ PLANNER_MODULES = (
     "columns",
     "partitions",
     "transactions",
+    "concurrent",
 )
 
 
