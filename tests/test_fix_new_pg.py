@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from tests.fix_support import fix_example, fix_source
-from tests.test_fix_pg import SEED_ROWS, _apply, _schema
+from tests.test_fix_pg import SEED_ROWS, _apply, _apply_original, _schema
 from zdlint.catalogue import load_catalogue
 from zdlint.pg.scratch import drop_database, with_dbname
 from zdlint.source import SourceText
@@ -113,3 +113,33 @@ def test_invalid_leftover_index_is_rebuilt_where_if_not_exists_would_keep_it(pg_
         pg_conn.execute(stmt.text)
     assert pg_conn.execute(valid).fetchone() == (True,)
     assert pg_conn.execute("SELECT count(*) FROM orders").fetchone() == (100,)
+
+
+NEWLY_FIXABLE = ("ZD111", "ZD304", "ZD305", "ZD310")
+SEEDED = [
+    pytest.param(rule, example, id=f"{rule.code}-bad{i}")
+    for rule in CATALOGUE
+    if rule.code in NEWLY_FIXABLE
+    for i, example in enumerate(rule.bad_examples)
+    if example.setup
+]
+
+
+@pytest.mark.parametrize(("rule", "example"), SEEDED)
+def test_fixed_files_reach_the_original_schema_and_keep_every_seeded_row(pg_server, rule, example):
+    major = pg_server.version // 10000
+    result = fix_example(example, pg_version=major)
+    assert rule.code in {f.code for f in result.fixed}, result.unfixable
+    path = Path(example.path or "example.sql")
+    databases = []
+    try:
+        original, rows = _apply_original(pg_server, example, path, databases)
+        fixed, error = _apply(pg_server, example.setup, _outputs(result), rows)
+        databases.append(fixed)
+        assert error is None, error
+        want, got = (with_dbname(pg_server.dsn(), name) for name in (original, fixed))
+        assert _schema(got, column_order=True) == _schema(want, column_order=True)
+        assert _rows(got) == _rows(want)
+    finally:
+        for name in databases:
+            drop_database(pg_server.dsn(), name)

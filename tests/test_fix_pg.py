@@ -108,6 +108,18 @@ def _apply(
     return name, None
 
 
+def _apply_original(pg_server, example, path: Path, databases: list[str]) -> tuple[str, int]:
+    """The database the example's migration reaches on seeded tables, or where it cannot
+    run on a table with rows (e.g. ADD COLUMN … NOT NULL), its evident intent on empty
+    ones; (name, rows seeded). Every database made is added to `databases`."""
+    for rows in (SEED_ROWS, 0):
+        original, error = _apply(pg_server, example.setup, [(path, example.source)], rows)
+        databases.append(original)
+        if error is None:
+            return original, rows
+    raise AssertionError(error)
+
+
 @pytest.mark.parametrize(("rule", "example"), CASES)
 def test_fixed_sequence_reaches_the_schema_of_the_original(rule, example, pg_server):
     major = pg_server.version // 10000
@@ -120,14 +132,7 @@ def test_fixed_sequence_reaches_the_schema_of_the_original(rule, example, pg_ser
     path = Path(example.path or "example.sql")
     databases = []
     try:
-        rows = SEED_ROWS
-        original, error = _apply(pg_server, example.setup, [(path, example.source)], rows)
-        databases.append(original)
-        if error is not None:  # e.g. ADD COLUMN … NOT NULL: its intent, on an empty table
-            rows = 0  # (test_backfilled_not_null_column_is_filled_on_every_row has rows)
-            original, error = _apply(pg_server, example.setup, [(path, example.source)], rows)
-            databases.append(original)
-        assert error is None, error
+        original, rows = _apply_original(pg_server, example, path, databases)
         files = [(o.path, o.text) for o in result.outputs if o.path.name.endswith(".sql")]
         fixed, error = _apply(pg_server, example.setup, files, rows)
         databases.append(fixed)

@@ -16,7 +16,7 @@ from zdlint.sql.parse import parse_statements
 
 def _split(sql: str) -> list[str] | None:
     (stmt,) = parse_statements(SourceText(sql))
-    return split_alter(stmt, stmt.text)
+    return split_alter(stmt, sql)
 
 
 def test_subcommands_become_statements_with_the_users_quoting():

@@ -54,7 +54,7 @@ def _run(pg_server, statements: list[str]) -> tuple[str, dict, tuple, str | None
 @pytest.mark.parametrize("sql", STATEMENTS.values(), ids=STATEMENTS.keys())
 def test_split_parts_reach_the_same_table_and_rows_as_the_statement(pg_server, sql):
     (stmt,) = parse_statements(SourceText(sql))
-    parts = split_alter(stmt, stmt.text)
+    parts = split_alter(stmt, sql)
     assert parts is not None and len(parts) > 1
     names = []
     try:
@@ -80,7 +80,7 @@ def test_the_written_order_would_have_failed(pg_server):
         "ALTER TABLE orders ADD COLUMN customer_id bigint",
     ]
     (stmt,) = parse_statements(SourceText(sql))
-    assert split_alter(stmt, stmt.text) == [f"{written[1]};", f"{written[0]};"]
+    assert split_alter(stmt, sql) == [f"{written[1]};", f"{written[0]};"]
     name, _, _, error = _run(pg_server, written)
     drop_database(pg_server.dsn(), name)
     assert error == "UndefinedColumn"

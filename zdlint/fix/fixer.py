@@ -29,6 +29,7 @@ TIMEOUT_RULES = {LOCK_TIMEOUT: "lock_timeout", STATEMENT_TIMEOUT: "statement_tim
 GENERATED_SUPPRESSIONS = {
     "ZD302": "contract step: the new column takes the name of the one it replaces",
     "ZD304": "contract step: no running version uses this column any more",
+    "ZD305": "contract step: no running version uses this table any more",
     "ZD306": "the sync function and batch procedure belong to this rewrite only",
 }
 _DIRECTIVE = re.compile(
@@ -172,6 +173,7 @@ def _fix_once(
     report = FileFix(display)
     planned: dict[int, _Planned] = {}
     refused: set[int] = set()
+    chosen = _chosen_plans(kept, index_of)
     for finding in kept:
         if finding.code not in enabled or not finding.fixable:
             continue
@@ -180,18 +182,20 @@ def _fix_once(
             continue
         fix = finding.fix
         index = index_of.get(id(finding))
-        if index is not None and not (isinstance(fix, Plan) and index not in planned):
+        winner = chosen.get(index) if index is not None else None
+        if winner is not None and winner is not fix and finding.code in winner.covers:
+            report.fixed.append(finding)  # the statement's plan removes this finding too
+            continue
+        if index is not None and not (fix is winner and index not in planned):
             refused.add(index)
         if isinstance(fix, Unfixable):
             report.unfixable.append((finding, fix.reason))
         elif not isinstance(fix, Plan) or index is None:
             report.unfixable.append((finding, "zdlint has no rewrite for this rule yet"))
-        elif index in planned:
+        elif index in planned or fix is not winner:
+            rule = winner.rule if winner is not None else planned[index].plan.rule
             report.unfixable.append(
-                (
-                    finding,
-                    f"{planned[index].plan.rule} already rewrites this statement; run fix again",
-                )
+                (finding, f"{rule} already rewrites this statement; run fix again")
             )
         elif _splits_the_users_transaction(fix, *context[index]):
             report.unfixable.append(
@@ -225,6 +229,20 @@ def _fix_once(
     report.outputs = [Output(o.path, restore(o.text), o.original) for o in outputs]
     report.notes.extend(restore(note) for note in writer.notes)
     return done
+
+
+def _chosen_plans(kept: list[Finding], index_of: dict[int, int]) -> dict[int, Plan]:
+    """The plan each statement gets: its first finding's, unless a later finding's plan
+    also removes the first one's finding (its `covers`)."""
+    chosen: dict[int, Plan] = {}
+    for finding in kept:
+        index, fix = index_of.get(id(finding)), finding.fix
+        if index is None or not isinstance(fix, Plan):
+            continue
+        current = chosen.get(index)
+        if current is None or (current.rule in fix.covers and fix.rule not in current.covers):
+            chosen[index] = fix
+    return chosen
 
 
 class _Writer:
@@ -331,7 +349,8 @@ class _Writer:
                 continue
             pieces.append(self.text[position : stmt.start])
             pieces.append(lay.inline_steps(entry.plan.expand, entry.explicit))
-            position = self._semicolon_end(stmt)
+            # a statement moved whole to the contract phase leaves no empty line behind
+            position = (self._semicolon_end if entry.plan.expand else self._statement_end)(stmt)
         pieces.append(self.text[position:])
         # Steps moved out of the user's BEGIN … COMMIT may leave it empty: a no-op, dropped.
         return _EMPTY_TRANSACTION.sub("", "".join(pieces))

@@ -41,6 +41,9 @@ class Plan:
     # they are removed from where they stood (the old primary key dropped only once
     # its replacement is built).
     absorbs: tuple[int, ...] = ()
+    # Other rules whose findings on the same statement these steps remove as well: the
+    # statement gets this plan rather than theirs.
+    covers: tuple[str, ...] = ()
 
     @property
     def expand(self) -> tuple[Step, ...]:

@@ -24,6 +24,7 @@ from pglast.enums import ConstrType, ObjectType
 
 from zdlint.findings import Span
 from zdlint.fix.sql_text import tokens
+from zdlint.sql.command_spans import command_spans
 from zdlint.sql.names import strings, walk
 from zdlint.sql.parse import Statement
 from zdlint.sql.statement_sql import deparse
@@ -99,9 +100,9 @@ class _Piece:
 
 def split_alter(stmt: Statement, text: str) -> list[str] | None:
     """The statement as one ALTER TABLE per subcommand (each ending in `;`), in the order
-    PostgreSQL runs them; None when that would not do the same. `text` is the statement
-    as the file spells it (it may differ from `stmt.text` only in template placeholders
-    of the same length)."""
+    PostgreSQL runs them; None when that would not do the same. `text` is the file as
+    written (it may differ from the parsed one only in template placeholders of the same
+    length)."""
     if not is_multi_alter(stmt):
         return None
     node = stmt.node
@@ -109,19 +110,23 @@ def split_alter(stmt: Statement, text: str) -> list[str] | None:
     cmds = [c for c in node.cmds or () if isinstance(c, ast.AlterTableCmd)]
     known = [_pass(c) for c in cmds]
     passes = [p for p in known if p is not None]
-    if len(cmds) != len(node.cmds or ()) or len(passes) != len(cmds):
+    spans = command_spans(stmt)
+    if len(passes) != len(node.cmds or ()) or spans is None:
         return None
     kinds = {_index_form(c) for c in cmds} - {None}
     if len(kinds) > 1:  # USING INDEX and new indexes swap passes between versions
         return None
-    cut = _cut(stmt.text)
-    if cut is None or len(cut[1]) != len(cmds):
-        return None
-    prefix_end, bounds = cut
-    prefix = text[:prefix_end]
-    pieces = []
-    for (lead_start, start, end), cmd in zip(bounds, cmds, strict=True):
-        pieces.append(_Piece(text[lead_start:start].strip(), text[start:end], cmd))
+    gap = text[stmt.start : spans[0][0]]
+    name_end = max((t.end for t in tokens(gap)), default=len(gap))
+    prefix = gap[:name_end]
+    pieces, previous = [], stmt.start + name_end
+    for (start, end), cmd in zip(spans, cmds, strict=True):
+        between = text[previous:start]
+        comma = next((t for t in tokens(between) if t.name == "ASCII_44"), None)
+        if comma is not None:
+            between = between[: comma.start] + between[comma.end :]
+        pieces.append(_Piece(between.strip(), text[start:end], cmd))
+        previous = end
     order = sorted(range(len(pieces)), key=lambda i: passes[i])  # stable: written order
     groups: list[list[_Piece]] = []
     for i in order:
@@ -151,39 +156,6 @@ def _index_form(cmd: ast.AlterTableCmd) -> str | None:
     if constraint.contype not in _INDEX_BACKED:
         return None
     return "existing" if constraint.indexname else "new"
-
-
-def _cut(text: str) -> tuple[int, list[tuple[int, int, int]]] | None:
-    """Where the table name ends, and for each subcommand where its leading comments
-    start, where it starts and where it ends."""
-    toks = tokens(text)
-    i = 2  # ALTER TABLE
-    if len(toks) > i + 1 and toks[i].name == "IF_P" and toks[i + 1].name == "EXISTS":
-        i += 2
-    if len(toks) > i and toks[i].name == "ONLY":
-        i += 1
-    i += 1  # the name
-    while len(toks) > i + 1 and toks[i].name == "ASCII_46":  # schema.name
-        i += 2
-    if len(toks) > i and toks[i].name == "ASCII_42":  # name *
-        i += 1
-    if i >= len(toks):
-        return None
-    prefix_end = toks[i - 1].end
-    bounds, first, brackets = [], i, 0
-    lead = prefix_end
-    for k in range(i, len(toks) + 1):
-        token = toks[k] if k < len(toks) else None
-        if token is not None:
-            brackets += token.name == "ASCII_91"
-            brackets -= token.name == "ASCII_93"
-        if token is None or (token.name == "ASCII_44" and token.depth == 0 and brackets == 0):
-            if k == first:
-                return None
-            bounds.append((lead, toks[first].start, toks[k - 1].end))
-            lead = token.end if token is not None else len(text)
-            first = k + 1
-    return prefix_end, bounds
 
 
 def _uses_later_columns(groups: list[list[_Piece]]) -> bool:
@@ -276,7 +248,7 @@ def rewrite(text: str, statements: list[Statement]) -> Rewrite | None:
     """`text` with each of `statements` split (those that can be); None when none can."""
     pieces, regions, position, offset = [], {}, 0, 0
     for stmt in sorted(statements, key=lambda s: s.start):
-        parts = split_alter(stmt, text[stmt.start : stmt.end])
+        parts = split_alter(stmt, text)
         if parts is None:
             continue
         end = _past_semicolon(text, stmt.end)

@@ -25,6 +25,7 @@ PLANNER_MODULES = (
     "partitions",
     "transactions",
     "concurrent",
+    "contract",
 )
 
 
