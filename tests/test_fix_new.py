@@ -4,6 +4,8 @@ with a reason (the catalogue examples cover the plain rewrites)."""
 from __future__ import annotations
 
 from tests.fix_support import fix_source
+from zdlint.config import Settings
+from zdlint.fix.plan import FixOptions
 
 USERS = "CREATE TABLE users (id bigint PRIMARY KEY, status text, legacy text);"
 
@@ -67,3 +69,56 @@ ALTER TABLE users ALTER COLUMN tenant_id SET NOT NULL;
     assert "SET NOT NULL" not in main.text
     assert "CHECK (tenant_id IS NOT NULL) NOT VALID" in contract.text
     assert "every running version writes users.tenant_id" in contract.text
+
+
+def test_not_null_whose_column_a_later_statement_changes_again_is_refused():
+    source = """SET lock_timeout = '2s';
+ALTER TABLE users ADD COLUMN tenant_id bigint;
+ALTER TABLE users ALTER COLUMN tenant_id SET NOT NULL;
+ALTER TABLE users ALTER COLUMN tenant_id DROP NOT NULL;
+"""
+    reason = _refusals(fix_source(source, setup=USERS))["ZD310"]
+    assert "later statement of this migration changes users.tenant_id" in reason
+
+
+def test_not_null_moves_past_later_statements_that_only_index_or_reference_the_column():
+    source = """SET lock_timeout = '2s';
+ALTER TABLE users ADD COLUMN tenant_id bigint;
+ALTER TABLE users ALTER COLUMN tenant_id SET NOT NULL;
+CREATE UNIQUE INDEX users_tenant_id_key ON users (id, tenant_id);
+"""
+    result = fix_source(source, setup=USERS)
+    assert "ZD310" in {f.code for f in result.fixed}, result.unfixable
+
+
+# --- transactions and timeouts (ZD403, ZD404) --------------------------------------------
+
+PRODUCTS = "CREATE TABLE products (id bigint PRIMARY KEY, price numeric);"
+
+
+def test_validate_in_a_prisma_file_moves_to_a_migration_that_runs_after_it(tmp_path):
+    source = (
+        'ALTER TABLE "products" ADD CONSTRAINT "p_pos" CHECK ("price" > 0) NOT VALID;\n'
+        'ALTER TABLE "products" VALIDATE CONSTRAINT "p_pos";\n'
+    )
+    result = fix_source(
+        source, "prisma/migrations/20240101000000_price/migration.sql", PRODUCTS, folder=tmp_path
+    )
+    main, later = result.outputs
+    assert "VALIDATE" not in main.text and "NOT VALID" in main.text
+    assert later.path.parent.name == "20240101000001_price_zdlint_fix"
+    assert 'ALTER TABLE "products" VALIDATE CONSTRAINT "p_pos";' in later.text
+
+
+def test_lock_timeout_is_lowered_to_the_fix_value_keeping_the_users_form():
+    result = fix_source("SET LOCAL lock_timeout TO 60000;\n", options=FixOptions(lock_timeout="2s"))
+    assert result.outputs[0].text == "SET LOCAL lock_timeout TO '2s';\n"
+
+
+def test_lock_timeout_is_lowered_to_the_maximum_when_the_fix_value_is_above_it():
+    result = fix_source(
+        "SET lock_timeout = '10min';\n",
+        settings=Settings(max_lock_timeout_ms=5000),
+        options=FixOptions(lock_timeout="8s"),
+    )
+    assert result.outputs[0].text == "SET lock_timeout = '5s';\n"

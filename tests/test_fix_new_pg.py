@@ -115,7 +115,7 @@ def test_invalid_leftover_index_is_rebuilt_where_if_not_exists_would_keep_it(pg_
     assert pg_conn.execute("SELECT count(*) FROM orders").fetchone() == (100,)
 
 
-NEWLY_FIXABLE = ("ZD111", "ZD304", "ZD305", "ZD310")
+NEWLY_FIXABLE = ("ZD111", "ZD304", "ZD305", "ZD310", "ZD403", "ZD409")
 SEEDED = [
     pytest.param(rule, example, id=f"{rule.code}-bad{i}")
     for rule in CATALOGUE

@@ -119,8 +119,6 @@ CREATE INDEX "User_email_idx" ON "User" ("email");
 
 
 def test_prisma_folder_gets_the_split_statement_and_the_contract_in_pending(tmp_path: Path):
-    folder = tmp_path / "prisma" / "migrations" / "20240101000000_tenant"
-    folder.mkdir(parents=True)
     source = (
         '-- AlterTable\nALTER TABLE "User" ADD COLUMN "tenantId" BIGINT NOT NULL,\n'
         'ADD COLUMN "nick" TEXT;\n'

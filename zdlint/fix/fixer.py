@@ -112,11 +112,18 @@ def fix_text(
         useless = {
             i
             for i in candidates
-            if (region := rewrite.regions.get(i)) is None
-            or not any(region.new_start <= at < region.new_end for at in trial.planned)
+            if (region := rewrite.regions.get(i)) is None or not _gains(first, trial, region)
         }
         if not useless:
-            chosen = rewrite.restore(trial.report, text)
+            gone = [
+                f
+                for i in candidates
+                for f in _findings_in(first, statements[i].start, statements[i].end + 1)
+                if f.code not in {g.code for g in _findings_in(trial, *rewrite.span_of(i))}
+            ]
+            chosen = rewrite.restore(trial.report, text, gone)
+            if not chosen.outputs:  # splitting alone was the fix
+                chosen.outputs = [Output(path, rewrite.text, text)]
             break
         candidates -= useless
     if schema is not None:  # the trials ran on copies: the file still has to happen
@@ -130,6 +137,20 @@ class _Pass:
     statements: list[Statement]
     refused: set[int]  # statements with a finding a plan could not rewrite
     planned: list[int]  # where the statements that got a plan start
+    found: list[tuple[Finding, int]]  # each fixable finding, with where its statement starts
+
+
+def _findings_in(done: _Pass, start: int, end: int) -> list[Finding]:
+    return [f for f, at in done.found if start <= at < end]
+
+
+def _gains(first: _Pass, trial: _Pass, region: split.Region) -> bool:
+    """The parts of a split statement got a plan, or fewer findings than it had."""
+    start, end = region.new_start, region.new_end
+    if any(start <= at < end for at in trial.planned):
+        return True
+    stmt = region.statement
+    return len(_findings_in(trial, start, end)) < len(_findings_in(first, stmt.start, stmt.end + 1))
 
 
 def _fix_once(
@@ -173,6 +194,7 @@ def _fix_once(
     report = FileFix(display)
     planned: dict[int, _Planned] = {}
     refused: set[int] = set()
+    found: list[tuple[Finding, int]] = []
     chosen = _chosen_plans(kept, index_of)
     for finding in kept:
         if finding.code not in enabled or not finding.fixable:
@@ -182,6 +204,8 @@ def _fix_once(
             continue
         fix = finding.fix
         index = index_of.get(id(finding))
+        if index is not None:
+            found.append((finding, result.statements[index].start))
         winner = chosen.get(index) if index is not None else None
         if winner is not None and winner is not fix and finding.code in winner.covers:
             report.fixed.append(finding)  # the statement's plan removes this finding too
@@ -211,7 +235,8 @@ def _fix_once(
             planned[index] = _Planned(fix, explicit, region)
             report.plans.append(fix)
             report.fixed.append(finding)
-    done = _Pass(report, result.statements, refused, [result.statements[i].start for i in planned])
+    starts = [result.statements[i].start for i in planned]
+    done = _Pass(report, result.statements, refused, starts, found)
     if not report.fixed:
         return done
     writer = _Writer(

@@ -22,7 +22,7 @@ from pglast import ast, parse_sql
 from pglast.enums import AlterTableType as At
 from pglast.enums import ConstrType, ObjectType
 
-from zdlint.findings import Span
+from zdlint.findings import Finding, Span
 from zdlint.fix.sql_text import tokens
 from zdlint.sql.command_spans import command_spans
 from zdlint.sql.names import strings, walk
@@ -221,9 +221,15 @@ class Rewrite:
     text: str
     regions: dict[int, Region]  # by the index of the statement split
 
-    def restore(self, report: FileFix, original: str) -> FileFix:
+    def span_of(self, index: int) -> tuple[int, int]:
+        """Where the parts of statement `index` are in the rewritten text."""
+        region = self.regions[index]
+        return region.new_start, region.new_end
+
+    def restore(self, report: FileFix, original: str, gone: list[Finding]) -> FileFix:
         """`report` (of the rewritten text) as seen from the original file: findings on
-        the parts point at the statement they came from, the main file's original text
+        the parts point at the statement they came from, `gone` (the original's findings
+        that splitting alone removed) count as fixed, and the main file's original text
         is the one that was read."""
         regions = sorted(self.regions.values(), key=lambda r: r.first_line)
 
@@ -237,7 +243,7 @@ class Rewrite:
                     shift += (old.end_line - old.line) - (region.last_line - region.first_line)
             return replace(span, line=span.line + shift, end_line=span.end_line + shift)
 
-        fixed = [replace(f, span=old_span(f.span)) for f in report.fixed]
+        fixed = [replace(f, span=old_span(f.span)) for f in report.fixed] + gone
         unfixable = [(replace(f, span=old_span(f.span)), why) for f, why in report.unfixable]
         path = report.outputs[0].path if report.outputs else None
         outputs = [replace(o, original=original) if o.path == path else o for o in report.outputs]

@@ -26,6 +26,8 @@ PLANNER_MODULES = (
     "transactions",
     "concurrent",
     "contract",
+    "commits",
+    "timeouts",
 )
 
 

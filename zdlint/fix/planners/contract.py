@@ -12,7 +12,7 @@ change what the later one finds.
 from __future__ import annotations
 
 from pglast import ast
-from pglast.enums import AlterTableType
+from pglast.enums import AlterTableType, ObjectType
 
 from zdlint.findings import Hit
 from zdlint.fix.plan import CONTRACT, EXPAND, FixOptions, Plan, Step, Unfixable
@@ -39,6 +39,32 @@ def _used_later(stmt: Statement, state: MigrationState, *names: str) -> bool:
     """A later statement of the file names all of `names` (say, the table and the column)."""
     assert stmt.node is not None
     return any(set(names) <= _names(later) for later in state.later_in_file(stmt.node))
+
+
+# Later changes a NOT NULL moved after them would meet in another state than written.
+_COLUMN_CHANGES = {
+    AlterTableType.AT_DropColumn,
+    AlterTableType.AT_DropNotNull,
+    AlterTableType.AT_SetNotNull,
+    AlterTableType.AT_ColumnDefault,
+    AlterTableType.AT_AlterColumnType,
+}
+
+
+def _changed_later(stmt: Statement, state: MigrationState, table: str, column: str) -> bool:
+    """A later statement of the file drops, renames or changes the nullability, default
+    or type of `table.column`, or drops or renames the table."""
+    assert stmt.node is not None
+    for later in state.later_in_file(stmt.node):
+        if isinstance(later, ast.RenameStmt) and relation_name(later.relation) == table:
+            return True
+        if isinstance(later, ast.DropStmt) and later.removeType == ObjectType.OBJECT_TABLE:
+            if table in {strings(obj)[-1] for obj in later.objects or ()}:
+                return True
+        if isinstance(later, ast.AlterTableStmt) and relation_name(later.relation) == table:
+            if any(c.subtype in _COLUMN_CHANGES and c.name == column for c in later.cmds or ()):
+                return True
+    return False
 
 
 def drop_column(
@@ -96,7 +122,7 @@ def not_null_later(
         return found
     node, cmd = found
     table, column = relation_name(node.relation), str(hit.fields.get("column", cmd.name or ""))
-    if _used_later(stmt, state, table, column):
+    if _changed_later(stmt, state, table, column):
         return Unfixable(
             rule,
             f"a later statement of this migration changes {table}.{column} again; move this"

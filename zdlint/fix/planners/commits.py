@@ -1,0 +1,43 @@
+"""A COMMIT where a lock would otherwise be held through slow work: VALIDATE after the
+NOT VALID add has committed (ZD403), and any work after ACCESS EXCLUSIVE in a new
+transaction (ZD409). The statement keeps its text and its place; the layout closes the
+open transaction before it (or, for a tool that wraps the file, moves it and what follows
+to a new migration)."""
+
+from __future__ import annotations
+
+from pglast import ast
+
+from zdlint.findings import Hit
+from zdlint.fix.plan import FixOptions, Plan, Step, Unfixable
+from zdlint.fix.planners._common import single_command
+from zdlint.fix.render import render
+from zdlint.sql.parse import Statement
+from zdlint.sql.state import MigrationState
+
+
+def _in_new_transaction(rule: str, stmt: Statement) -> Plan:
+    sql = render(rule, "statement", statement=stmt.text.rstrip())
+    return Plan(rule, (Step(sql, rule=rule, new_transaction=True),))
+
+
+def validate_later(
+    stmt: Statement, state: MigrationState, hit: Hit, options: FixOptions
+) -> Plan | Unfixable:
+    rule = "ZD403"
+    found = single_command(stmt, rule)  # ADD … NOT VALID, VALIDATE in one: split first
+    if isinstance(found, Unfixable):
+        return found
+    return _in_new_transaction(rule, stmt)
+
+
+def work_after_lock(
+    stmt: Statement, state: MigrationState, hit: Hit, options: FixOptions
+) -> Plan | Unfixable:
+    rule = "ZD409"
+    if isinstance(stmt.node, (ast.TransactionStmt, ast.VariableSetStmt)):
+        return Unfixable(rule, "the statement controls the transaction itself")
+    return _in_new_transaction(rule, stmt)
+
+
+PLANNERS = {"ZD403": validate_later, "ZD409": work_after_lock}
