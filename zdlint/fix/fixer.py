@@ -17,6 +17,7 @@ from zdlint.fix import layout as lay
 from zdlint.fix import split
 from zdlint.fix.plan import FixOptions, Plan, Step, Unfixable
 from zdlint.fix.planners import plan_for
+from zdlint.fix.planners.commits import out_from_under_lock
 from zdlint.sql.history import replay_text
 from zdlint.sql.parse import Statement
 from zdlint.sql.schema import SchemaModel
@@ -24,6 +25,7 @@ from zdlint.sql.state import MigrationState
 from zdlint.sql.tools import Region
 
 LOCK_TIMEOUT, STATEMENT_TIMEOUT = "ZD401", "ZD410"
+WORK_AFTER_LOCK = "ZD409"
 TIMEOUT_RULES = {LOCK_TIMEOUT: "lock_timeout", STATEMENT_TIMEOUT: "statement_timeout"}
 # Findings expected on the steps zdlint writes (the contract drops what expand replaced).
 GENERATED_SUPPRESSIONS = {
@@ -172,7 +174,10 @@ def _fix_once(
 
     def hook(rule: Rule, stmt: Statement, state: MigrationState, hit: Hit) -> object | None:
         context[stmt.index] = (state.explicit_transaction, state.region)  # type: ignore[assignment]
-        return plan_for(rule.code, stmt, state, hit, options)
+        plan = plan_for(rule.code, stmt, state, hit, options)
+        if isinstance(plan, Plan) and WORK_AFTER_LOCK in rule.supersedes:
+            plan = out_from_under_lock(plan, stmt, state)
+        return plan
 
     result = lint_sql(display, text, sql_options, catalogue, path, schema, plan_hook=hook)
     for stmt in result.statements:

@@ -6,12 +6,15 @@ to a new migration)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pglast import ast
 
 from zdlint.findings import Hit
 from zdlint.fix.plan import FixOptions, Plan, Step, Unfixable
 from zdlint.fix.planners._common import single_command
 from zdlint.fix.render import render
+from zdlint.sql.long_operations import work_under_lock
 from zdlint.sql.parse import Statement
 from zdlint.sql.state import MigrationState
 
@@ -41,3 +44,15 @@ def work_after_lock(
 
 
 PLANNERS = {"ZD403": validate_later, "ZD409": work_after_lock}
+
+
+def out_from_under_lock(plan: Plan, stmt: Statement, state: MigrationState) -> Plan:
+    """`plan` for a rule that supersedes ZD409 (its fix takes the statement's work out
+    from under the ACCESS EXCLUSIVE lock its transaction already holds): when such a lock
+    is held and the statement waits or works under it, the first step commits first."""
+    first = plan.steps[0] if plan.steps else None
+    if first is None or not first.in_transaction or first.new_transaction:
+        return plan
+    if not (state.in_transaction and state.access_exclusive and work_under_lock(stmt.node, state)):
+        return plan
+    return replace(plan, steps=(replace(first, new_transaction=True), *plan.steps[1:]))
