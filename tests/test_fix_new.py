@@ -122,3 +122,26 @@ def test_lock_timeout_is_lowered_to_the_maximum_when_the_fix_value_is_above_it()
         options=FixOptions(lock_timeout="8s"),
     )
     assert result.outputs[0].text == "SET lock_timeout = '5s';\n"
+
+
+# --- an index for each unindexed foreign key (ZD150) --------------------------------------
+
+
+def test_every_unindexed_foreign_key_of_a_new_table_gets_a_plain_index_in_its_transaction():
+    source = """CREATE TABLE orders (
+    id bigint PRIMARY KEY,
+    customer_id bigint REFERENCES customers (id),
+    seller_id bigint REFERENCES sellers (id)
+);
+"""
+    setup = (
+        "CREATE TABLE customers (id bigint PRIMARY KEY);"
+        " CREATE TABLE sellers (id bigint PRIMARY KEY);"
+    )
+    result = fix_source(source, setup=setup, settings=Settings(extend_select=("ZD150",)))
+    assert [f.code for f in result.fixed if f.code == "ZD150"] == ["ZD150", "ZD150"]
+    assert result.unfixable == []
+    text = result.outputs[0].text
+    assert "CREATE INDEX orders_customer_id_idx ON orders (customer_id);" in text
+    assert "CREATE INDEX orders_seller_id_idx ON orders (seller_id);" in text
+    assert "CONCURRENTLY" not in text

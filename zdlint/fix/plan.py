@@ -35,6 +35,8 @@ class Plan:
     # DETACH … CONCURRENTLY leaves a CHECK that mirrors the partition bound on the
     # detached table (useful: it lets a later ATTACH skip its scan).
     keeps_bound_check: bool = False
+    # Indexes the steps build that the original did not (an unindexed foreign key's).
+    adds_indexes: tuple[str, ...] = ()
     # A sentence for the contract file's header: when the contract may ship.
     contract_note: str = ""
     # Earlier statements of the file (Statement.index) whose work the steps take over:

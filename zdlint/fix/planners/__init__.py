@@ -28,6 +28,7 @@ PLANNER_MODULES = (
     "contract",
     "commits",
     "timeouts",
+    "foreign_key_indexes",
 )
 
 
