@@ -145,3 +145,20 @@ def test_every_unindexed_foreign_key_of_a_new_table_gets_a_plain_index_in_its_tr
     assert "CREATE INDEX orders_customer_id_idx ON orders (customer_id);" in text
     assert "CREATE INDEX orders_seller_id_idx ON orders (seller_id);" in text
     assert "CONCURRENTLY" not in text
+
+
+# --- serial and identity columns (ZD201) ---------------------------------------------------
+
+
+def test_identity_column_is_refused_with_the_way_to_add_one():
+    source = (
+        "SET lock_timeout = '2s';\n"
+        "ALTER TABLE users ADD COLUMN n int GENERATED ALWAYS AS IDENTITY;\n"
+    )
+    reason = _refusals(fix_source(source, setup=USERS))["ZD201"]
+    assert "identity" in reason and "START WITH" in reason
+
+
+def test_serial_with_a_key_on_it_is_refused():
+    source = "SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN n serial UNIQUE;\n"
+    assert "constraints" in _refusals(fix_source(source, setup=USERS))["ZD201"]

@@ -146,3 +146,29 @@ def test_fixed_files_reach_the_original_schema_and_keep_every_seeded_row(pg_serv
     finally:
         for name in databases:
             drop_database(pg_server.dsn(), name)
+
+
+def test_serial_column_added_in_batches_numbers_every_row_from_its_own_sequence(pg_server):
+    (example,) = [e for e in CATALOGUE.get("ZD201").bad_examples if "serial" in e.source]
+    result = fix_example(example, pg_version=pg_server.version // 10000)
+    path = Path(example.path or "example.sql")
+    databases: list[str] = []
+    try:
+        original, rows = _apply_original(pg_server, example, path, databases)
+        fixed, error = _apply(pg_server, example.setup, _outputs(result), rows)
+        databases.append(fixed)
+        assert error is None, error
+        want, got = (with_dbname(pg_server.dsn(), name) for name in (original, fixed))
+        assert _schema(got, column_order=True) == _schema(want, column_order=True)
+        with psycopg.connect(got) as conn:
+            numbered = conn.execute(
+                "SELECT count(*), count(DISTINCT seq), count(seq) FROM orders"
+            ).fetchone()
+            owner = conn.execute(
+                "SELECT pg_get_serial_sequence('orders', 'seq'), nextval('orders_seq_seq')"
+            ).fetchone()
+        assert numbered == (rows, rows, rows) and rows == SEED_ROWS
+        assert owner == ("public.orders_seq_seq", rows + 1)  # new rows continue after them
+    finally:
+        for name in databases:
+            drop_database(pg_server.dsn(), name)

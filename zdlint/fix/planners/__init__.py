@@ -29,6 +29,7 @@ PLANNER_MODULES = (
     "commits",
     "timeouts",
     "foreign_key_indexes",
+    "sequences",  # after "defaults": serial columns first, other defaults handed on
 )
 
 
