@@ -162,3 +162,20 @@ def test_identity_column_is_refused_with_the_way_to_add_one():
 def test_serial_with_a_key_on_it_is_refused():
     source = "SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN n serial UNIQUE;\n"
     assert "constraints" in _refusals(fix_source(source, setup=USERS))["ZD201"]
+
+
+def test_no_commit_is_put_where_the_transaction_has_dropped_what_it_rebuilds():
+    # a derived table rebuilt under its name: committing before the rebuild would leave
+    # the running version without the table
+    setup = USERS + " CREATE TABLE user_counts AS SELECT status, count(*) FROM users GROUP BY 1;"
+    source = """SET lock_timeout = '2s';
+SET statement_timeout = '30min';
+BEGIN;
+DROP TABLE user_counts;
+CREATE TABLE user_counts AS SELECT status, count(*) AS n FROM users GROUP BY 1;
+COMMIT;
+"""
+    result = fix_source(source, setup=setup)
+    reason = _refusals(result)["ZD409"]
+    assert "`DROP TABLE user_counts`" in reason and "without it" in reason
+    assert all("COMMIT;\nCREATE TABLE user_counts" not in o.text for o in result.outputs)
