@@ -121,7 +121,7 @@ SEEDED = [
     for rule in CATALOGUE
     if rule.code in NEWLY_FIXABLE
     for i, example in enumerate(rule.bad_examples)
-    if example.setup
+    if example.setup and example.unfixable is None
 ]
 
 
