@@ -215,7 +215,7 @@ def _fix_once(
         if winner is not None and winner is not fix and finding.code in winner.covers:
             report.fixed.append(finding)  # the statement's plan removes this finding too
             continue
-        if index is not None and not (fix is winner and index not in planned):
+        if index is not None and not (isinstance(fix, Plan) and fix is winner):
             refused.add(index)
         if isinstance(fix, Unfixable):
             report.unfixable.append((finding, fix.reason))
