@@ -20,6 +20,7 @@ from zdlint.discover import (
     OnSkip,
     Target,
     discover,
+    kind_of_name,
     kind_of_text,
 )
 from zdlint.findings import FileReport, Finding, Hit
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
 Prepare = Callable[[FileReport], FileReport]
 
 INVALID_ENCODING = "ZD003"
+# Who reads the file as UTF-8, for ZD003's help: a manifest is never SQL text.
+_SQL_READER = "PostgreSQL clients send migrations as UTF-8"
+_MANIFEST_READER = "YAML parsers and the Kubernetes API read manifests as UTF-8"
 UNUSED_SUPPRESSION = "ZD002"
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
@@ -285,7 +289,10 @@ def lint_bytes(
         end = len(position)
         from zdlint.finding_factory import make_finding
 
-        finding = make_finding(rule, display, source, end, end + 1, Hit({"error": str(exc)}))
+        manifest = (target.kind or kind_of_name(Path(display))) == K8S
+        fields: dict[str, object] = {"error": str(exc)}
+        fields["reader"] = _MANIFEST_READER if manifest else _SQL_READER
+        finding = make_finding(rule, display, source, end, end + 1, Hit(fields))
         return FileReport(display, (finding,))
     kind = target.kind or kind_of_text(text)
     if kind == K8S:

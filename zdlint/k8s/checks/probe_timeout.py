@@ -1,4 +1,4 @@
-"""ZK109: a probe whose timeout is not shorter than its period overlaps itself."""
+"""ZK109: a probe whose timeout is not shorter than its period stretches its own period."""
 
 from __future__ import annotations
 
@@ -24,6 +24,9 @@ def check(scope: Scope, options: K8sOptions) -> Iterator[Flag]:
                         probe=p.kind,
                         timeout=timeout,
                         period=period,
+                        threshold=p.seconds("failureThreshold"),
+                        slow=p.seconds("failureThreshold") * timeout,
+                        fast=p.seconds("failureThreshold") * period,
                     )
 
 

@@ -66,6 +66,14 @@ def fenceposts(workload: Workload, replicas: int) -> Fenceposts | None:
     )
 
 
+def surges_first(workload: Workload, replicas: int) -> bool:
+    """A Deployment whose rollout starts a new pod before it stops an old one."""
+    if workload.kind != DEPLOYMENT:
+        return False  # a StatefulSet replaces each pod after deleting it
+    posts = fenceposts(workload, replicas)
+    return posts is not None and posts.unavailable == 0 and posts.surge >= 1
+
+
 def _field(workload: Workload, name: str) -> tuple[int, int]:
     return workload.obj.first_span(
         ("spec", "strategy", "rollingUpdate", name), ("spec", "strategy"), ("spec", "replicas")
