@@ -61,6 +61,18 @@ def rolling(max_unavailable: str, max_surge: str, replicas: int) -> str:
     )
 
 
+AUTOSCALER = """---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: web
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: %d
+  maxReplicas: 10
+"""
+
+
 # --- rollout arithmetic ------------------------------------------------------------
 
 
@@ -94,16 +106,7 @@ def test_zero_and_zero_is_rejected_by_kubernetes():
 
 
 def test_an_autoscaler_floor_replaces_the_replicas():
-    hpa = """---
-apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata:
-  name: web
-spec:
-  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
-  minReplicas: %d
-  maxReplicas: 10
-"""
+    hpa = AUTOSCALER
     single = web(("  replicas: 3\n", "  replicas: 1\n")) + hpa % 4
     assert codes(single) == []
     ((code, message),) = found(web() + hpa % 1)

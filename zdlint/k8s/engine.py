@@ -24,7 +24,7 @@ def lint_manifests(
     display: str, text: str, settings: Settings, catalogue: Catalogue, enabled: frozenset[str]
 ) -> list[Finding]:
     """Findings for one manifest file (or stdin): one render scope."""
-    options = k8s_options(settings.k8s)
+    options = k8s_options(settings.k8s, k8s_version=settings.k8s_version)
     source = SourceText(text)
     rules = {code: rule for code in enabled if (rule := catalogue.get(code)) is not None}
     findings: list[Finding] = []
@@ -49,7 +49,7 @@ def lint_manifests(
             offset, action = document.helm_action
             report(UNRENDERED_TEMPLATE, offset, offset + len(action), action=action)
             continue
-        objects.extend(checked)
+        objects.extend(found)  # every kind: ZK210 checks any object's apiVersion
     for document in broken:
         # A broken document in a file that is not Kubernetes YAML is none of our business.
         if objects or kind_of_text(text[document.start : document.end]) == K8S:
