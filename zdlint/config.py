@@ -16,11 +16,15 @@ from typing import Any
 from zdlint import toml
 from zdlint.catalogue import Catalogue
 from zdlint.findings import Severity
-from zdlint.k8s.api_versions import DEFAULT_K8S_VERSION, parse_version
 from zdlint.last_result import LastResult
 from zdlint.sql.timeouts import parse_duration_ms
 from zdlint.sql.tools import TOOL_NAMES, TRANSACTION_MODES, ConfiguredTool
-from zdlint.versions import DEFAULT_PG_VERSION, SUPPORTED_PG_VERSIONS
+from zdlint.versions import (
+    DEFAULT_K8S_VERSION,
+    DEFAULT_PG_VERSION,
+    SUPPORTED_PG_VERSIONS,
+    parse_k8s_release,
+)
 
 CONFIG_FILES = (".zdlint.toml", "zdlint.toml", "pyproject.toml")
 DEFAULT_MAX_LOCK_TIMEOUT = "10s"
@@ -279,7 +283,7 @@ def parse_pg_version(value: Any, where: str) -> int:
 
 def parse_k8s_version(value: Any, where: str) -> tuple[int, int]:
     """A Kubernetes release written `1.31` (a string: TOML reads 1.30 as the number 1.3)."""
-    version = parse_version(value)
+    version = parse_k8s_release(value)
     if version is None:
         raise ConfigError(f'{where}: {value!r} is not a Kubernetes release; write it as "1.31"')
     return version

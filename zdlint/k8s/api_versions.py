@@ -10,9 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# The Kubernetes release checked against when none is configured: a current one.
-DEFAULT_K8S_VERSION = (1, 31)
-
 ANY_KIND = "*"
 
 
@@ -114,13 +111,3 @@ def replacement(entry: Removal, target: tuple[int, int]) -> str | None:
     while current is not None and (later := removal(current, entry.kind, target)) is not None:
         current = later.replacement
     return current
-
-
-def parse_version(value: object) -> tuple[int, int] | None:
-    """`1.31`, `v1.31` or `1.31.2` as (major, minor); None when it is not one."""
-    if isinstance(value, bool) or not isinstance(value, str):
-        return None
-    parts = value.strip().removeprefix("v").split(".")
-    if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
-        return None
-    return int(parts[0]), int(parts[1])

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from zdlint.config import ConfigError
-from zdlint.k8s.api_versions import DEFAULT_K8S_VERSION
+from zdlint.versions import DEFAULT_K8S_VERSION
 
 DEFAULT_DRAIN_SECONDS = 10
 
