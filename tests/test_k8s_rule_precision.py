@@ -253,3 +253,8 @@ def test_kubernetes_rules_and_shared_messages_never_speak_of_sql_to_a_manifest(t
     (finding,) = lint(manifest.read_bytes(), str(manifest))
     assert finding.code == "ZD003"
     assert "SQL" not in f"{finding.message} {finding.help}" and "manifests" in str(finding.help)
+
+
+def test_a_probe_timeout_equal_to_its_period_fails_on_time_and_is_quiet():
+    equal = "            periodSeconds: 5\n            timeoutSeconds: 5\n"
+    assert "ZK109" not in codes(web(("            periodSeconds: 5\n", equal)))

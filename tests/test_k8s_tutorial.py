@@ -162,7 +162,7 @@ VARIANTS = {
         [
             (
                 "            periodSeconds: 5\n",
-                "            periodSeconds: 5\n            timeoutSeconds: 5\n",
+                "            periodSeconds: 5\n            timeoutSeconds: 8\n",
             )
         ],
         "Deployment/web",
