@@ -258,3 +258,20 @@ def test_kubernetes_rules_and_shared_messages_never_speak_of_sql_to_a_manifest(t
 def test_a_probe_timeout_equal_to_its_period_fails_on_time_and_is_quiet():
     equal = "            periodSeconds: 5\n            timeoutSeconds: 5\n"
     assert "ZK109" not in codes(web(("            periodSeconds: 5\n", equal)))
+
+
+def test_an_unused_suppression_on_a_manifest_speaks_of_its_annotation():
+    service = """apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  annotations:
+    zdlint.io/ignore: "ZK401 selects nothing yet"
+spec:
+  selector: {app: web}
+"""
+    (finding,) = lint(service, "svc.yaml")
+    assert finding.code == "ZD002"
+    assert "SQL" not in f"{finding.message} {finding.help}"
+    rule = {rule.code: rule for rule in load_catalogue()}["ZD002"]
+    assert "zdlint.io/ignore" in rule.summary and "annotation" in rule.what
