@@ -5,6 +5,8 @@ Skipped when the corpus is not there; it is read in place, never copied.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.support import CORPUS, lint
@@ -39,3 +41,20 @@ def test_identical_grpc_probes_in_the_demo_release_are_found():
     assert sum("gRPC port" in f.message for f in identical) == 9
     assert any("TCP port 6379" in f.message for f in identical)
     assert any("HTTP GET /_healthz" in f.message for f in identical)
+
+
+def test_each_corpus_folder_checked_as_one_run_places_every_finding_in_its_own_file():
+    from zdlint.catalogue import load_catalogue
+    from zdlint.config import Settings
+    from zdlint.lint import lint_paths
+
+    folders = sorted({path.parent for path in FILES})
+    for folder in folders:
+        run = lint_paths([str(folder)], Settings(), load_catalogue())
+        assert run.errors == [], run.errors
+        for report in run.reports:
+            lines = Path(report.path).read_text("utf-8").splitlines()
+            for finding in report.findings:
+                assert finding.path == report.path
+                assert 1 <= finding.span.line <= len(lines), (report.path, finding)
+                assert finding.code not in ("ZK001", "ZK002"), finding

@@ -275,3 +275,39 @@ spec:
     assert "SQL" not in f"{finding.message} {finding.help}"
     rule = {rule.code: rule for rule in load_catalogue()}["ZD002"]
     assert "zdlint.io/ignore" in rule.summary and "annotation" in rule.what
+
+
+ROLLOUT = """apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: shop
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: shop}
+  strategy:
+%s
+  template:
+    metadata:
+      labels: {app: shop}
+    spec:
+      containers:
+        - name: shop
+          image: example.com/shop:1.4.2
+          resources: {requests: {cpu: 100m, memory: 64Mi}, limits: {memory: 64Mi}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("strategy", "every_rollout"),
+    [
+        ("    blueGreen: {activeService: shop, autoPromotionEnabled: true}", False),
+        ("    canary: {steps: [{setWeight: 50}]}", False),  # 25%/25% at 1 replica: surge 1
+        ("    canary: {maxSurge: 0, maxUnavailable: 1}", True),
+    ],
+)
+def test_a_single_pod_argo_rollout_names_the_rollout_only_when_it_takes_the_pod(
+    strategy, every_rollout
+):
+    (message,) = [m for c, m in found(ROLLOUT % strategy) if c == "ZK205"]
+    assert ("every rollout" in message) is every_rollout

@@ -107,11 +107,32 @@ def test_zero_and_zero_is_rejected_by_kubernetes():
 
 def test_an_autoscaler_floor_replaces_the_replicas():
     hpa = AUTOSCALER
-    single = web(("  replicas: 3\n", "  replicas: 1\n")) + hpa % 4
-    assert codes(single) == []
-    ((code, message),) = found(web() + hpa % 1)
+    unset = web(("  replicas: 3\n", ""))  # the autoscaler owns the count
+    assert codes(unset + hpa % 4) == []
+    ((code, message),) = found(unset + hpa % 1)
     assert code == "ZK205"
     assert message.startswith("Deployment/web runs a single pod (minReplicas 1 in")
+
+
+def test_replicas_pinned_on_an_autoscaled_workload_is_flagged_not_counted():
+    hpa = """---
+apiVersion: autoscaling/v1
+kind: HorizontalPodAutoscaler
+metadata:
+  name: web
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 4
+  maxReplicas: 10
+"""
+    single = web(("  replicas: 3\n", "  replicas: 1\n")) + hpa
+    # the floor is minReplicas 4, so no single-replica finding; the pinned 1 is the problem
+    ((code, message),) = found(single)
+    assert code == "ZK207"
+    assert message == (
+        "Deployment/web sets spec.replicas to 1 while HorizontalPodAutoscaler/web scales it:"
+        " every apply resets the running scale to 1 until the autoscaler corrects it"
+    )
 
 
 # --- probes ---------------------------------------------------------------------------

@@ -141,6 +141,12 @@ def main() -> None:
     is_flag=True,
     help="Print the migration tool detected for each folder, and why, on stderr.",
 )
+@click.option(
+    "--render",
+    is_flag=True,
+    help="Check a folder holding a kustomization or a Helm chart as `kustomize build` or "
+    "`helm template` renders it (when the tool is on PATH; else say so and check the files).",
+)
 def check(
     paths: tuple[str, ...],
     output_format: str,
@@ -163,12 +169,14 @@ def check(
     diff_base: str | None,
     show_settings: bool,
     verbose: bool,
+    render: bool,
 ) -> None:
     """Check SQL migrations and Kubernetes manifests (files, folders, or - for stdin)."""
     from zdlint import config as cfg
     from zdlint.catalogue import load_catalogue
     from zdlint.lint import fails, lint_paths
-    from zdlint.report import preparer, render
+    from zdlint.report import preparer
+    from zdlint.report import render as render_report
 
     catalogue = load_catalogue()
     try:
@@ -227,8 +235,11 @@ def check(
         parallel=True,
         prepare=preparer(output_format, color=color),
         on_skip=skipped,
+        render=render,
     )
-    output = render(output_format, run.reports, catalogue, color=color)
+    for note in run.notes:
+        click.echo(f"zdlint: note: {note}", err=True)
+    output = render_report(output_format, run.reports, catalogue, color=color)
     if output_file:
         from zdlint.atomic import write_atomic
 

@@ -11,12 +11,15 @@ from pathlib import Path
 
 SQL = "sql"
 K8S = "k8s"
+# A .json file: a Kubernetes manifest when it holds apiVersion and kind, else not ours.
+K8S_JSON = "k8s-json"
 STDIN = "-"
 
 SQL_SUFFIXES = {".sql"}
 # Files named for one database among several (`x.sql.postgres`, beside `x.sql.mysql`)
 SQL_NAME_ENDINGS = (".sql.postgres",)
 YAML_SUFFIXES = {".yaml", ".yml"}
+JSON_SUFFIXES = {".json"}
 SKIPPED_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox"}
 # Rollback scripts are not part of a deploy: skipped when walking a folder.
 _DOWN_FILE = re.compile(r"(^|[._-])down\.sql$|^U\d+.*__.*\.sql$", re.I)
@@ -56,14 +59,36 @@ def kind_of_name(path: Path) -> str | None:
     suffix = path.suffix.lower()
     if suffix in YAML_SUFFIXES:
         return K8S
+    if suffix in JSON_SUFFIXES:
+        return K8S_JSON
     return None
 
 
 def kind_of_text(text: str) -> str:
-    """Decide from the content: Kubernetes YAML has top-level apiVersion and kind."""
+    """Decide from the content: Kubernetes YAML has top-level apiVersion and kind, and
+    so does a JSON manifest."""
     if _K8S_CONTENT.search(text) and _K8S_KIND.search(text):
         return K8S
+    if is_json_manifest(text):
+        return K8S
     return SQL
+
+
+def is_json_manifest(text: str) -> bool:
+    """Whether the text is a JSON object with apiVersion and kind (a List included)."""
+    if not text.lstrip().startswith("{"):
+        return False
+    import json
+
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return False
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("apiVersion"), str)
+        and isinstance(value.get("kind"), str)
+    )
 
 
 def is_rollback_name(name: str) -> bool:

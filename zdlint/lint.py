@@ -6,7 +6,7 @@ import os
 import stat
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,11 +15,13 @@ from zdlint.catalogue import Catalogue
 from zdlint.config import Settings, enabled_codes, is_excluded
 from zdlint.discover import (
     K8S,
+    K8S_JSON,
     STDIN,
     DiscoveryError,
     OnSkip,
     Target,
     discover,
+    is_json_manifest,
     kind_of_name,
     kind_of_text,
 )
@@ -44,6 +46,7 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 class LintRun:
     reports: list[FileReport] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # usage / IO errors: exit code 2
+    notes: list[str] = field(default_factory=list)  # what was skipped, and why
 
 
 def lint_paths(
@@ -57,14 +60,20 @@ def lint_paths(
     parallel: bool = False,
     prepare: Prepare | None = None,
     on_skip: OnSkip | None = None,
+    render: bool = False,
 ) -> LintRun:
-    """Check every target; with `only`, report just those files (history still counts).
+    """Check every target; with `only`, report just those files (history still counts,
+    and so do the other manifests of the run).
 
     With `cache`, files whose inputs are unchanged take their findings from it. With
     `parallel`, a large batch is spread over processes (findings without fix plans).
     `prepare` is applied to each report where it is made, so a reporter's per-file work
     is spread too. Reports come in the order of the targets either way. `on_skip`
-    hears of the files left out because they are for another database.
+    hears of the files left out because they are for another database. With `render`,
+    a folder holding a kustomization or a Helm chart is checked as rendered.
+
+    Kubernetes manifests are checked together: every manifest of the run is one deploy
+    scope (cut by kustomizations), so a Service sees the Deployment in another file.
     """
     from zdlint.sql.tools import remembered_files
 
@@ -80,6 +89,7 @@ def lint_paths(
             parallel,
             prepare,
             on_skip,
+            render,
         )
 
 
@@ -94,6 +104,7 @@ def _lint_paths(
     parallel: bool,
     prepare: Prepare | None,
     on_skip: OnSkip | None,
+    render: bool,
 ) -> LintRun:
     from zdlint.sql.history import SchemaFileError
 
@@ -104,29 +115,52 @@ def _lint_paths(
         run.errors.append(str(exc))
         return run
     jobs: list[Job] = []
+    if render:
+        arguments = _render_folders(arguments, jobs, run)
+    # Manifests outside `only` are read all the same: they are context for the others.
+    context: set[int] = set()
     for target in discover(arguments, lambda p: is_excluded(p, settings), on_skip):
         if isinstance(target, DiscoveryError):
             run.errors.append(str(target))
             continue
-        if only is not None and (target.path is None or target.path.resolve() not in only):
+        outside = only is not None and (target.path is None or target.path.resolve() not in only)
+        if outside and target.kind not in (K8S, K8S_JSON):
             continue
         try:
             data = _read(target, read_stdin)
         except OSError as exc:
-            run.errors.append(f"{target.display}: cannot read the file: {exc.strerror or exc}")
+            if not outside:
+                run.errors.append(f"{target.display}: cannot read the file: {exc.strerror or exc}")
             continue
+        if target.kind == K8S_JSON:
+            if not _is_json_manifest(data):
+                if on_skip is not None and target.path is not None and not outside:
+                    on_skip(target.path, "a JSON file that is not a Kubernetes manifest", True)
+                continue
+            target = replace(target, kind=K8S)
+        if outside:
+            context.add(len(jobs))
         display = stdin_name or STDIN if target.path is None else target.display
         jobs.append(Job(display, target, data))
 
     reports: list[FileReport | None] = [None] * len(jobs)
     keys: list[str | None] = [None] * len(jobs)
+    manifests = [i for i, job in enumerate(jobs) if _job_kind(job) == K8S]
     if cache is not None:
-        keys = CacheKeys(cache, settings, history, jobs).all()
+        keys = CacheKeys(cache, settings, history, jobs, manifests).all()
         for i, key in enumerate(keys):
             findings = cache.get(key) if key is not None else None
             if findings is not None:
                 report = FileReport(jobs[i].display, findings, decode(jobs[i].data))
                 reports[i] = prepare(report) if prepare is not None else report
+    # The manifests are checked together, so all of them again when any is not cached
+    # (their keys cover every manifest of the run, so they change together).
+    if any(reports[i] is None for i in manifests):
+        for i, report in lint_manifest_jobs(jobs, manifests, settings, catalogue, run, prepare):
+            reports[i] = report
+            key = keys[i]
+            if cache is not None and key is not None:
+                cache.put(key, report.findings)
     # In history order, so the schema model of each folder advances and is never rebuilt.
     misses = sorted(
         (i for i, r in enumerate(reports) if r is None),
@@ -145,8 +179,78 @@ def _lint_paths(
             key = keys[i]
             if cache is not None and key is not None:
                 cache.put(key, report.findings)
-    run.reports.extend(r for r in reports if r is not None)
+    run.reports.extend(r for i, r in enumerate(reports) if r is not None and i not in context)
     return run
+
+
+def _render_folders(arguments: list[str], jobs: list[Job], run: LintRun) -> list[str]:
+    """The arguments left to discover once every folder that renders (a kustomization,
+    a Helm chart) is a job of its rendered text; a folder that cannot be rendered stays,
+    with a note saying why."""
+    from zdlint.k8s.render import Rendered, render_folder
+
+    left = []
+    for argument in arguments:
+        rendered = render_folder(Path(argument)) if os.path.isdir(argument) else None
+        if isinstance(rendered, Rendered):
+            target = Target(rendered.display, None, K8S)
+            jobs.append(Job(rendered.display, target, rendered.text.encode("utf-8")))
+            continue
+        if rendered is not None:
+            run.notes.append(rendered.reason)
+        left.append(argument)
+    return left
+
+
+def _is_json_manifest(data: bytes) -> bool:
+    try:
+        return is_json_manifest(decode(data))
+    except UndecodableFile:
+        return False
+
+
+def _job_kind(job: Job) -> str | None:
+    """SQL or K8S, as `lint_bytes` will decide; None when the bytes do not decode."""
+    if job.target.kind is not None:
+        return job.target.kind
+    try:
+        return kind_of_text(decode(job.data))
+    except UndecodableFile:
+        return None
+
+
+def lint_manifest_jobs(
+    jobs: list[Job],
+    indexes: list[int],
+    settings: Settings,
+    catalogue: Catalogue,
+    run: LintRun,
+    prepare: Prepare | None = None,
+) -> list[tuple[int, FileReport]]:
+    """Check the manifests `jobs[i]` for i in `indexes` together, as one run."""
+    try:
+        from zdlint.k8s.engine import ManifestFile, lint_manifest_files
+    except ImportError:  # the Kubernetes checker is not part of this build
+        return []
+    files = []
+    for i in indexes:
+        job = jobs[i]
+        path = job.target.path
+        enabled = enabled_codes(settings, catalogue, str(path) if path else None)
+        files.append(ManifestFile(job.display, decode(job.data), path, enabled))
+
+    def note(text: str) -> None:
+        if text not in run.notes:
+            run.notes.append(text)
+
+    done = []
+    for i, f, findings in zip(
+        indexes, files, lint_manifest_files(files, settings, catalogue, note), strict=True
+    ):
+        findings.sort(key=lambda finding: finding.sort_key)
+        report = FileReport(f.display, tuple(findings), f.text)
+        done.append((i, prepare(report) if prepare is not None else report))
+    return done
 
 
 def _history_order(job: Job, history: History) -> tuple[bool, tuple[str, ...]]:
@@ -189,9 +293,16 @@ class CacheKeys:
     """Cache keys of a run's files: their bytes, layout and schema history."""
 
     def __init__(
-        self, cache: FindingsCache, settings: Settings, history: History, jobs: list[Job]
+        self,
+        cache: FindingsCache,
+        settings: Settings,
+        history: History,
+        jobs: list[Job],
+        manifests: list[int],
     ) -> None:
         self.cache, self.settings, self.history, self.jobs = cache, settings, history, jobs
+        # A manifest's findings depend on every manifest of the run.
+        self.manifests = digest(*(part for i in manifests for part in _job_parts(jobs[i])))
         for job in jobs:  # the history digests these files without reading them again
             if job.target.path is not None:
                 history.contents[history.resolve(job.target.path)] = digest(job.data)
@@ -212,13 +323,19 @@ class CacheKeys:
         kind = target.kind or kind_of_text(text)
         path = target.path
         parts: list[bytes | str] = [job.display, str(path), kind, job.data]
-        if kind != K8S:
+        if kind == K8S:
+            parts.append(self.manifests)
+        else:
             checked = substitute_placeholders(text) if self.settings.templates else text
             # sees files beside `path`
             parts.append(repr(detect_tool(path, checked, self.settings.tool_for(path))))
             if path is not None and self.settings.history:
                 parts.append(self.history.prefix_digest(path))
         return self.cache.key(*parts)
+
+
+def _job_parts(job: Job) -> tuple[str, str, bytes]:
+    return (job.display, str(job.target.path), job.data)
 
 
 def new_history(settings: Settings, snapshots: bool = False) -> History:
@@ -289,13 +406,15 @@ def lint_bytes(
         end = len(position)
         from zdlint.finding_factory import make_finding
 
-        manifest = (target.kind or kind_of_name(Path(display))) == K8S
+        manifest = (target.kind or kind_of_name(Path(display))) in (K8S, K8S_JSON)
         fields: dict[str, object] = {"error": str(exc)}
         fields["reader"] = _MANIFEST_READER if manifest else _SQL_READER
         finding = make_finding(rule, display, source, end, end + 1, Hit(fields))
         return FileReport(display, (finding,))
     kind = target.kind or kind_of_text(text)
-    if kind == K8S:
+    if kind == K8S_JSON and not is_json_manifest(text):
+        return FileReport(display, (), text)  # a JSON file that is no manifest is not ours
+    if kind in (K8S, K8S_JSON):
         findings = _lint_k8s(display, text, target, settings, catalogue, enabled)
     else:
         findings = _lint_sql(display, text, target, settings, catalogue, enabled, history)

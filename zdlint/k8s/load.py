@@ -51,7 +51,11 @@ _ANY_ACTION = re.compile(r"\{\{.*?\}\}")
 
 @dataclass(frozen=True)
 class Positions:
-    """Character offsets (start, end) of each value and each mapping key, by path."""
+    """Character offsets (start, end) of each value and each mapping key, by path.
+
+    Offsets are in the run, not the file: the file's origin (see `load_documents`) plus
+    the offset in its text, so a span says which file it is in as well as where.
+    """
 
     values: dict[Path, tuple[int, int]]
     keys: dict[Path, tuple[int, int]]
@@ -80,6 +84,7 @@ class Document:
     positions: Positions
     # The first Helm action (`{{ .Values.x }}`) in the text, if any: (offset, text).
     helm_action: tuple[int, str] | None = None
+    source: str = ""  # the file's name as reports show it
 
 
 @dataclass(frozen=True)
@@ -100,11 +105,13 @@ class _Refused(Exception):
         self.offset = offset
 
 
-def load_documents(text: str) -> list[Document | BrokenDocument]:
-    """Every document of a multi-document YAML text, in order."""
+def load_documents(text: str, source: str = "", origin: int = 0) -> list[Document | BrokenDocument]:
+    """Every document of a multi-document YAML (or JSON) text, in order. `origin` is
+    where the file starts among the run's files: positions are shifted by it, while the
+    documents' own offsets stay offsets into `text`."""
     out: list[Document | BrokenDocument] = []
     for start, end in _chunks(text):
-        out.append(_load_chunk(len(out), text, start, end))
+        out.append(_load_chunk(len(out), text, start, end, source, origin))
     return out
 
 
@@ -145,13 +152,15 @@ def _blank(match: re.Match[str]) -> str:
     return " " * len(match.group())
 
 
-def _load_chunk(index: int, text: str, start: int, end: int) -> Document | BrokenDocument:
+def _load_chunk(
+    index: int, text: str, start: int, end: int, source: str, origin: int
+) -> Document | BrokenDocument:
     chunk = text[start:end]
     try:
         nodes = list(_compose(chunk))
         if len(nodes) > 1:
             raise _Refused("this text holds several documents", nodes[1].start_mark.index)
-        builder = _Builder(start)
+        builder = _Builder(origin + start)
         value = builder.build(nodes[0], ()) if nodes else None
     except (_Refused, yaml.YAMLError) as exc:
         return _broken(index, chunk, start, end, exc)
@@ -159,7 +168,7 @@ def _load_chunk(index: int, text: str, start: int, end: int) -> Document | Broke
         return BrokenDocument(index, start, end, start, INVALID, "the YAML nests too deeply")
     helm = _HELM_ACTION.search(_code(chunk))
     action = (start + helm.start(), _shorten(helm.group())) if helm else None
-    return Document(index, start, end, value, builder.positions(), action)
+    return Document(index, start, end, value, builder.positions(), action, source)
 
 
 def _broken(index: int, chunk: str, start: int, end: int, exc: Exception) -> BrokenDocument:

@@ -15,12 +15,27 @@ from zdlint.k8s.load import Document, Path
 DEPLOYMENT = "Deployment"
 STATEFUL_SET = "StatefulSet"
 DAEMON_SET = "DaemonSet"
+ROLLOUT = "Rollout"  # Argo Rollouts (argoproj.io/v1alpha1): a Deployment with canary/blueGreen
+POD = "Pod"
+REPLICA_SET = "ReplicaSet"
+REPLICATION_CONTROLLER = "ReplicationController"
 SERVICE = "Service"
 PDB = "PodDisruptionBudget"
 HPA = "HorizontalPodAutoscaler"
 JOB = "Job"
-WORKLOAD_KINDS = (DEPLOYMENT, STATEFUL_SET, DAEMON_SET)
-CHECKED_KINDS = (*WORKLOAD_KINDS, SERVICE, PDB, HPA, JOB)
+CRON_JOB = "CronJob"
+# The controllers that roll a pod template out and keep its pods serving.
+WORKLOAD_KINDS = (DEPLOYMENT, STATEFUL_SET, DAEMON_SET, ROLLOUT)
+JOB_KINDS = (JOB, CRON_JOB)
+# Everything that makes pods: what a Service or PodDisruptionBudget can select.
+POD_KINDS = (*WORKLOAD_KINDS, *JOB_KINDS, POD, REPLICA_SET, REPLICATION_CONTROLLER)
+CHECKED_KINDS = (*POD_KINDS, SERVICE, PDB, HPA)
+# Where each kind keeps its pod template (a Pod is its own template).
+TEMPLATE_PATHS: dict[str, Path] = {
+    POD: (),
+    CRON_JOB: ("spec", "jobTemplate", "spec", "template"),
+}
+DEFAULT_TEMPLATE_PATH: Path = ("spec", "template")
 
 IGNORE_ANNOTATION = "zdlint.io/ignore"
 BOOT_ANNOTATION = "zdlint.io/boot-seconds"
@@ -233,9 +248,11 @@ class PodTemplate:
 
 
 def pod_template(obj: K8sObject) -> PodTemplate | None:
-    """The pod template of a workload or Job; None for a partial object (a patch)."""
-    path: Path = ("spec", "template")
-    template = obj.get(*path)
+    """The pod template of a pod-bearing object; None for a partial object (a patch)."""
+    if obj.kind not in POD_KINDS:
+        return None
+    path = TEMPLATE_PATHS.get(obj.kind, DEFAULT_TEMPLATE_PATH)
+    template = obj.get(*path) if path else obj.body
     spec = dig(template, "spec")
     if not isinstance(spec, dict) or not isinstance(spec.get("containers"), list):
         return None
@@ -263,7 +280,8 @@ def _containers(spec: dict[str, Any], base: Path, key: str) -> tuple[Container, 
 
 @dataclass(frozen=True, eq=False)
 class Workload:
-    """A Deployment, StatefulSet or DaemonSet with its pod template."""
+    """A Deployment, StatefulSet, DaemonSet or Argo Rollout with its pod template (a
+    Rollout's `workloadRef` template lives in the Deployment it names)."""
 
     obj: K8sObject
     template: PodTemplate
@@ -318,8 +336,15 @@ class DisruptionBudget:
 
 @dataclass(frozen=True, eq=False)
 class Job:
+    """A Job, or the Job a CronJob creates on schedule."""
+
     obj: K8sObject
     template: PodTemplate
+
+    @property
+    def spec_path(self) -> Path:
+        """Where the Job spec sits in the object (a CronJob's is its jobTemplate's)."""
+        return ("spec", "jobTemplate", "spec") if self.obj.kind == CRON_JOB else ("spec",)
 
 
 def selector_matches(selector: Any, labels: Mapping[str, str]) -> bool:

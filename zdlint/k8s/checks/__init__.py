@@ -40,6 +40,7 @@ CHECK_MODULES = (
     "rolling_update",
     "min_ready",
     "replicas",
+    "autoscaled_replicas",
     "image_tag",
     "draining",
     "disruption",

@@ -73,11 +73,11 @@ def blocks_drain(scope: Scope, options: K8sOptions) -> Iterator[Flag]:
 
 
 def selects_nothing(scope: Scope, options: K8sOptions) -> Iterator[Flag]:
-    """ZK305: a budget whose selector matches no workload of its scope."""
-    if not scope.workloads:
+    """ZK305: a budget whose selector matches no pod of its scope."""
+    if not scope.pod_labels:
         return  # budgets kept apart from their workloads: nothing to compare with
     for budget in scope.budgets:
-        if not scope.covered(budget):
+        if not scope.budget_selects_any_pod(budget):
             yield flag(
                 budget.obj,
                 budget.obj.first_span(("spec", "selector")),

@@ -59,12 +59,12 @@ def retries(scope: Scope, options: K8sOptions) -> Iterator[Flag]:
     for job in scope.jobs:
         if not is_migration_job(job):
             continue
-        limit = integer(job.obj.get("spec", "backoffLimit"))
+        limit = integer(job.obj.get(*job.spec_path, "backoffLimit"))
         if limit == 0:
             continue
         yield flag(
             job.obj,
-            job.obj.first_span(("spec", "backoffLimit")),
+            job.obj.first_span((*job.spec_path, "backoffLimit")),
             object=job.obj.ref,
             limit=DEFAULT_BACKOFF_LIMIT if limit is None else limit,
             default=" (the default)" if limit is None else "",

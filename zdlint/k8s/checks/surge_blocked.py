@@ -8,7 +8,15 @@ from typing import Any
 from zdlint.k8s.checks import Flag, flag
 from zdlint.k8s.checks.rolling_update import resolve, surges_first
 from zdlint.k8s.graph import Scope, same_namespace
-from zdlint.k8s.model import DAEMON_SET, DEPLOYMENT, K8sObject, Workload, dig, selector_matches
+from zdlint.k8s.model import (
+    DAEMON_SET,
+    DEPLOYMENT,
+    ROLLOUT,
+    K8sObject,
+    Workload,
+    dig,
+    selector_matches,
+)
 from zdlint.k8s.options import K8sOptions
 
 HOSTNAME = "kubernetes.io/hostname"
@@ -51,11 +59,13 @@ def check(scope: Scope, options: K8sOptions) -> Iterator[Flag]:
 
 def _surge(scope: Scope, workload: Workload) -> str | None:
     """How the rollout surges, described; None when it stops an old pod first."""
-    if workload.kind == DEPLOYMENT:
+    if workload.kind in (DEPLOYMENT, ROLLOUT):
         replicas = scope.least_replicas(workload)
-        if replicas and surges_first(workload, replicas):
-            return "maxUnavailable 0, so each new pod starts before an old one stops"
-        return None
+        if not replicas or not surges_first(workload, replicas):
+            return None
+        if isinstance(workload.obj.get("spec", "strategy", "blueGreen"), dict):
+            return "blueGreen, so the new pods start before the old ones stop"
+        return "maxUnavailable 0, so each new pod starts before an old one stops"
     if workload.kind == DAEMON_SET:
         rolling = workload.obj.get("spec", "updateStrategy", "rollingUpdate")
         surge = resolve(dig(rolling, "maxSurge"), 100, round_up=True)
