@@ -166,7 +166,8 @@ def test_a_json_6902_patch_applies_and_its_values_point_into_the_patch(tmp_path)
   from: /spec/replicas
   path: /spec/x
 """
-    run = check(unit(tmp_path, kustomization, {"ops.yaml": ops}))
+    # ZK204 (off by default) is selected for its position in the patch
+    run = check(unit(tmp_path, kustomization, {"ops.yaml": ops}), extend_select=("ZK204",))
     assert where(run, "ZK205") == []
     assert where(run, "ZK303") == [("ops.yaml", line_of(ops, "value: 3"))]
     assert where(run, "ZK206") == [("ops.yaml", line_of(ops, "image: example.com/proxy"))]

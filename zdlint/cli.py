@@ -81,6 +81,10 @@ def main() -> None:
 @click.option("--ignore", help="Comma-separated rules not to check.")
 @click.option("--pg-version", help="PostgreSQL major version the migrations run on (11–18).")
 @click.option(
+    "--k8s-version",
+    help="Kubernetes release the manifests are applied to, e.g. 1.31 [default: 1.31].",
+)
+@click.option(
     "--transaction",
     type=click.Choice(["auto", "always", "never"]),
     help="Whether the migration tool wraps each file in a transaction (auto: detect).",
@@ -153,6 +157,7 @@ def check(
     extend_select: str | None,
     ignore: str | None,
     pg_version: str | None,
+    k8s_version: str | None,
     transaction: str | None,
     fail_on: str | None,
     exit_zero: bool,
@@ -185,6 +190,7 @@ def check(
             extend_select=extend_select,
             ignore=ignore,
             pg_version=pg_version,
+            k8s_version=k8s_version,
             fail_on=fail_on,
             schema=schema_file,
             transaction=transaction,

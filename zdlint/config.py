@@ -19,7 +19,12 @@ from zdlint.findings import Severity
 from zdlint.last_result import LastResult
 from zdlint.sql.timeouts import parse_duration_ms
 from zdlint.sql.tools import TOOL_NAMES, TRANSACTION_MODES, ConfiguredTool
-from zdlint.versions import DEFAULT_PG_VERSION, SUPPORTED_PG_VERSIONS
+from zdlint.versions import (
+    DEFAULT_K8S_VERSION,
+    DEFAULT_PG_VERSION,
+    SUPPORTED_PG_VERSIONS,
+    parse_k8s_release,
+)
 
 CONFIG_FILES = (".zdlint.toml", "zdlint.toml", "pyproject.toml")
 DEFAULT_MAX_LOCK_TIMEOUT = "10s"
@@ -47,6 +52,7 @@ class Settings:
     history: bool = True  # replay earlier migrations of a file's folder
     schema: Path | None = None  # a `pg_dump --schema-only` file that seeds the model
     exclude: tuple[str, ...] = ()
+    k8s_version: tuple[int, int] = DEFAULT_K8S_VERSION  # the release manifests are applied to
     k8s: dict[str, Any] = field(default_factory=dict)  # read by the Kubernetes checker
     fix: dict[str, Any] = field(default_factory=dict)  # fix-* keys, read by `zdlint fix`
     root: Path = field(default_factory=Path.cwd)  # where per-file-ignores globs start
@@ -127,6 +133,7 @@ _KEYS = (
     "schema",
     "timezone",
     "exclude",
+    "k8s-version",
     "k8s",
     "fix-contract-dir",
     "fix-batch-size",
@@ -165,6 +172,8 @@ def parse_settings(
         }
     if "pg-version" in data:
         changes["pg_version"] = parse_pg_version(data["pg-version"], f"{where}: pg-version")
+    if "k8s-version" in data:
+        changes["k8s_version"] = parse_k8s_version(data["k8s-version"], f"{where}: k8s-version")
     if "transaction" in data:
         changes["transaction"] = transaction_mode(data["transaction"], f"{where}: transaction")
     if "max-lock-timeout" in data:
@@ -272,6 +281,14 @@ def parse_pg_version(value: Any, where: str) -> int:
     return number
 
 
+def parse_k8s_version(value: Any, where: str) -> tuple[int, int]:
+    """A Kubernetes release written `1.31` (a string: TOML reads 1.30 as the number 1.3)."""
+    version = parse_k8s_release(value)
+    if version is None:
+        raise ConfigError(f'{where}: {value!r} is not a Kubernetes release; write it as "1.31"')
+    return version
+
+
 def tool_globs(value: Any, where: str) -> tuple[tuple[str, str], ...]:
     """The `tools` table: path globs (relative to the config file) → migration tool."""
     if not isinstance(value, dict):
@@ -375,6 +392,7 @@ def command_settings(
     extend_select: str | None = None,
     ignore: str | None = None,
     pg_version: str | None = None,
+    k8s_version: str | None = None,
     fail_on: str | None = None,
     schema: str | None = None,
     **plain: Any,
@@ -397,6 +415,7 @@ def command_settings(
         extend_select=rules(extend_select, "--extend-select"),
         ignore=settings.ignore + extra_ignores if extra_ignores else None,
         pg_version=parse_pg_version(pg_version, "--pg-version") if pg_version else None,
+        k8s_version=parse_k8s_version(k8s_version, "--k8s-version") if k8s_version else None,
         fail_on=severity(fail_on, "--fail-on") if fail_on else None,
         schema=Path(schema) if schema else None,
         **plain,

@@ -22,6 +22,7 @@ from zdlint.discover import (
     Target,
     discover,
     is_json_manifest,
+    kind_of_name,
     kind_of_text,
 )
 from zdlint.findings import FileReport, Finding, Hit
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
 Prepare = Callable[[FileReport], FileReport]
 
 INVALID_ENCODING = "ZD003"
+# Who reads the file as UTF-8, for ZD003's help: a manifest is never SQL text.
+_SQL_READER = "PostgreSQL clients send migrations as UTF-8"
+_MANIFEST_READER = "YAML parsers and the Kubernetes API read manifests as UTF-8"
 UNUSED_SUPPRESSION = "ZD002"
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
@@ -411,7 +415,10 @@ def lint_bytes(
         end = len(position)
         from zdlint.finding_factory import make_finding
 
-        finding = make_finding(rule, display, source, end, end + 1, Hit({"error": str(exc)}))
+        manifest = (target.kind or kind_of_name(Path(display))) in (K8S, K8S_JSON)
+        fields: dict[str, object] = {"error": str(exc)}
+        fields["reader"] = _MANIFEST_READER if manifest else _SQL_READER
+        finding = make_finding(rule, display, source, end, end + 1, Hit(fields))
         return FileReport(display, (finding,))
     kind = target.kind or kind_of_text(text)
     if kind == K8S_JSON and not is_json_manifest(text):

@@ -22,7 +22,7 @@ def decode(data: bytes) -> str:
     """Decode UTF-8 (with or without a BOM); refuse binary data and other encodings."""
     nul = data.find(b"\x00")
     if nul != -1:
-        raise UndecodableFile("the file holds NUL bytes: it looks binary, not SQL text", nul)
+        raise UndecodableFile("the file holds NUL bytes: it looks binary, not text", nul)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -1,4 +1,5 @@
-"""PostgreSQL versions zdlint gives advice for (a light module: no parser imports)."""
+"""PostgreSQL versions zdlint gives advice for, and the Kubernetes release manifests are
+applied to (a light module: no parser imports)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,18 @@ from dataclasses import dataclass
 
 DEFAULT_PG_VERSION = 15
 SUPPORTED_PG_VERSIONS = range(11, 19)
+# The Kubernetes release checked against when none is configured: a current one.
+DEFAULT_K8S_VERSION = (1, 31)
+
+
+def parse_k8s_release(value: object) -> tuple[int, int] | None:
+    """`1.31`, `v1.31` or `1.31.2` as (major, minor); None when it is not one."""
+    if isinstance(value, bool) or not isinstance(value, str):
+        return None
+    parts = value.strip().removeprefix("v").split(".")
+    if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
+        return None
+    return int(parts[0]), int(parts[1])
 
 
 @dataclass(frozen=True)

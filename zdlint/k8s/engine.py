@@ -54,7 +54,7 @@ def lint_manifest_files(
     """Findings for each of `files`, checked together as one run: a Service in one file
     sees the Deployment in another. `note` hears what was skipped (patches whose base is
     not in the run, patches zdlint cannot apply)."""
-    options = k8s_options(settings.k8s)
+    options = k8s_options(settings.k8s, k8s_version=settings.k8s_version)
     run = _Run(files, catalogue)
     loaded = [run.load(i) for i in range(len(files))]
     scopes = deploy_scopes(loaded, note or (lambda _: None))

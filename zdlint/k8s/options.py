@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from zdlint.config import ConfigError
+from zdlint.versions import DEFAULT_K8S_VERSION
 
 DEFAULT_DRAIN_SECONDS = 10
 
@@ -19,12 +20,18 @@ class K8sOptions:
     # Time the application needs after SIGTERM to finish in-flight requests: the grace
     # period must exceed the preStop sleep plus this.
     drain_seconds: int = DEFAULT_DRAIN_SECONDS
+    # The Kubernetes release the manifests are applied to (`k8s-version` in [tool.zdlint]).
+    k8s_version: tuple[int, int] = DEFAULT_K8S_VERSION
 
 
 _KEYS = {"boot-seconds": "boot_seconds", "drain-seconds": "drain_seconds"}
 
 
-def k8s_options(table: dict[str, Any], where: str = "[tool.zdlint.k8s]") -> K8sOptions:
+def k8s_options(
+    table: dict[str, Any],
+    where: str = "[tool.zdlint.k8s]",
+    k8s_version: tuple[int, int] = DEFAULT_K8S_VERSION,
+) -> K8sOptions:
     """Options from the config table; ConfigError names the key that is wrong."""
     values: dict[str, int] = {}
     for key, value in table.items():
@@ -36,7 +43,7 @@ def k8s_options(table: dict[str, Any], where: str = "[tool.zdlint.k8s]") -> K8sO
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ConfigError(f"{where}: {key} must be a whole number of seconds, not {value!r}")
         values[_KEYS[key]] = value
-    return K8sOptions(**values)
+    return K8sOptions(**values, k8s_version=k8s_version)
 
 
 def validate_k8s_table(table: dict[str, Any], where: str) -> dict[str, Any]:

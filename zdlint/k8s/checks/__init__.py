@@ -48,6 +48,9 @@ CHECK_MODULES = (
     "blue_green",
     "migration_job",
     "resources",
+    "removed_api",
+    "spread",
+    "surge_blocked",
 )
 
 

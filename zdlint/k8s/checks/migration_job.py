@@ -15,12 +15,32 @@ _MIGRATION = re.compile(
     r"|alembic|goose|dbmate|atlas\s+(?:migrate|schema))(?![a-z0-9])",
     re.I,
 )
+# Words that make a command about migrations a gate: it checks, lists or waits for them
+# (`migrate --check`, `alembic current`, `flyway validate`, `wait-for-migrations`), or
+# starts the app without them (`--skip-migrations`), and changes no schema.
+_GATE = re.compile(
+    r"(?<![a-z0-9])(?:--check|--dry-run|--plan|check|status|current|validate|heads"
+    r"|showmigrations|abort_if_pending_migrations|wait|wait[-_]for\S*|--skip[-_]migrations?"
+    r"|--no[-_]migrat\w*|skip[-_]migrations?)(?![a-z0-9])",
+    re.I,
+)
+# Where one shell command ends and the next begins.
+_COMMAND_BREAK = re.compile(r"&&|\|\||;|\||\n")
 DEFAULT_BACKOFF_LIMIT = 6
 
 
 def migration_in(text: str) -> str | None:
     match = _MIGRATION.search(text)
     return match.group() if match else None
+
+
+def migration_run_in(text: str) -> str | None:
+    """The first command of `text` that runs a migration; gates (checks, waits) are not."""
+    for command in _COMMAND_BREAK.split(text):
+        found = migration_in(command)
+        if found is not None and not _GATE.search(command):
+            return found
+    return None
 
 
 def _container_words(container: Container) -> str:
@@ -70,8 +90,7 @@ def in_app_pod(scope: Scope, options: K8sOptions) -> Iterator[Flag]:
     for workload in scope.workloads:
         template = workload.template
         for container in template.all_containers:
-            text = _container_words(container) if container.init else container.command_line
-            found = migration_in(text)
+            found = _runs_migration(container)
             if found is None:
                 continue
             field = "command" if container.get("command") is not None else "args"
@@ -83,6 +102,18 @@ def in_app_pod(scope: Scope, options: K8sOptions) -> Iterator[Flag]:
                 where="initContainer" if container.init else "container",
                 found=found,
             )
+
+
+def _runs_migration(container: Container) -> str | None:
+    """What in the container runs a migration. An initContainer named or built as a gate
+    (`wait-for-migrations`, `k8s-wait-for`) runs none; else its command decides when it
+    mentions migrations, and its name and image when it does not (`image: migrate/migrate`)."""
+    if container.init and _GATE.search(f"{container.name} {container.image or ''}"):
+        return None
+    command = container.command_line
+    if migration_in(command) is not None or not container.init:
+        return migration_run_in(command)
+    return migration_run_in(_container_words(container))
 
 
 CHECKS = [("ZK501", retries), ("ZK502", restart_policy), ("ZK503", in_app_pod)]

@@ -1,4 +1,4 @@
-"""ZK109: a probe whose timeout is not shorter than its period overlaps itself."""
+"""ZK109: a probe whose timeout is longer than its period stretches its own period."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def check(scope: Scope, options: K8sOptions) -> Iterator[Flag]:
         for container in workload.template.containers:
             for p in probes(container):
                 timeout, period = p.seconds("timeoutSeconds"), p.seconds("periodSeconds")
-                if timeout >= period:
+                if timeout > period:
                     yield flag(
                         workload.obj,
                         workload.template.container_span(container, p.kind, "timeoutSeconds"),
@@ -24,6 +24,9 @@ def check(scope: Scope, options: K8sOptions) -> Iterator[Flag]:
                         probe=p.kind,
                         timeout=timeout,
                         period=period,
+                        threshold=p.seconds("failureThreshold"),
+                        slow=p.seconds("failureThreshold") * timeout,
+                        fast=p.seconds("failureThreshold") * period,
                     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from zdlint.k8s.checks import Flag, flag
 from zdlint.k8s.graph import Scope
-from zdlint.k8s.model import DEPLOYMENT, Workload
+from zdlint.k8s.model import DEPLOYMENT, ROLLOUT, Workload
 from zdlint.k8s.options import K8sOptions
 
 DEFAULT_FENCEPOST = "25%"
@@ -49,9 +49,16 @@ def resolve(value: Any, replicas: int, round_up: bool) -> int | None:
 
 def fenceposts(workload: Workload, replicas: int) -> Fenceposts | None:
     strategy = workload.obj.get("spec", "strategy") or {}
-    if not isinstance(strategy, dict) or strategy.get("type", "RollingUpdate") != "RollingUpdate":
+    if not isinstance(strategy, dict):
         return None
-    rolling = strategy.get("rollingUpdate")
+    if workload.kind == ROLLOUT:
+        rolling = strategy.get("canary")  # Argo's canary reads the same two fields
+        if not isinstance(rolling, dict):
+            return None
+    elif strategy.get("type", "RollingUpdate") != "RollingUpdate":
+        return None
+    else:
+        rolling = strategy.get("rollingUpdate")
     rolling = rolling if isinstance(rolling, dict) else {}
     max_unavailable = rolling.get("maxUnavailable", DEFAULT_FENCEPOST)
     max_surge = rolling.get("maxSurge", DEFAULT_FENCEPOST)
@@ -64,6 +71,19 @@ def fenceposts(workload: Workload, replicas: int) -> Fenceposts | None:
     return Fenceposts(
         replicas, max_unavailable, max_surge, 1 if raised else unavailable, surge, raised
     )
+
+
+def surges_first(workload: Workload, replicas: int) -> bool:
+    """A Deployment or Argo Rollout whose rollout starts a new pod before it stops an old
+    one (a blueGreen Rollout brings up the whole new ReplicaSet before it switches)."""
+    if workload.kind == ROLLOUT and isinstance(
+        workload.obj.get("spec", "strategy", "blueGreen"), dict
+    ):
+        return True
+    if workload.kind not in (DEPLOYMENT, ROLLOUT):
+        return False  # a StatefulSet replaces each pod after deleting it
+    posts = fenceposts(workload, replicas)
+    return posts is not None and posts.unavailable == 0 and posts.surge >= 1
 
 
 def _field(workload: Workload, name: str) -> tuple[int, int]:
