@@ -247,6 +247,9 @@ def test_a_sequence_whose_table_the_transaction_holds_is_dropped_without_a_wait(
         if f.code in ("ZD401", "ZD409")
     ]
     assert waits == [(8, "ZD401"), (8, "ZD409")]  # v_seq belongs to v, which is not held
+    (message,) = [f.message for r in run.reports for f in r.findings if f.code == "ZD401"]
+    assert message.startswith("The ACCESS EXCLUSIVE lock on sequence `v_seq` is requested")
+    assert "later inserts (which take their numbers from it) on `v` queue" in message
 
 
 def test_ddl_inside_a_do_block_reaches_the_model_and_a_dropped_column_takes_its_constraints():

@@ -42,9 +42,17 @@ def missing(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
                 f"; later {traffic_text(other.mode)[0]} on {lock_target(other)['target']} "
                 f"queue behind its {lock_mode(other.mode).sql_name} request too"
             )
+    target = lock_target(lock)
+    schema = state.schema
+    name = lock.table
+    if name and lock.index is None and name not in schema.tables and name not in schema.views:
+        owner = schema.sequence_table(name)
+        if owner is not None:  # the traffic a sequence carries: its table's inserts
+            target = {"target": f"sequence `{name}`", "table": f"`{owner}`"}
+            blocked, spared = "inserts (which take their numbers from it)", ""
     yield Hit(
         {
-            **lock_target(lock),
+            **target,
             "queued": blocked,
             "spared": f"; {spared} go on" if spared else "",
             "also": also,
