@@ -1,0 +1,145 @@
+"""Django migration modules: recognise them, and render a project's migration graph.
+
+Rendering runs in a child process (`zdlint.orm.django_render`) once per project and
+run; this module never imports Django.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from zdlint.orm.rendered import OpaqueOperation, RenderedMigration, RenderedStatement
+
+_MIGRATION_NAME = re.compile(r"^\d{4}_\w*\.py$")
+_MIGRATION_CLASS = re.compile(r"^class\s+Migration\s*\(\s*(?:migrations\.)?Migration\s*\)", re.M)
+# Apps of django.contrib that ship migrations, rendered when the project's depend on them
+_CONTRIB_APPS = ("contenttypes", "auth", "admin", "sessions", "sites", "flatpages", "redirects")
+_SKIPPED = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", "site-packages"}
+RENDER_TIMEOUT_S = 300
+
+
+def is_migration_name(path: Path) -> bool:
+    """A Django migration module's name: `NNNN_name.py` in a `migrations` package."""
+    return path.parent.name == "migrations" and _MIGRATION_NAME.match(path.name) is not None
+
+
+def is_django_migration(text: str, path: Path | None) -> bool:
+    return path is not None and is_migration_name(path) and bool(_MIGRATION_CLASS.search(text))
+
+
+@dataclass
+class DjangoGraph:
+    """A project's migrations, rendered, in the order `migrate` runs them."""
+
+    order: list[Path] = field(default_factory=list)  # resolved module paths
+    rendered: dict[Path, RenderedMigration] = field(default_factory=dict)
+    error: str | None = None  # why the project could not be loaded at all
+
+
+def _top_package(folder: Path) -> Path:
+    """The outermost package holding `folder` (a folder with `__init__.py`)."""
+    while (folder.parent / "__init__.py").is_file():
+        folder = folder.parent
+    return folder
+
+
+def _module_name(package: Path, root: Path) -> str:
+    return ".".join(package.relative_to(root).parts)
+
+
+def _apps_under(top: Path, root: Path) -> list[str]:
+    """Module names of the packages under `top` with a `migrations` package."""
+    apps = []
+    for folder, dirs, _files in os.walk(top):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED and not d.startswith("."))
+        here = Path(folder)
+        if "migrations" in dirs and (here / "migrations" / "__init__.py").is_file():
+            if (here / "__init__.py").is_file() and here != root:
+                apps.append(_module_name(here, root))
+    return apps
+
+
+def project_apps(path: Path) -> tuple[Path, list[str]]:
+    """(the folder to import from, the apps to install) for a migration module: its
+    package tree's apps, and the contrib apps their migrations name."""
+    app = path.parent.parent
+    top = _top_package(app)
+    root = top.parent
+    in_site_packages = root.name in ("site-packages", "dist-packages")
+    scan = [top] if in_site_packages else [root]
+    apps = []
+    for folder in scan:
+        apps.extend(_apps_under(folder, root))
+    app_name = _module_name(app, root)
+    if app_name not in apps:
+        apps.append(app_name)
+    texts = ""
+    for name in apps:
+        folder = root.joinpath(*name.split(".")) / "migrations"
+        for migration in sorted(folder.glob("[0-9]*.py")):
+            try:
+                texts += migration.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+    contrib = []
+    for label in _CONTRIB_APPS:
+        if re.search(rf"[\"']{label}[\"']", texts) or (
+            label in ("auth", "contenttypes") and "AUTH_USER_MODEL" in texts
+        ):
+            contrib.append(f"django.contrib.{label}")
+    if "django.contrib.auth" in contrib and "django.contrib.contenttypes" not in contrib:
+        contrib.insert(0, "django.contrib.contenttypes")
+    return root, contrib + [a for a in apps if a not in contrib]
+
+
+def render_graph(path: Path, settings_module: str | None, pg_version: int) -> DjangoGraph:
+    """Render every migration of the project `path` belongs to."""
+    root, apps = project_apps(path)
+    request = {
+        "path": [str(root), os.getcwd()],
+        "settings": settings_module,
+        "apps": apps,
+        "pg_version": pg_version,
+    }
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "zdlint.orm.django_render"],
+            input=json.dumps(request),
+            capture_output=True,
+            text=True,
+            timeout=RENDER_TIMEOUT_S,
+            env={**os.environ, "PYTHONPATH": _pythonpath(root)},
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return DjangoGraph(error=f"the migrations could not be loaded: {exc}")
+    try:
+        result = json.loads(done.stdout)
+    except ValueError:
+        last = done.stderr.strip().splitlines()[-1:] or ["no output"]
+        return DjangoGraph(error=f"the migrations could not be loaded: {last[0]}")
+    graph = DjangoGraph(error=result["error"])
+    for item in result["plan"]:
+        target = Path(item["path"])
+        graph.order.append(target)
+        graph.rendered[target] = RenderedMigration(
+            statements=[RenderedStatement(*s) for s in item["statements"]],
+            atomic=item["atomic"],
+            problems=[(line, text) for line, text in item["problems"]],
+            opaque=[OpaqueOperation(*o) for o in item["opaque"]],
+        )
+    return graph
+
+
+def _pythonpath(root: Path) -> str:
+    """zdlint itself, the project, and what the caller had."""
+    import zdlint
+
+    own = str(Path(zdlint.__file__).resolve().parent.parent)
+    parts = [own, str(root), os.environ.get("PYTHONPATH", "")]
+    return os.pathsep.join(p for p in parts if p)
