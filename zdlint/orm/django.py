@@ -59,8 +59,11 @@ def _apps_under(top: Path, root: Path) -> list[str]:
     for folder, dirs, _files in os.walk(top):
         dirs[:] = sorted(d for d in dirs if d not in _SKIPPED and not d.startswith("."))
         here = Path(folder)
-        if "migrations" in dirs and (here / "migrations" / "__init__.py").is_file():
-            if (here / "__init__.py").is_file() and here != root:
+        migrations = here / "migrations"
+        if "migrations" in dirs and (migrations / "__init__.py").is_file():
+            # a package of migration modules (django.db.migrations is none)
+            numbered = any(is_migration_name(p) for p in migrations.glob("[0-9]*.py"))
+            if numbered and (here / "__init__.py").is_file() and here != root:
                 apps.append(_module_name(here, root))
     return apps
 
