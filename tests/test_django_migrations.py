@@ -3,6 +3,7 @@ the line of the operation that renders it."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -98,10 +99,15 @@ def test_add_index_concurrently_in_an_atomic_migration_is_in_a_transaction(tmp_p
 def test_run_sql_lists_and_noop_are_parsed_as_sql(tmp_path):
     ops = (
         "        migrations.RunSQL(migrations.RunSQL.noop),\n"
-        "        migrations.RunSQL([\"UPDATE shop_order SET note = 'x'\"], migrations.RunSQL.noop),\n"
+        "        migrations.RunSQL(\n"
+        "            [\"UPDATE shop_order SET note = 'x'\"], migrations.RunSQL.noop\n"
+        "        ),\n"
     )
     _, second = _project(tmp_path, _migration(ops))
     assert _check(second) == [("ZD501", 10)]
+    (finding,) = lint(second.read_text(), second, ignore=("ZD401", "ZD410"))
+    assert (finding.span.line, finding.span.column) == (10, 9)
+    assert (finding.span.end_line, finding.span.end_column) == (12, 11)  # the whole call
 
 
 def test_run_python_after_ddl_in_an_atomic_migration_holds_its_locks(tmp_path):
@@ -164,6 +170,31 @@ def test_an_operation_that_queries_the_database_is_reported_on_its_line(tmp_path
     ops = "        HStoreExtension(),\n"
     _, second = _project(tmp_path, _migration(ops, head))
     assert _check(second) == [("ZD004", 9)]
+
+
+def test_github_annotations_and_sarif_name_the_python_file_and_line(tmp_path):
+    ops = '        migrations.RemoveField("order", "note"),\n'
+    _, second = _project(tmp_path, _migration(ops))
+    relative = "shop/migrations/0002_step.py"
+
+    def check(output_format: str) -> str:
+        command = [sys.executable, "-m", "zdlint", "check", "--output-format", output_format]
+        done = subprocess.run(
+            [*command, "--ignore", "ZD401,ZD410", relative],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 1, done.stderr
+        return done.stdout
+
+    assert f"file={relative},line=9," in check("github")
+    sarif = json.loads(check("sarif"))
+    (result,) = sarif["runs"][0]["results"]
+    location = result["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == relative
+    assert location["region"]["startLine"] == 9
 
 
 def test_other_python_files_are_not_checked(tmp_path):
