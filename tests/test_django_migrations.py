@@ -172,6 +172,23 @@ def test_an_operation_that_queries_the_database_is_reported_on_its_line(tmp_path
     assert _check(second) == [("ZD004", 9)]
 
 
+def test_migrations_replaced_by_a_squashed_one_are_still_checked(tmp_path):
+    ops = '        migrations.AddIndex("order", models.Index(fields=["note"], name="n_idx")),\n'
+    initial, second = _project(tmp_path, _migration(ops))
+    squashed = initial.parent / "0001_squashed_0002_step.py"
+    squashed.write_text(
+        INITIAL.replace(
+            "initial = True",
+            'initial = True\n    replaces = [("shop", "0001_step"), ("shop", "0002_step")]',
+        ).replace("        ),\n    ]", "        ),\n" + ops.replace("order", "Order") + "    ]"),
+        encoding="utf-8",
+    )
+    # the replaced migration still sees the table its predecessor created
+    assert _check(second) == [("ZD102", 9)]
+    # the squashed one creates the table itself
+    assert _check(squashed) == []
+
+
 def test_github_annotations_and_sarif_name_the_python_file_and_line(tmp_path):
     ops = '        migrations.RemoveField("order", "note"),\n'
     _, second = _project(tmp_path, _migration(ops))

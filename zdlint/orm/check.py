@@ -180,6 +180,12 @@ def _schema_before(
     from zdlint.sql.history import replay_text
     from zdlint.sql.schema import SchemaModel
 
+    if target in graph.replaced:  # replaced by a squashed migration: runs in its place
+        squashed, earlier_replaced = graph.replaced[target]
+        model = _schema_before(graph, squashed, seed, known)
+        for earlier in earlier_replaced:
+            replay_text(model, migration_sql(graph.rendered[earlier]).text, None, templates=False)
+        return model
     index = graph.order.index(target)
     position, model = known.cursors.get(id(graph), (0, SchemaModel()))
     if position > index or id(graph) not in known.cursors:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from zdlint.orm.rendered import OpaqueOperation, RenderedMigration, RenderedStatement
 
@@ -40,6 +41,9 @@ class DjangoGraph:
     order: list[Path] = field(default_factory=list)  # resolved module paths
     rendered: dict[Path, RenderedMigration] = field(default_factory=dict)
     error: str | None = None  # why the project could not be loaded at all
+    # Migrations a squashed migration replaces: (the squashed one, those of them that
+    # run before this one), in the order they run.
+    replaced: dict[Path, tuple[Path, list[Path]]] = field(default_factory=dict)
 
 
 def _top_package(folder: Path) -> Path:
@@ -130,13 +134,24 @@ def render_graph(path: Path, settings_module: str | None, pg_version: int) -> Dj
     for item in result["plan"]:
         target = Path(item["path"])
         graph.order.append(target)
-        graph.rendered[target] = RenderedMigration(
-            statements=[RenderedStatement(*s) for s in item["statements"]],
-            atomic=item["atomic"],
-            problems=[(line, text) for line, text in item["problems"]],
-            opaque=[OpaqueOperation(*o) for o in item["opaque"]],
-        )
+        graph.rendered[target] = _rendered(item)
+    siblings: dict[Path, list[Path]] = {}
+    for item in result.get("replaced", []):
+        target, squashed = Path(item["path"]), graph.order[item["squashed_into"]]
+        earlier = siblings.setdefault(squashed, [])
+        graph.replaced[target] = (squashed, list(earlier))
+        graph.rendered[target] = _rendered(item)
+        earlier.append(target)
     return graph
+
+
+def _rendered(item: dict[str, Any]) -> RenderedMigration:
+    return RenderedMigration(
+        statements=[RenderedStatement(*s) for s in item["statements"]],
+        atomic=item["atomic"],
+        problems=[(line, text) for line, text in item["problems"]],
+        opaque=[OpaqueOperation(*o) for o in item["opaque"]],
+    )
 
 
 def _pythonpath(root: Path) -> str:

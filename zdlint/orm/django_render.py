@@ -208,20 +208,29 @@ def render(request: dict[str, Any]) -> dict[str, Any]:
         from django.db.migrations.loader import MigrationLoader
 
         loader = MigrationLoader(None, ignore_no_migrations=True)
-        loader.check_consistent_history = None  # type: ignore[assignment]
     except Exception as exc:  # settings, imports, the graph: the project's code
         return {"error": _reason(exc), "plan": []}
     editor_class = _editor_class(connection)
     graph = loader.graph
-    done = []
+    done: list[dict[str, Any]] = []
     from django.db.migrations.state import ProjectState
 
     state = ProjectState(real_apps=loader.unmigrated_apps)
+    replaced = []
     for node in _plan(graph):
         migration = graph.nodes[node]
+        if node in loader.replacements:
+            # the migrations a squashed one replaces still run on databases that had
+            # applied some of them: rendered from the state before the squash
+            before = state.clone()
+            for key in migration.replaces:
+                older = loader.disk_migrations.get(tuple(key))
+                if older is not None:
+                    replaced.append(_render_one(older, before, editor_class, connection))
+                    replaced[-1]["squashed_into"] = len(done)
         rendered = _render_one(migration, state, editor_class, connection)
         done.append(rendered)
-    return {"error": None, "plan": done}
+    return {"error": None, "plan": done, "replaced": replaced}
 
 
 def main() -> None:
