@@ -214,6 +214,42 @@ def test_github_annotations_and_sarif_name_the_python_file_and_line(tmp_path):
     assert location["region"]["startLine"] == 9
 
 
+def test_the_settings_module_named_in_the_config_is_used(tmp_path):
+    ops = '        migrations.RemoveField("order", "note"),\n'
+    _, second = _project(tmp_path, _migration(ops))
+    (tmp_path / "mysite").mkdir()
+    (tmp_path / "mysite" / "__init__.py").touch()
+    (tmp_path / "mysite" / "settings.py").write_text(
+        "DATABASES = {'default': {'ENGINE': 'django.db.backends.sqlite3', 'NAME': 'x'}}\n"
+        "INSTALLED_APPS = ['shop']\n",
+        encoding="utf-8",
+    )
+    from zdlint.catalogue import load_catalogue
+    from zdlint.config import parse_settings
+
+    config = {"django": {"settings": "mysite.settings"}}
+    settings = parse_settings(config, load_catalogue(), "pyproject.toml", tmp_path, None)
+    assert settings.django_settings == "mysite.settings"
+    # the project's settings are loaded: their database is not PostgreSQL
+    (finding,) = lint(second.read_text(), second, django_settings="mysite.settings")
+    assert finding.code == "ZD004" and "sqlite" in finding.message
+
+
+def test_a_folder_walk_finds_migration_modules_and_leaves_other_python_alone(tmp_path):
+    ops = '        migrations.RemoveField("order", "note"),\n'
+    _, second = _project(tmp_path, _migration(ops))
+    (tmp_path / "shop" / "models.py").write_text("x = 1\n", encoding="utf-8")
+    from zdlint.catalogue import load_catalogue
+    from zdlint.config import Settings
+    from zdlint.lint import lint_paths
+
+    run = lint_paths([str(tmp_path)], Settings(ignore=("ZD401", "ZD410")), load_catalogue())
+    assert sorted(r.path for r in run.reports) == sorted(
+        [second.as_posix(), second.with_name("0001_step.py").as_posix()]
+    )
+    assert [f.code for r in run.reports for f in r.findings] == ["ZD304"]
+
+
 def test_other_python_files_are_not_checked(tmp_path):
     path = tmp_path / "shop" / "models.py"
     path.parent.mkdir()

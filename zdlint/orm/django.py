@@ -21,6 +21,7 @@ _MIGRATION_NAME = re.compile(r"^\d{4}_\w*\.py$")
 _MIGRATION_CLASS = re.compile(r"^class\s+Migration\s*\(\s*(?:migrations\.)?Migration\s*\)", re.M)
 # Apps of django.contrib that ship migrations, rendered when the project's depend on them
 _CONTRIB_APPS = ("contenttypes", "auth", "admin", "sessions", "sites", "flatpages", "redirects")
+_TEST_FOLDERS = frozenset({"test", "tests"})
 _SKIPPED = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", "site-packages"}
 RENDER_TIMEOUT_S = 300
 
@@ -57,19 +58,39 @@ def _module_name(package: Path, root: Path) -> str:
     return ".".join(package.relative_to(root).parts)
 
 
-def _apps_under(top: Path, root: Path) -> list[str]:
-    """Module names of the packages under `top` with a `migrations` package."""
-    apps = []
+def _apps_under(top: Path, root: Path, skipped: frozenset[str] = frozenset()) -> list[str]:
+    """Module names of the packages under `top` with a `migrations` package (one per
+    app label: Django refuses two)."""
+    apps: list[str] = []
     for folder, dirs, _files in os.walk(top):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED and not d.startswith("."))
+        dirs[:] = sorted(
+            d for d in dirs if d not in _SKIPPED and d not in skipped and not d.startswith(".")
+        )
         here = Path(folder)
         migrations = here / "migrations"
         if "migrations" in dirs and (migrations / "__init__.py").is_file():
             # a package of migration modules (django.db.migrations is none)
             numbered = any(is_migration_name(p) for p in migrations.glob("[0-9]*.py"))
             if numbered and (here / "__init__.py").is_file() and here != root:
-                apps.append(_module_name(here, root))
+                name = _module_name(here, root)
+                labels = {a.rsplit(".", 1)[-1] for a in apps}
+                if _declared_name(here) in (None, name) and here.name not in labels:
+                    apps.append(name)
     return apps
+
+
+_APP_NAME = re.compile(r"^\s+name\s*=\s*[\"']([\w.]+)[\"']", re.M)
+
+
+def _declared_name(package: Path) -> str | None:
+    """The module name the package's AppConfig declares: a template app (`name =
+    "home"` inside a project template) is not importable where it lies."""
+    try:
+        text = (package / "apps.py").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    match = _APP_NAME.search(text)
+    return match.group(1) if match else None
 
 
 def project_apps(path: Path) -> tuple[Path, list[str]]:
@@ -78,22 +99,26 @@ def project_apps(path: Path) -> tuple[Path, list[str]]:
     app = path.parent.parent
     top = _top_package(app)
     root = top.parent
-    in_site_packages = root.name in ("site-packages", "dist-packages")
-    scan = [top] if in_site_packages else [root]
-    apps = []
-    for folder in scan:
-        apps.extend(_apps_under(folder, root))
+    # installed packages (site-packages, a `pip install --target` folder): only the
+    # package itself, not every other package installed beside it
+    installed = root.name in ("site-packages", "dist-packages") or any(root.glob("*.dist-info"))
+    # an installed package's test apps are no part of what it deploys
+    apps = _apps_under(top, root, _TEST_FOLDERS) if installed else _apps_under(root, root)
     app_name = _module_name(app, root)
     if app_name not in apps:
         apps.append(app_name)
+    # apps the migrations depend on by label: an installed package of that name
     texts = ""
-    for name in apps:
-        folder = root.joinpath(*name.split(".")) / "migrations"
-        for migration in sorted(folder.glob("[0-9]*.py")):
-            try:
-                texts += migration.read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                continue
+    read: set[str] = set()
+    while len(read) < len(apps):
+        for name in [a for a in apps if a not in read]:
+            read.add(name)
+            text = _migration_texts(_package_folder(name, root))
+            texts += text
+            for label in sorted(set(_DEPENDENCY.findall(text))):
+                known = {a.rsplit(".", 1)[-1] for a in apps} | set(_CONTRIB_APPS)
+                if label not in known and _package_folder(label, root) is not None:
+                    apps.append(label)
     contrib = []
     for label in _CONTRIB_APPS:
         if re.search(rf"[\"']{label}[\"']", texts) or (
@@ -103,6 +128,37 @@ def project_apps(path: Path) -> tuple[Path, list[str]]:
     if "django.contrib.auth" in contrib and "django.contrib.contenttypes" not in contrib:
         contrib.insert(0, "django.contrib.contenttypes")
     return root, contrib + [a for a in apps if a not in contrib]
+
+
+_DEPENDENCY = re.compile(r"\(\s*[\"'](\w+)[\"']\s*,\s*[\"']\d{4}_")
+
+
+def _package_folder(name: str, root: Path) -> Path | None:
+    """The folder of package `name`, beside the project or installed."""
+    folder = root.joinpath(*name.split("."))
+    if (folder / "__init__.py").is_file():
+        return folder
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(name) if "." not in name else None
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _migration_texts(folder: Path | None) -> str:
+    if folder is None:
+        return ""
+    texts = []
+    for migration in sorted((folder / "migrations").glob("[0-9]*.py")):
+        try:
+            texts.append(migration.read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            continue
+    return "".join(texts)
 
 
 def render_graph(path: Path, settings_module: str | None, pg_version: int) -> DjangoGraph:

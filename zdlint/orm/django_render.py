@@ -76,6 +76,9 @@ def _configure(request: dict[str, Any]) -> None:
             },
             INSTALLED_APPS=request["apps"],
             USE_TZ=True,
+            # what apps commonly read while they load
+            STATIC_URL="/static/",
+            MEDIA_URL="/media/",
         )
     django.setup()
 
@@ -196,6 +199,8 @@ def _render_one(migration: Any, state: Any, editor_class: type, connection: Any)
 
 
 def _reason(exc: BaseException) -> str:
+    if isinstance(exc, _Offline):
+        return str(exc)
     text = str(exc).strip().splitlines()
     detail = text[0] if text else ""
     return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
