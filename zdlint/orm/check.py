@@ -72,7 +72,9 @@ def migration_sql(rendered: RenderedMigration) -> MigrationSql:
             owners.append(None)
             open_transaction = inside
         body = stmt.sql.rstrip().rstrip(";").rstrip()
-        for line in f"{body};".splitlines():
+        # a `--` comment on the last line would swallow the `;`
+        ending = "\n;" if "--" in body.rsplit("\n", 1)[-1] else ";"
+        for line in f"{body}{ending}".splitlines():
             lines.append(line)
             owners.append(index)
     if open_transaction:
@@ -269,7 +271,11 @@ def _sql_findings(
         index = _statement_at(sql.owners, finding.span.line)
         stmt = rendered.statements[index]
         span = operation_span(source, stmt.line, stmt.end_line)
-        moved = replace(finding, span=span, place=None, fixable=False, fix=None)
+        # the findings of one operation keep their order (the engine's rank)
+        rank = finding.place[2] if finding.place is not None else 0
+        place = (span.line, span.column, rank)
+        # `zdlint fix` does not write ORM code yet: no plan is offered
+        moved = replace(finding, span=span, place=place, fixable=False, fix=None)
         found.append((moved, _owner_of(operations, stmt.line)))
     found.extend(_data_migrations(display, source, rendered, sql, after, operations, catalogue))
     return found
