@@ -189,6 +189,22 @@ def test_migrations_replaced_by_a_squashed_one_are_still_checked(tmp_path):
     assert _check(squashed) == []
 
 
+def test_constraint_names_come_from_the_schema_the_earlier_migrations_built(tmp_path):
+    """Django asks the database which constraint to drop; offline, the replayed schema
+    answers."""
+    ops = '        migrations.AlterField("order", "note", models.CharField(max_length=20)),\n'
+    initial, second = _project(tmp_path, _migration(ops))
+    initial.write_text(INITIAL.replace('default=""', 'default="", unique=True'), "utf-8")
+    from zdlint.orm.django import render_graph
+
+    graph = render_graph(second, None, 16)
+    rendered = graph.rendered[second.resolve()]
+    assert rendered.problems == []
+    (drop,) = [s.sql for s in rendered.statements if "DROP CONSTRAINT" in s.sql]
+    # the name PostgreSQL gave the inline UNIQUE of CREATE TABLE
+    assert drop == 'ALTER TABLE "shop_order" DROP CONSTRAINT "shop_order_note_key";'
+
+
 def test_github_annotations_and_sarif_name_the_python_file_and_line(tmp_path):
     ops = '        migrations.RemoveField("order", "note"),\n'
     _, second = _project(tmp_path, _migration(ops))

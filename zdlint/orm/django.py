@@ -121,7 +121,7 @@ def project_apps(path: Path) -> tuple[Path, list[str]]:
                     apps.append(label)
     contrib = []
     for label in _CONTRIB_APPS:
-        if re.search(rf"[\"']{label}[\"']", texts) or (
+        if re.search(rf"[\"']{label}[\"']|django\.contrib\.{label}\b", texts) or (
             label in ("auth", "contenttypes") and "AUTH_USER_MODEL" in texts
         ):
             contrib.append(f"django.contrib.{label}")

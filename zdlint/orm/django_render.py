@@ -23,6 +23,7 @@ reported as not renderable, never skipped.
 from __future__ import annotations
 
 import ast
+import copy
 import json
 import os
 import sys
@@ -83,7 +84,75 @@ def _configure(request: dict[str, Any]) -> None:
     django.setup()
 
 
-def _offline_connection(pg_version: int) -> Any:
+class _Schema:
+    """The schema the rendered SQL has built so far (zdlint's own model, replayed from
+    it): what the schema editor asks the database's catalogue about."""
+
+    def __init__(self) -> None:
+        from zdlint.sql.schema import SchemaModel
+
+        self.model = SchemaModel()
+
+    def apply(self, statements: list[str]) -> None:
+        from zdlint.sql.history import replay_text
+
+        replay_text(self.model, "\n".join(statements), None, templates=False)
+
+    def constraints(self, table: str) -> dict[str, dict[str, Any]]:
+        """Django's introspection `get_constraints(cursor, table)`, from the model."""
+        found: dict[str, dict[str, Any]] = {}
+        known = self.model.tables.get(table)
+        for c in known.constraints.values() if known is not None else ():
+            if c.kind not in ("primary", "unique", "foreign", "check", "exclusion"):
+                continue
+            found[c.name] = {
+                "columns": list(c.columns),
+                "primary_key": c.kind == "primary",
+                "unique": c.kind in ("primary", "unique"),
+                "foreign_key": (c.references, None) if c.kind == "foreign" else None,
+                "check": c.kind == "check",
+                "index": False,
+                "definition": None,
+                "options": None,
+            }
+        for index in self.model.indexes_on(table):
+            if index.name in found:  # the index of a key constraint
+                continue
+            method = index.definition.accessMethod if index.definition is not None else None
+            found[index.name] = {
+                "columns": list(index.columns),
+                "orders": [],
+                "primary_key": False,
+                "unique": index.unique,
+                "foreign_key": None,
+                "check": False,
+                "index": True,
+                "type": "idx" if method in (None, "btree") else method,
+                "definition": None,
+                "options": None,
+            }
+        return found
+
+
+class _NoCursor:
+    """What `connection.cursor()` gives offline: queries are refused."""
+
+    def __enter__(self) -> _NoCursor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def execute(self, *args: object, **kwargs: object) -> None:
+        raise _Offline("the operation queries the database")
+
+    executemany = fetchone = fetchall = callproc = execute
+
+    def close(self) -> None:
+        return None
+
+
+def _offline_connection(pg_version: int, schema: _Schema) -> Any:
     from django.db import connection
 
     if connection.vendor != "postgresql":
@@ -93,6 +162,10 @@ def _offline_connection(pg_version: int) -> Any:
         raise _Offline("the operation queries the database")
 
     connection.connect = refuse  # type: ignore[method-assign]
+    connection.cursor = _NoCursor  # type: ignore[method-assign,assignment]
+    # the catalogue questions the schema editor asks (which constraint to drop) are
+    # answered from the schema the earlier SQL built
+    connection.introspection.get_constraints = lambda cursor, table: schema.constraints(table)  # type: ignore[method-assign]
     connection.__dict__["pg_version"] = pg_version * 10000
     return connection
 
@@ -123,7 +196,9 @@ def _plan(graph: Any) -> list[tuple[str, str]]:
     return plan
 
 
-def _render_one(migration: Any, state: Any, editor_class: type, connection: Any) -> dict[str, Any]:
+def _render_one(
+    migration: Any, state: Any, editor_class: type, connection: Any, schema: _Schema
+) -> dict[str, Any]:
     from django.db import migrations
 
     module = sys.modules[type(migration).__module__]
@@ -142,6 +217,7 @@ def _render_one(migration: Any, state: Any, editor_class: type, connection: Any)
     deferred_line: dict[int, tuple[int, int]] = {}
 
     def collect(first: int, last: int, transactional: bool) -> None:
+        schema.apply([str(text) for text in editor.collected_sql])
         for text in editor.collected_sql:
             statements.append([str(text), first, last, transactional])
         editor.collected_sql.clear()
@@ -209,7 +285,8 @@ def _reason(exc: BaseException) -> str:
 def render(request: dict[str, Any]) -> dict[str, Any]:
     try:
         _configure(request)
-        connection = _offline_connection(request["pg_version"])
+        schema = _Schema()
+        connection = _offline_connection(request["pg_version"], schema)
         from django.db.migrations.loader import MigrationLoader
 
         loader = MigrationLoader(None, ignore_no_migrations=True)
@@ -227,13 +304,15 @@ def render(request: dict[str, Any]) -> dict[str, Any]:
         if node in loader.replacements:
             # the migrations a squashed one replaces still run on databases that had
             # applied some of them: rendered from the state before the squash
-            before = state.clone()
+            before, model = state.clone(), schema.model
+            schema.model = copy.deepcopy(model)
             for key in migration.replaces:
                 older = loader.disk_migrations.get(tuple(key))
                 if older is not None:
-                    replaced.append(_render_one(older, before, editor_class, connection))
-                    replaced[-1]["squashed_into"] = len(done)
-        rendered = _render_one(migration, state, editor_class, connection)
+                    rendered = _render_one(older, before, editor_class, connection, schema)
+                    replaced.append({**rendered, "squashed_into": len(done)})
+            schema.model = model
+        rendered = _render_one(migration, state, editor_class, connection, schema)
         done.append(rendered)
     return {"error": None, "plan": done, "replaced": replaced}
 
