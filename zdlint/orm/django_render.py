@@ -15,9 +15,13 @@ imports psycopg (or psycopg2), but nothing connects as long as
 - the schema editor is used in `collect_sql` mode without entering it (entering an
   atomic schema editor opens a transaction, that is, a connection).
 
+- the catalogue questions the schema editor asks (the names of the constraints and
+  indexes on a column, to drop them in AlterField/RemoveField) are answered from the
+  schema the SQL rendered so far built (zdlint's own schema model), not from a server.
+
 Operations that do need the database (`CreateExtension` asks whether the extension
-exists, a custom operation that queries) meet a connection that refuses to open and are
-reported as not renderable, never skipped.
+exists, a default computed by a query, a custom operation that queries) meet a
+connection and a cursor that refuse and are reported as not renderable, never skipped.
 """
 
 from __future__ import annotations
