@@ -39,6 +39,8 @@ def fix_source(
     folder: Path | None = None,
 ) -> FileFix:
     where = (folder / path) if folder is not None else Path(path)
+    if folder is not None:  # the migration's own folder, for tools that name it
+        where.parent.mkdir(parents=True, exist_ok=True)
     return fix_text(
         path if folder is None else str(where),
         where,

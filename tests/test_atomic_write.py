@@ -101,3 +101,48 @@ def test_sigterm_during_a_run_unwinds_cleanly(tmp_path):
     out, _ = process.communicate(timeout=30)
     assert "cleaned up" in out
     assert process.returncode == 143
+
+
+def test_hard_linked_file_is_rewritten_in_place_and_both_names_see_the_new_text(tmp_path):
+    target = tmp_path / "m.sql"
+    target.write_text("old content that is longer")
+    os.link(target, tmp_path / "other.sql")
+    inode = target.stat().st_ino
+    write_atomic(target, "new")
+    assert target.stat().st_ino == inode
+    assert (tmp_path / "other.sql").read_text() == "new"
+    assert leftovers(tmp_path) == []
+
+
+def test_a_failed_in_place_rewrite_puts_the_old_bytes_back(tmp_path, monkeypatch):
+    target = tmp_path / "m.sql"
+    target.write_text("original")
+    os.link(target, tmp_path / "other.sql")
+
+    def no_space(_fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", no_space)
+    with pytest.raises(OSError, match="No space"):
+        write_atomic(target, "x" * 10_000)
+    assert (tmp_path / "other.sql").read_text() == "original"
+
+
+def test_a_symlink_stays_a_link_and_its_target_gets_the_text(tmp_path):
+    (tmp_path / "real.sql").write_text("old")
+    (tmp_path / "hop.sql").symlink_to("real.sql")
+    (tmp_path / "m.sql").symlink_to("hop.sql")
+    write_atomic(tmp_path / "m.sql", "new")
+    assert (tmp_path / "m.sql").is_symlink() and (tmp_path / "hop.sql").is_symlink()
+    assert (tmp_path / "real.sql").read_text() == "new"
+
+
+def test_read_only_file_is_refused_and_left_alone(tmp_path):
+    from zdlint.atomic import ReadOnlyFile
+
+    target = tmp_path / "m.sql"
+    target.write_text("old")
+    target.chmod(0o444)
+    with pytest.raises(ReadOnlyFile, match="m.sql: the file is read-only"):
+        write_atomic(target, "new")
+    assert target.read_text() == "old"

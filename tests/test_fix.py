@@ -26,6 +26,13 @@ FIXABLE = [
     for rule in CATALOGUE
     if rule.fixable
     for i, example in enumerate(rule.bad_examples)
+    if example.unfixable is None
+]
+REFUSED = [
+    pytest.param(rule, example, id=f"{rule.code}-bad{i}")
+    for rule in CATALOGUE
+    for i, example in enumerate(rule.bad_examples)
+    if example.unfixable is not None
 ]
 WITH_FIXED = [
     pytest.param(rule, example, id=f"{rule.code}-bad{i}")
@@ -45,6 +52,15 @@ def test_every_fixable_rule_has_an_expected_fix_in_the_catalogue():
     # Rules fixed by a prologue or by a rule added later may lack one; the core rewrites must not.
     core = {"ZD101", "ZD102", "ZD103", "ZD104", "ZD105", "ZD106", "ZD201", "ZD202", "ZD301"}
     assert not core & set(missing), missing
+
+
+@pytest.mark.parametrize(("rule", "example"), REFUSED)
+def test_bad_examples_the_fix_refuses_say_why_and_change_nothing(rule, example):
+    assert rule.fixable and example.fixed is None
+    result = fix_example(example, **_enabling(rule, example))
+    reasons = [why for f, why in result.unfixable if f.code == rule.code]
+    assert any(example.unfixable in why for why in reasons), result.unfixable
+    assert rule.code not in {f.code for f in result.fixed}
 
 
 def _enabling(rule, example) -> dict:

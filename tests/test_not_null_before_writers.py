@@ -91,3 +91,28 @@ def test_making_a_new_column_not_null_still_says_so():
         "ALTER TABLE t ADD COLUMN a int;\nALTER TABLE t ALTER COLUMN a SET NOT NULL;\n"
     )
     assert line == 3 and "made NOT NULL in it" in message
+
+
+_SYNC = """ALTER TABLE t ADD COLUMN b text;
+CREATE FUNCTION t_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.{assigned} := coalesce(NEW.a, '');
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER t_sync {timing} INSERT ON t FOR EACH ROW EXECUTE FUNCTION t_sync();
+ALTER TABLE t ALTER COLUMN b SET NOT NULL;
+"""
+
+
+def test_a_column_a_before_insert_trigger_of_the_file_fills_is_not_flagged():
+    assert _zd310(_SYNC.format(assigned="b", timing="BEFORE")) == []
+
+
+@pytest.mark.parametrize(
+    ("assigned", "timing"),
+    [("c", "BEFORE"), ("b", "AFTER")],
+    ids=["assigns-another-column", "after-insert"],
+)
+def test_a_trigger_that_does_not_fill_the_column_before_insert_does_not_excuse_it(assigned, timing):
+    assert [line for line, _ in _zd310(_SYNC.format(assigned=assigned, timing=timing))] == [10]

@@ -57,6 +57,8 @@ class Example:
     pg_version: int | None = None
     encoding: str = "utf-8"
     fixed: str | None = None  # expected `zdlint fix` output, where fixable
+    # Where the rule is fixable but this example is not: (part of) the reason the fix gives.
+    unfixable: str | None = None
     options: dict[str, object] = field(default_factory=dict)  # config overrides
     # What this bad example does on a server, when it differs from the rule's claim (a
     # rule whose statements take several lock modes shows each in an example).
@@ -393,6 +395,7 @@ def _example(path: Path, kind: str, index: int, data: object) -> Example:
         pg_version=e.integer("pg_version", default=None),
         encoding=e.string("encoding", default="utf-8"),
         fixed=e.string("fixed", default=None),
+        unfixable=e.string("unfixable", default=None),
         options=e.table("options", default={}),
         claim=_claim(path, e.table("claim"), f"{prefix}claim.") if "claim" in e.data else None,
     )

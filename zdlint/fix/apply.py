@@ -1,7 +1,8 @@
 """Show, print or write the fixed files: unified diff (default), --stdout, --write.
 
-Writes are atomic (temporary file + rename, the mode kept) and refuse a file that changed
-since it was read. Files a checksumming tool has already applied are never edited.
+Writes are atomic and keep the file's mode, owner and links (zdlint.atomic); they refuse
+a file that changed since it was read, or that is read-only. Files a checksumming tool
+has already applied are never edited (zdlint.fix.command decides which).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import difflib
 from collections.abc import Iterable
 from pathlib import Path
 
-from zdlint.atomic import write_atomic
+from zdlint.atomic import check_writable, write_atomic
 from zdlint.fix.fixer import FileFix, Output
 
 
@@ -53,7 +54,8 @@ def stdout_text(fix: FileFix) -> str:
 
 def write(fix: FileFix) -> list[Path]:
     """Write every changed output; raise ChangedSinceRead before writing anything if an
-    existing file is not what was read, or a new file appeared meanwhile."""
+    existing file is not what was read, or a new file appeared meanwhile, and ReadOnlyFile
+    if an existing one may not be written."""
     pending: list[Output] = [o for o in fix.outputs if o.text != o.original]
     for output in pending:
         current = _read(output.path)
@@ -63,6 +65,9 @@ def write(fix: FileFix) -> list[Path]:
                 f"{_label(output.path)} {what} since zdlint read it; nothing of "
                 f"{fix.display} was written; run zdlint fix again"
             )
+    for output in pending:
+        if output.original is not None:
+            check_writable(output.path)
     written = []
     for output in pending:
         output.path.parent.mkdir(parents=True, exist_ok=True)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zdlint.fix.plan import FixOptions
+
+if TYPE_CHECKING:
+    from zdlint.sql.history import History
 
 EXIT_CLEAN, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
 
@@ -47,10 +51,9 @@ def run_fix(
     from zdlint.discover import SQL, DiscoveryError, discover
     from zdlint.fix import apply
     from zdlint.fix.fixer import FixRefused, fix_text
-    from zdlint.fix.layout import CHECKSUM_TOOLS
     from zdlint.lint import new_history
     from zdlint.source import UndecodableFile, decode
-    from zdlint.sql.history import SchemaFileError
+    from zdlint.sql.history import PER_FOLDER_NAMES, SchemaFileError
     from zdlint.sql.tools import detect_tool
 
     catalogue = load_catalogue()
@@ -83,6 +86,8 @@ def run_fix(
 
     errors = 0
     fixes = []
+    named = {Path(p).resolve() for p in paths if p != "-"}
+    taken: Counter[tuple[str, str]] = Counter()  # (tool, folder): files taken as applied
     for target in discover(paths, lambda p: cfg.is_excluded(p, settings)):
         if isinstance(target, DiscoveryError):
             fail(str(target))
@@ -109,12 +114,15 @@ def run_fix(
             errors += 1
             continue
         tool = detect_tool(target.path, text, settings.tool_for(target.path)).tool
-        if tool in CHECKSUM_TOOLS and target.path.resolve() in at_base:
-            print(
-                f"{target.display}: {tool} has already applied and checksummed it (it exists at "
-                f"{diff_base}); not edited",
-                file=sys.stderr,
-            )
+        applied = applied_reason(target.path, tool, history, diff_base, at_base)
+        if applied is not None:
+            if target.path.resolve() in named:
+                print(f"{target.display}: {applied}; not edited", file=sys.stderr)
+            else:  # found in a folder: one line per folder at the end
+                folder = target.path.parent
+                if target.path.name in PER_FOLDER_NAMES:  # Prisma, Diesel: one folder each
+                    folder = folder.parent
+                taken[(tool, folder.as_posix())] += 1
             history.checked(target.path)
             continue
         schema = history.model_before(target.path)
@@ -138,6 +146,12 @@ def run_fix(
             print(note, file=sys.stderr)
         fixes.append(result)
 
+    for (tool, where), count in sorted(taken.items()):
+        print(
+            f"{where}: {count} migration(s) taken as applied and not edited: "
+            + _applied_why(tool, diff_base),
+            file=sys.stderr,
+        )
     changed = [f for f in fixes if f.changed]
     if mode == "write":
         for result in changed:
@@ -159,6 +173,35 @@ def run_fix(
     if mode == "diff" and changed:
         return EXIT_CHANGES
     return EXIT_CLEAN
+
+
+def applied_reason(
+    path: Path, tool: str, history: History, diff_base: str | None, at_base: set[Path]
+) -> str | None:
+    """Why a checksumming tool has (we assume) applied this file already, or None.
+
+    Applied files must not change: Flyway, Liquibase, sqlx, Atlas and Prisma refuse to run
+    once an applied file's checksum differs. Without a record of what ran where, decide
+    conservatively: with --diff-base, every file that exists at the base was applied (even
+    if edited since); without it, every file but the newest of its folder was.
+    """
+    from zdlint.fix.layout import CHECKSUM_TOOLS
+
+    if tool not in CHECKSUM_TOOLS:
+        return None
+    if diff_base is not None:
+        return _applied_why(tool, diff_base) if path.resolve() in at_base else None
+    files, index = history.earlier(path)
+    return None if index >= len(files) - 1 else _applied_why(tool, None)
+
+
+def _applied_why(tool: str, diff_base: str | None) -> str:
+    if diff_base is not None:
+        return f"{tool} has already applied and checksummed it (it exists at {diff_base})"
+    return (
+        f"{tool} checksums applied migrations and only the newest one of a folder is taken "
+        "as not yet applied (pass --diff-base REF to fix the files added since REF)"
+    )
 
 
 def _read(path: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,19 +14,24 @@ from zdlint.config import Settings, enabled_codes
 from zdlint.discover import SQL, Target
 from zdlint.findings import Finding, Hit
 from zdlint.fix import layout as lay
+from zdlint.fix import split
 from zdlint.fix.plan import FixOptions, Plan, Step, Unfixable
 from zdlint.fix.planners import plan_for
+from zdlint.fix.planners.commits import out_from_under_lock
+from zdlint.sql.history import replay_text
 from zdlint.sql.parse import Statement
 from zdlint.sql.schema import SchemaModel
 from zdlint.sql.state import MigrationState
 from zdlint.sql.tools import Region
 
 LOCK_TIMEOUT, STATEMENT_TIMEOUT = "ZD401", "ZD410"
+WORK_AFTER_LOCK = "ZD409"
 TIMEOUT_RULES = {LOCK_TIMEOUT: "lock_timeout", STATEMENT_TIMEOUT: "statement_timeout"}
 # Findings expected on the steps zdlint writes (the contract drops what expand replaced).
 GENERATED_SUPPRESSIONS = {
     "ZD302": "contract step: the new column takes the name of the one it replaces",
     "ZD304": "contract step: no running version uses this column any more",
+    "ZD305": "contract step: no running version uses this table any more",
     "ZD306": "the sync function and batch procedure belong to this rewrite only",
 }
 _DIRECTIVE = re.compile(
@@ -38,7 +44,14 @@ HEADER = "-- Written by zdlint fix"
 
 
 class FixRefused(Exception):
-    """The file cannot be fixed at all (syntax error, unknown layout); nothing is written."""
+    """The file cannot be fixed at all (syntax error, unknown layout); nothing is written.
+
+    `codes` are the rules whose findings would have been fixed (empty when the file was
+    refused before its findings were known)."""
+
+    def __init__(self, message: str, codes: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.codes = codes
 
 
 @dataclass(frozen=True)
@@ -78,7 +91,79 @@ def fix_text(
     options: FixOptions,
     schema: SchemaModel | None = None,
 ) -> FileFix:
-    """The fixed files for one migration (`path` names it for tool detection and names)."""
+    """The fixed files for one migration (`path` names it for tool detection and names).
+
+    An ALTER TABLE with several subcommands that holds a finding no plan could rewrite
+    whole is split into one statement per subcommand (where that does the same) and the
+    file fixed again; the split stays only where one of its parts was then fixed."""
+    args = (display, path, settings, catalogue, options)
+    if not any(split.is_multi_alter(s) for s in _parse(text)):
+        return _fix_once(*args, text, schema).report
+    trial = _fix_once(*args, text, copy.deepcopy(schema)) if schema is not None else None
+    first = trial or _fix_once(*args, text, None)
+    chosen = first.report
+    statements = {s.index: s for s in first.statements}
+    candidates = {i for i in first.refused if split.is_multi_alter(statements[i])}
+    while candidates:
+        rewrite = split.rewrite(text, [statements[i] for i in sorted(candidates)])
+        if rewrite is None:
+            break
+        trial = _fix_once(
+            *args, rewrite.text, copy.deepcopy(schema) if schema is not None else None
+        )
+        useless = {
+            i
+            for i in candidates
+            if (region := rewrite.regions.get(i)) is None or not _gains(first, trial, region)
+        }
+        if not useless:
+            gone = [
+                f
+                for i in candidates
+                for f in _findings_in(first, statements[i].start, statements[i].end + 1)
+                if f.code not in {g.code for g in _findings_in(trial, *rewrite.span_of(i))}
+            ]
+            chosen = rewrite.restore(trial.report, text, gone)
+            if not chosen.outputs:  # splitting alone was the fix
+                chosen.outputs = [Output(path, rewrite.text, text)]
+            break
+        candidates -= useless
+    if schema is not None:  # the trials ran on copies: the file still has to happen
+        replay_text(schema, text, path, settings.templates, settings.tool_for(path))
+    return chosen
+
+
+@dataclass
+class _Pass:
+    report: FileFix
+    statements: list[Statement]
+    refused: set[int]  # statements with a finding a plan could not rewrite
+    planned: list[int]  # where the statements that got a plan start
+    found: list[tuple[Finding, int]]  # each fixable finding, with where its statement starts
+
+
+def _findings_in(done: _Pass, start: int, end: int) -> list[Finding]:
+    return [f for f, at in done.found if start <= at < end]
+
+
+def _gains(first: _Pass, trial: _Pass, region: split.Region) -> bool:
+    """The parts of a split statement got a plan, or fewer findings than it had."""
+    start, end = region.new_start, region.new_end
+    if any(start <= at < end for at in trial.planned):
+        return True
+    stmt = region.statement
+    return len(_findings_in(trial, start, end)) < len(_findings_in(first, stmt.start, stmt.end + 1))
+
+
+def _fix_once(
+    display: str,
+    path: Path,
+    settings: Settings,
+    catalogue: Catalogue,
+    options: FixOptions,
+    text: str,
+    schema: SchemaModel | None,
+) -> _Pass:
     from zdlint.finding_factory import make_finding
     from zdlint.sql.engine import lint_sql, options_for
     from zdlint.suppressions import apply_suppressions
@@ -89,7 +174,10 @@ def fix_text(
 
     def hook(rule: Rule, stmt: Statement, state: MigrationState, hit: Hit) -> object | None:
         context[stmt.index] = (state.explicit_transaction, state.region)  # type: ignore[assignment]
-        return plan_for(rule.code, stmt, state, hit, options)
+        plan = plan_for(rule.code, stmt, state, hit, options)
+        if isinstance(plan, Plan) and WORK_AFTER_LOCK in rule.supersedes:
+            plan = out_from_under_lock(plan, stmt, state)
+        return plan
 
     result = lint_sql(display, text, sql_options, catalogue, path, schema, plan_hook=hook)
     for stmt in result.statements:
@@ -110,6 +198,9 @@ def fix_text(
     )
     report = FileFix(display)
     planned: dict[int, _Planned] = {}
+    refused: set[int] = set()
+    found: list[tuple[Finding, int]] = []
+    chosen = _chosen_plans(kept, index_of)
     for finding in kept:
         if finding.code not in enabled or not finding.fixable:
             continue
@@ -118,16 +209,22 @@ def fix_text(
             continue
         fix = finding.fix
         index = index_of.get(id(finding))
+        if index is not None:
+            found.append((finding, result.statements[index].start))
+        winner = chosen.get(index) if index is not None else None
+        if winner is not None and winner is not fix and finding.code in winner.covers:
+            report.fixed.append(finding)  # the statement's plan removes this finding too
+            continue
+        if index is not None and not (isinstance(fix, Plan) and fix is winner):
+            refused.add(index)
         if isinstance(fix, Unfixable):
             report.unfixable.append((finding, fix.reason))
         elif not isinstance(fix, Plan) or index is None:
             report.unfixable.append((finding, "zdlint has no rewrite for this rule yet"))
-        elif index in planned:
+        elif index in planned or fix is not winner:
+            rule = winner.rule if winner is not None else planned[index].plan.rule
             report.unfixable.append(
-                (
-                    finding,
-                    f"{planned[index].plan.rule} already rewrites this statement; run fix again",
-                )
+                (finding, f"{rule} already rewrites this statement; run fix again")
             )
         elif _splits_the_users_transaction(fix, *context[index]):
             report.unfixable.append(
@@ -143,8 +240,10 @@ def fix_text(
             planned[index] = _Planned(fix, explicit, region)
             report.plans.append(fix)
             report.fixed.append(finding)
+    starts = [result.statements[i].start for i in planned]
+    done = _Pass(report, result.statements, refused, starts, found)
     if not report.fixed:
-        return report
+        return done
     writer = _Writer(
         path, text, result.statements, result.layout.tool, settings, catalogue, enabled, options
     )
@@ -152,13 +251,28 @@ def fix_text(
         outputs = writer.write(planned)
     except lay.LayoutError as exc:
         raise FixRefused(
-            f"{display}: {result.substitution.restore(str(exc))}; nothing was written"
+            f"{display}: {result.substitution.restore(str(exc))}; nothing was written",
+            tuple(f.code for f in report.fixed),
         ) from None
     # the plans name template placeholders by their stand-ins: written as in the file
     restore = result.substitution.restore
     report.outputs = [Output(o.path, restore(o.text), o.original) for o in outputs]
     report.notes.extend(restore(note) for note in writer.notes)
-    return report
+    return done
+
+
+def _chosen_plans(kept: list[Finding], index_of: dict[int, int]) -> dict[int, Plan]:
+    """The plan each statement gets: its first finding's, unless a later finding's plan
+    also removes the first one's finding (its `covers`)."""
+    chosen: dict[int, Plan] = {}
+    for finding in kept:
+        index, fix = index_of.get(id(finding)), finding.fix
+        if index is None or not isinstance(fix, Plan):
+            continue
+        current = chosen.get(index)
+        if current is None or (current.rule in fix.covers and fix.rule not in current.covers):
+            chosen[index] = fix
+    return chosen
 
 
 class _Writer:
@@ -226,6 +340,8 @@ class _Writer:
         regions = {id(p.region): p.region for p in planned.values()}
         inline = all(not r.wrapped and self.tool not in lay.BATCH_TOOLS for r in regions.values())
         outputs: list[Output] = []
+        if self.tool == "pop":
+            lay.check_pop_dialect(self.path)
         if not planned:
             new_text = self.text
         elif inline:
@@ -263,7 +379,8 @@ class _Writer:
                 continue
             pieces.append(self.text[position : stmt.start])
             pieces.append(lay.inline_steps(entry.plan.expand, entry.explicit))
-            position = self._semicolon_end(stmt)
+            # a statement moved whole to the contract phase leaves no empty line behind
+            position = (self._semicolon_end if entry.plan.expand else self._statement_end)(stmt)
         pieces.append(self.text[position:])
         # Steps moved out of the user's BEGIN … COMMIT may leave it empty: a no-op, dropped.
         return _EMPTY_TRANSACTION.sub("", "".join(pieces))
@@ -315,10 +432,15 @@ class _Writer:
             extra.extend(marker_outputs)
             segs[1].units[:0] = segs[0].units
             segs = segs[1:]
+        elif len(segs) > 1 and not segs[0].units and segs[1].alone:
+            # nothing else is left in the file: its first lone statement runs there, as
+            # the tool runs a file of one statement outside any transaction
+            segs = segs[1:]
         main = head + "\n".join(u.text for u in segs[0].units) + "\n" + tail.lstrip("\n")
         if tail.strip():
             main = head + "\n".join(u.text for u in segs[0].units) + "\n\n" + tail.lstrip("\n")
         settings = [u for u in segs[0].units if u.setting]
+        targets = lay.new_locations(self.path, self.tool, len(segs) - 1, "zdlint_fix")
         for k, segment in enumerate(segs[1:], start=1):
             if not segment.alone:
                 carried = [
@@ -328,13 +450,7 @@ class _Writer:
                 ]
                 segment.units[:0] = carried
             settings += [u for u in segment.units if u.setting and u not in settings]
-            target = lay.new_location(self.path, self.tool, k, "zdlint_fix")
-            clash = lay.version_taken(target, self.tool)
-            if clash is not None:
-                raise lay.LayoutError(
-                    f"the new migration {target.name} would share its version with {clash.name}; "
-                    "renumber the later migrations or split this one by hand"
-                )
+            target = lay.segment_path(targets[k - 1], self.tool, segment)
             header = f"{HEADER}: step {k + 1} of {self._migration_name}, run right after it.\n\n"
             extra.extend(self._files(target, segment, header))
         return main, extra
@@ -373,10 +489,11 @@ class _Writer:
         if self.tool in ("prisma", "diesel"):
             folder = folder.parent
         pending = folder / self.options.contract_dir
+        suffix = lay.migration_suffix(self.path.name) or ".sql"  # `.up.sql`, pop's dialect…
         base = (
             self.path.parent.name
             if self.tool in ("prisma", "diesel")
-            else self.path.name.split(".")[0]
+            else self.path.name[: len(self.path.name) - len(suffix)]
         )
         header = (
             f"-- Written by zdlint fix: the contract phase of {self._migration_name}.\n"
@@ -396,7 +513,7 @@ class _Writer:
             if self.tool in ("prisma", "diesel"):
                 target = pending / name / self.path.name
             else:
-                target = pending / (name + ".sql")
+                target = lay.segment_path(pending / (name + suffix), self.tool, segment)
             outputs.extend(self._files(target, segment, header))
         return outputs
 

@@ -18,10 +18,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from zdlint.fix.plan import Step
+from zdlint.sql.tools import POP_DIALECTS, flyway_version, foreign_dialect
 
 # Tools that send a whole file (or section) to the server as one multi-statement batch:
 # a statement that must run outside a transaction has to be alone in its file.
-BATCH_TOOLS = frozenset({"golang-migrate", "prisma", "diesel", "sqlx", "dbmate"})
+BATCH_TOOLS = frozenset({"golang-migrate", "prisma", "diesel", "sqlx", "dbmate", "pop"})
 # Tools whose files are applied once and then verified by checksum.
 CHECKSUM_TOOLS = frozenset({"flyway", "liquibase", "sqlx", "atlas", "prisma"})
 SPLITTING_TOOLS = frozenset(
@@ -35,6 +36,7 @@ SPLITTING_TOOLS = frozenset(
         "golang-migrate",
         "prisma",
         "diesel",
+        "pop",
     }
 )
 
@@ -157,44 +159,182 @@ def segments(units: list[Unit], tool: str, wrapped: bool) -> list[Segment]:
 
 _NUMBERED = re.compile(r"^(?P<number>\d+)(?P<rest>_.*)$")
 _FLYWAY = re.compile(r"^(?P<prefix>[VR])(?P<version>\d+(?:[._]\d+)*)__(?P<rest>.+)$", re.I)
-_DIESEL = re.compile(r"^(?P<stamp>\d{4}-\d{2}-\d{2}-\d{6})(?P<rest>_.*)$")
+_DIESEL_STAMP = "%Y-%m-%d-%H%M%S"
+_DIALECTS = "|".join(sorted(POP_DIALECTS, key=len, reverse=True))
+# What ends a migration's file name and is not part of its name: `.sql`, golang-migrate's
+# `.up.sql`, pop's `[.<dialect>][.autocommit].up.sql`. A dotted name (`0150_2.14.0_x.sql`)
+# keeps its dots.
+_SUFFIX = re.compile(
+    r"(?:\.(?:" + _DIALECTS + r"))?"
+    r"(?:\.autocommit)?(?:\.(?:up|down))?\.sql$",
+    re.I,
+)
+_POP_TAIL = re.compile(rf"(?P<dialect>\.(?:{_DIALECTS}))?(?P<autocommit>\.autocommit)?\.up\.sql$")
+# Tools that order migrations by comparing version strings (folder names); the others
+# compare numbers, where no version fits between two consecutive ones.
+_STRING_ORDER = frozenset({"prisma", "diesel"})
+_SLUG_TAIL = re.compile(r"_zdlint_fix(?:_\d+)?$")
 
 
-def new_location(original: Path, tool: str, index: int, slug: str) -> Path:
-    """Where the `index`-th new migration (1-based) after `original` goes.
+def migration_suffix(name: str) -> str:
+    """The part of a migration file name that marks its kind: `.up.sql`, `.sql`, …"""
+    match = _SUFFIX.search(name)
+    return match.group(0) if match else ""
 
-    For one-folder-per-migration tools (Prisma, Diesel) this is the new folder's file.
+
+def new_locations(original: Path, tool: str, count: int, slug: str) -> list[Path]:
+    """Where the `count` new migrations that run right after `original` go, in order.
+
+    Each sorts after `original` and before the migration that follows it in its folder,
+    in the order the tool sorts (numbers compared as numbers, Flyway versions part by
+    part, Prisma and Diesel folder names as strings), and none shares a version with an
+    existing one. A name made by an earlier run is not given the slug twice. Raises
+    LayoutError when no such names exist. For one-folder-per-migration tools (Prisma,
+    Diesel) each path is the new folder's file.
     """
-    if tool in ("prisma", "diesel"):
-        folder = original.parent
-        name = _next_name(folder.name, tool, index, slug)
-        return folder.parent / name / original.name
-    return original.parent / _next_name(original.name, tool, index, slug)
+    per_folder = tool in _STRING_ORDER
+    name = original.parent.name if per_folder else original.name
+    folder = original.parent.parent if per_folder else original.parent
+    siblings = _sibling_names(folder, per_folder)
+    names = _new_names(name, tool, count, slug, siblings)
+    if per_folder:
+        return [folder / n / original.name for n in names]
+    return [folder / n for n in names]
 
 
-def _next_name(name: str, tool: str, index: int, slug: str) -> str:
-    suffix = "".join(Path(name).suffixes) if tool not in ("prisma", "diesel") else ""
-    stem = name[: len(name) - len(suffix)] if suffix else name
-    if tool == "golang-migrate" and stem.endswith((".up", ".down")):
-        stem, suffix = stem.rsplit(".", 1)[0], "." + stem.rsplit(".", 1)[1] + ".sql"
-    if (m := _FLYWAY.match(name)) and tool == "flyway":
-        base = (
-            m.group("rest")[: -len(".sql")] if m.group("rest").endswith(".sql") else m.group("rest")
+def check_pop_dialect(path: Path) -> None:
+    """A pop migration without a dialect in its name runs on every database the project
+    targets: when the folder holds migrations for other databases too, rewriting it into
+    PostgreSQL-only SQL would break them (LayoutError says so)."""
+    m = _POP_TAIL.search(path.name)
+    if m is None or m.group("dialect"):
+        return
+    others = sorted({d for s in _sibling_names(path.parent, False) if (d := foreign_dialect(s))})
+    if others:
+        raise LayoutError(
+            f"{path.name} runs on every database pop targets here ({', '.join(others)} too): "
+            "put the PostgreSQL fix in a .postgres. variant of it by hand"
         )
-        return f"{m.group('prefix')}{m.group('version')}_{index}__{base}_{slug}.sql"
-    if (m := _DIESEL.match(stem)) and tool == "diesel":
-        stamp = datetime.strptime(m.group("stamp"), "%Y-%m-%d-%H%M%S") + timedelta(seconds=index)
-        return f"{stamp:%Y-%m-%d-%H%M%S}{m.group('rest')}_{slug}"
+
+
+def segment_path(path: Path, tool: str, segment: Segment) -> Path:
+    """The new migration's path as the segment needs it: pop runs a file outside a
+    transaction exactly when its name says `.autocommit`."""
+    m = _POP_TAIL.search(path.name) if tool == "pop" else None
+    if m is None:
+        return path
+    autocommit = "" if segment.transactional else ".autocommit"
+    return path.with_name(f"{path.name[: m.start()]}{m.group('dialect') or ''}{autocommit}.up.sql")
+
+
+def _sibling_names(folder: Path, per_folder: bool) -> list[str]:
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return []
+    return [e.name for e in entries if e.is_dir() == per_folder]
+
+
+def _new_names(name: str, tool: str, count: int, slug: str, siblings: list[str]) -> list[str]:
+    suffix = "" if tool in _STRING_ORDER else migration_suffix(name)
+    stem = name[: len(name) - len(suffix)]
+    tail = "" if _SLUG_TAIL.search(stem) else f"_{slug}"
+    if tool == "flyway" and (m := _FLYWAY.match(name)):
+        return _flyway_names(m, count, tail, siblings)
+    if tool in _STRING_ORDER:
+        return _string_names(stem, tail, tool, count, siblings)
     if m := _NUMBERED.match(stem):
-        number = m.group("number")
-        bumped = _timestamp_plus(number, index) or str(int(number) + index).zfill(len(number))
-        return f"{bumped}{m.group('rest')}_{slug}{suffix}"
+        return _numbered_names(name, m, suffix, tail, tool, count, siblings)
     if tool in SPLITTING_TOOLS:
         raise LayoutError(
             f"{name}: cannot tell the version from the file name, so a new migration cannot be "
             "placed right after it"
         )
-    return f"{stem}_{slug}{suffix or '.sql'}"
+    ending = suffix or ".sql"
+    return [f"{stem}{tail}{'' if k == 1 else f'_{k}'}{ending}" for k in range(1, count + 1)]
+
+
+def _numbered_names(
+    name: str,
+    m: re.Match[str],
+    suffix: str,
+    tail: str,
+    tool: str,
+    count: int,
+    siblings: list[str],
+) -> list[str]:
+    """Numbered tools compare versions as numbers: number + 1, + 2, … (a YYYYMMDDHHMMSS
+    version by seconds), each below the next migration's and not taken."""
+    number = m.group("number")
+    numbers = {int(v): s for s in siblings if (v := _version_of(s, tool)) is not None}
+    later = sorted(n for n in numbers if n > int(number))
+    names = []
+    for k in range(1, count + 1):
+        bumped = _timestamp_plus(number, k) or str(int(number) + k).zfill(len(number))
+        if int(bumped) in numbers or (later and int(bumped) >= later[0]):
+            following = numbers.get(int(bumped)) or numbers[later[0]]
+            raise LayoutError(
+                f"{name}: no version is free between it and {following} for the {count} new "
+                "migration(s) the fix needs; renumber the later migrations or split this one "
+                "by hand"
+            )
+        names.append(f"{bumped}{m.group('rest')}{tail}{suffix}")
+    return names
+
+
+def _string_names(stem: str, tail: str, tool: str, count: int, siblings: list[str]) -> list[str]:
+    """Prisma and Diesel compare folder names (Diesel: the part before the first `_`,
+    dashes removed) as strings: a few seconds later when that still sorts before the next
+    migration, else a longer version that sorts right after this one."""
+    own = _version_of(stem, tool) or stem
+    versions = {v for s in siblings if (v := _version_of(s, tool)) is not None}
+    later = sorted(v for v in versions if v > own)
+
+    def fits(names: list[str]) -> bool:
+        new = [_version_of(n, tool) or n for n in names]
+        return all(v > own and v not in versions and (not later or v < later[0]) for v in new)
+
+    head, sep, rest = stem.partition("_")
+    bumped = [_later_stamp(head, k) for k in range(1, count + 1)]
+    candidates = [f"{b}{sep}{rest}{tail}" for b in bumped if b is not None]
+    if len(candidates) == count and fits(candidates):
+        return candidates
+    if tool == "diesel":  # the version is the folder's stamp: lengthen it
+        names = [f"{head}-{k:04d}{sep}{rest}{tail}" for k in range(1, count + 1)]
+    else:
+        width = len(str(count))
+        names = [f"{stem}{tail}_{k:0{width}d}" for k in range(1, count + 1)]
+    if not fits(names):
+        raise LayoutError(
+            f"{stem}: no name is free right after it for the new migration(s) the fix needs; "
+            "split this one by hand"
+        )
+    return names
+
+
+def _later_stamp(head: str, seconds: int) -> str | None:
+    """The version `head` (a Diesel YYYY-MM-DD-HHMMSS stamp or a number) `seconds` later,
+    or None when it is neither (or a real time cannot be made of it)."""
+    try:
+        stamp = datetime.strptime(head, _DIESEL_STAMP)
+    except ValueError:
+        pass
+    else:
+        return f"{stamp + timedelta(seconds=seconds):{_DIESEL_STAMP}}"
+    if not head.isdigit():
+        return None
+    bumped = _timestamp_plus(head, seconds) or str(int(head) + seconds).zfill(len(head))
+    return bumped if len(bumped) == len(head) else None
+
+
+def _version_of(name: str, tool: str) -> str | None:
+    """The version a migration name carries, as its tool compares it."""
+    if tool == "diesel":
+        return name.split("_", 1)[0].replace("-", "")
+    if tool == "prisma":
+        return name
+    m = _NUMBERED.match(name)
+    return m.group("number") if m else None
 
 
 def _timestamp_plus(number: str, seconds: int) -> str | None:
@@ -208,24 +348,28 @@ def _timestamp_plus(number: str, seconds: int) -> str | None:
     return f"{stamp + timedelta(seconds=seconds):%Y%m%d%H%M%S}"
 
 
-def version_taken(path: Path, tool: str) -> Path | None:
-    """Another migration with the same version as the new `path` (which would clash)."""
-    if tool in ("prisma", "diesel"):
-        folder = path.parent
-        prefix = folder.name.split("_", 1)[0]
-        siblings = folder.parent.glob(f"{prefix}_*") if folder.parent.is_dir() else []
-        return next((s for s in siblings if s != folder), None)
-    match = _FLYWAY.match(path.name) if tool == "flyway" else _NUMBERED.match(path.name)
-    if match is None or not path.parent.is_dir():
-        return None
-    key = match.group("version") if tool == "flyway" else match.group("number")
-    for sibling in path.parent.iterdir():
-        other = _FLYWAY.match(sibling.name) if tool == "flyway" else _NUMBERED.match(sibling.name)
-        if other is not None and sibling != path:
-            other_key = other.group("version") if tool == "flyway" else other.group("number")
-            if other_key == key:
-                return sibling
-    return None
+def _flyway_names(m: re.Match[str], count: int, tail: str, siblings: list[str]) -> list[str]:
+    version = m.group("version")
+    own = flyway_version(m.group(0))
+    base = m.group("rest")[: -len(".sql")] if m.group("rest").endswith(".sql") else m.group("rest")
+    taken = {v for s in siblings if (v := flyway_version(s)) is not None}
+    later = sorted(v for v in taken if own is not None and v > own)
+    for zeros in range(4):  # V2 → V2_1, or V2_0_1 when V2_1 exists, …
+        names = []
+        for k in range(1, count + 1):
+            parts = [version, *["0"] * zeros, str(k)]
+            new = f"{m.group('prefix')}{'_'.join(parts)}__{base}{tail}.sql"
+            new_version = flyway_version(new)
+            after_next = later and new_version is not None and new_version >= later[0]
+            if new_version in taken or after_next:
+                break
+            names.append(new)
+        else:
+            return names
+    raise LayoutError(
+        f"{m.group(0)}: no Flyway version is free between it and the next migration; "
+        "split this one by hand"
+    )
 
 
 # --- file contents per tool --------------------------------------------------------------

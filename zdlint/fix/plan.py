@@ -35,12 +35,17 @@ class Plan:
     # DETACH … CONCURRENTLY leaves a CHECK that mirrors the partition bound on the
     # detached table (useful: it lets a later ATTACH skip its scan).
     keeps_bound_check: bool = False
+    # Indexes the steps build that the original did not (an unindexed foreign key's).
+    adds_indexes: tuple[str, ...] = ()
     # A sentence for the contract file's header: when the contract may ship.
     contract_note: str = ""
     # Earlier statements of the file (Statement.index) whose work the steps take over:
     # they are removed from where they stood (the old primary key dropped only once
     # its replacement is built).
     absorbs: tuple[int, ...] = ()
+    # Other rules whose findings on the same statement these steps remove as well: the
+    # statement gets this plan rather than theirs.
+    covers: tuple[str, ...] = ()
 
     @property
     def expand(self) -> tuple[Step, ...]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from zdlint.discover import is_deployed_sql_name
 from zdlint.source import SourceText, UndecodableFile, decode
+from zdlint.sql.tools import diesel_order, migration_order
 
 if TYPE_CHECKING:  # the parser is imported only when a file is really replayed
     from zdlint.sql.schema import Names, SchemaModel
@@ -82,14 +83,16 @@ def migration_sequence(path: Path) -> tuple[Path, list[Path]]:
     path = path.resolve()
     if path.name in PER_FOLDER_NAMES:
         root = path.parent.parent
-        folders = sorted(_entries(root, lambda e: e.is_dir()))
+        order = diesel_order if path.name == "up.sql" else None
+        folders = sorted(_entries(root, lambda e: e.is_dir()), key=order)
         files = [root / f / path.name for f in folders if (root / f / path.name).exists()]
     else:
         root = path.parent
-        # names sort as the Paths of one folder would; comparing Paths is far slower
+        # names sort as the tool orders them (Flyway: by version); as strings, not Paths,
+        # which compare far slower
         files = [
             root / name
-            for name in sorted(_entries(root, lambda e: e.is_file()))
+            for name in sorted(_entries(root, lambda e: e.is_file()), key=migration_order)
             if is_deployed_sql_name(name)
         ]
     return root, files
@@ -300,4 +303,10 @@ class History:
 
 
 def _position(files: list[Path], target: Path) -> int:
-    return sum(1 for f in files if f < target)
+    if target.name == "up.sql":
+        folder = diesel_order(target.parent.name)
+        return sum(1 for f in files if diesel_order(f.parent.name) < folder)
+    if target.name in PER_FOLDER_NAMES:
+        return sum(1 for f in files if f < target)
+    key = migration_order(target.name)
+    return sum(1 for f in files if migration_order(f.name) < key)

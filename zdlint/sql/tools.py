@@ -107,6 +107,7 @@ _ATLAS_ANY = re.compile(r"^--\s*atlas:", re.I | re.M)
 # sqlx: `sql.starts_with("-- no-transaction")`, the file's very first bytes
 _SQLX_NO_TX = re.compile(r"\A\ufeff?-- no-transaction")
 _FLYWAY_NAME = re.compile(r"^[VR]\d*(?:[._]\d+)*__.+\.sql$", re.I)
+_FLYWAY_VERSION = re.compile(r"^(?P<prefix>[VR])(?P<version>\d+(?:[._]\d+)*)__(?P<rest>.+)$", re.I)
 _GOLANG_MIGRATE_NAME = re.compile(r"^\d+_.+\.(up|down)\.sql$", re.I)
 _SQLX_NAME = re.compile(r"^\d+_.+\.sql$", re.I)
 # the folder names `diesel migration generate` writes (down.sql is optional with --no-down)
@@ -211,6 +212,31 @@ def _pop_folder(folder: str) -> bool:
         return False
 
     return bool(_remembered((folder, "pop names"), scan))
+
+
+def flyway_version(name: str) -> tuple[int, ...] | None:
+    """A Flyway migration's version as Flyway compares it: numbers part by part, trailing
+    zeros ignored (`V2_1` = 2.1, after `V2`; `V2.0` = `V2`). None for other names."""
+    m = _FLYWAY_VERSION.match(name)
+    if m is None or m.group("prefix").upper() != "V":
+        return None
+    parts = [int(p) for p in re.split(r"[._]", m.group("version"))]
+    while len(parts) > 1 and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts)
+
+
+def migration_order(name: str) -> tuple[int, tuple[int, ...], str]:
+    """Sort key of a migration file name in its folder: Flyway versioned migrations by
+    version (as Flyway orders them), then every other name as a string."""
+    version = flyway_version(name)
+    return (0, version, name) if version is not None else (1, (), name)
+
+
+def diesel_order(folder: str) -> tuple[str, str]:
+    """Sort key of a Diesel migration folder: Diesel compares versions, the part of the
+    name before the first `_` with its dashes removed, as strings."""
+    return folder.split("_", 1)[0].replace("-", ""), folder
 
 
 def foreign_dialect(name: str) -> str | None:

@@ -24,6 +24,12 @@ PLANNER_MODULES = (
     "columns",
     "partitions",
     "transactions",
+    "concurrent",
+    "contract",
+    "commits",
+    "timeouts",
+    "foreign_key_indexes",
+    "sequences",  # after "defaults": serial columns first, other defaults handed on
 )
 
 

@@ -165,7 +165,14 @@ def _inline_foreign_key(node: ast.AlterTableStmt, cmd: ast.AlterTableCmd) -> Pla
         rule,
         (
             Step(deparse(plain), True, rule=rule),
-            Step(render(rule, "add_not_valid", statement=add_key), True, rule=rule),
+            # the key waits for a lock on the referenced table: not while this table's
+            # ACCESS EXCLUSIVE from the ADD COLUMN is held (ZD409)
+            Step(
+                render(rule, "add_not_valid", statement=add_key),
+                True,
+                rule=rule,
+                new_transaction=True,
+            ),
             Step(
                 render(
                     rule,

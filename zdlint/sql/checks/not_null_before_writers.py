@@ -18,7 +18,7 @@ from pglast.enums import AlterTableType, ConstrType
 
 from zdlint.findings import Hit
 from zdlint.sql.checks._alter import column_constraints, existing_table_commands
-from zdlint.sql.names import relation_name
+from zdlint.sql.names import last_name, relation_name
 from zdlint.sql.parse import Statement
 from zdlint.sql.schema import not_null_column
 from zdlint.sql.state import MigrationState
@@ -120,6 +120,26 @@ def _not_null_in(node: ast.AlterTableStmt) -> set[str]:
     return found
 
 
+_BEFORE, _INSERT = 1 << 1, 1 << 2  # CreateTrigStmt timing and event bits (trigger.h)
+
+
+def _filled_by_trigger(stmt: Statement, state: MigrationState, table: str, column: str) -> bool:
+    """A row trigger BEFORE INSERT on `table`, created earlier in this file, runs a
+    function of this file that assigns `NEW.column`: writers that do not know the column
+    still fill it (an expand/contract sync trigger does exactly this)."""
+    functions = {
+        last_name(node.funcname).lower()
+        for earlier in state.file_statements[: stmt.index]
+        if isinstance(node := earlier.node, ast.CreateTrigStmt)
+        and node.row
+        and (node.timing or 0) & _BEFORE
+        and (node.events or 0) & _INSERT
+        and relation_name(node.relation) == table
+    }
+    assigns = re.compile(rf'\bnew\s*\.\s*("?){re.escape(column)}\1\s*:?=', re.IGNORECASE)
+    return any(assigns.search(state.routines.get(name, "")) for name in functions)
+
+
 def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
     node = stmt.node
     assert isinstance(node, ast.AlterTableStmt)
@@ -156,6 +176,8 @@ def check(stmt: Statement, state: MigrationState) -> Iterator[Hit]:
             known = state.schema.column(table, column)
             if known is not None and known.default is not None:
                 continue  # the default fills it for writers that do not know it
+            if _filled_by_trigger(stmt, state, table, column):
+                continue
             yield Hit({"table": display, "column": column, **MADE_NOT_NULL}, part=cmd)
 
 
