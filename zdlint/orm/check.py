@@ -89,6 +89,7 @@ class PythonMigrations:
     schema model advanced along it."""
 
     graphs: dict[tuple[Path, str | None], DjangoGraph] = field(default_factory=dict)
+    alembic: dict[Path, RenderedMigration] = field(default_factory=dict)
     # per graph: (how many of its migrations the model holds, the model)
     cursors: dict[int, tuple[int, SchemaModel]] = field(default_factory=dict)
 
@@ -148,16 +149,17 @@ def _render(
     known: PythonMigrations,
 ) -> tuple[RenderedMigration | None, SchemaModel, str | None]:
     """(the migration rendered, the schema before it, why it could not be rendered)."""
+    from zdlint.sql.history import replay_text
     from zdlint.sql.schema import SchemaModel
 
     fresh = copy.deepcopy(seed) if seed is not None else SchemaModel()
     if flavour == ALEMBIC:
         from zdlint.orm.alembic import render_alembic
 
-        try:
-            return render_alembic(path, text), fresh, None
-        except Exception as exc:  # the project's code runs: report any failure
-            return None, fresh, f"{type(exc).__name__}: {exc}"
+        target = path.resolve()
+        for earlier in alembic_ancestors(target):
+            replay_text(fresh, migration_sql(_alembic(earlier, known)).text, None, False)
+        return render_alembic(path, text), fresh, None
     from zdlint.orm.django import render_graph
 
     target = path.resolve()
@@ -173,6 +175,74 @@ def _render(
         reason = graph.error or "the migration is not part of the project's migration graph"
         return None, fresh, reason
     return rendered, _schema_before(graph, target, seed, known), None
+
+
+def _alembic(path: Path, known: PythonMigrations) -> RenderedMigration:
+    """An Alembic revision rendered, once per run."""
+    from zdlint.orm.alembic import render_alembic
+
+    rendered = known.alembic.get(path)
+    if rendered is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = ""
+        rendered = known.alembic[path] = render_alembic(path, text)
+    return rendered
+
+
+def alembic_ancestors(target: Path) -> list[Path]:
+    """The revisions of `target`'s folder that `alembic upgrade` runs before it, each
+    after its own down revisions (branches merged)."""
+    revisions: dict[str, tuple[Path, tuple[str, ...]]] = {}
+    for module in sorted(target.parent.glob("*.py")):
+        ids = revision_ids(module)
+        if ids is not None:
+            revisions[ids[0]] = (module, ids[1])
+    own = revision_ids(target)
+    if own is None:
+        return []
+    order: list[Path] = []
+    seen: set[str] = set()
+
+    def visit(revision: str) -> None:
+        if revision in seen or revision not in revisions:
+            return
+        seen.add(revision)
+        module, downs = revisions[revision]
+        for down in downs:
+            visit(down)
+        order.append(module)
+
+    for down in own[1]:
+        visit(down)
+    return order
+
+
+def revision_ids(module: Path) -> tuple[str, tuple[str, ...]] | None:
+    """(revision, down revisions) an Alembic revision module declares, read with `ast`."""
+    import ast
+
+    try:
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return None
+    values: dict[str, object] = {}
+    for node in tree.body:
+        target = node.targets[0] if isinstance(node, ast.Assign) and node.targets else None
+        if isinstance(node, ast.AnnAssign):
+            target = node.target
+        value = getattr(node, "value", None)
+        if isinstance(target, ast.Name) and value is not None:
+            try:
+                values[target.id] = ast.literal_eval(value)
+            except ValueError:
+                continue
+    revision, down = values.get("revision"), values.get("down_revision")
+    if not isinstance(revision, str):
+        return None
+    downs = (down,) if isinstance(down, str) else down if isinstance(down, (tuple, list)) else ()
+    return revision, tuple(d for d in downs if isinstance(d, str))
 
 
 def _schema_before(
