@@ -6,6 +6,8 @@ at all, so the recommended patterns are clean of every default rule.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.support import lint
@@ -19,6 +21,17 @@ EXAMPLES = [
 ]
 
 
+def _python_findings(example, settings, tmp_path):
+    """A Python migration is rendered with its project: written as a real package."""
+    target = tmp_path / example.path
+    for folder in target.relative_to(tmp_path).parents:
+        if folder != Path("."):
+            (tmp_path / folder).mkdir(parents=True, exist_ok=True)
+            (tmp_path / folder / "__init__.py").touch()
+    target.write_text(example.source, encoding="utf-8")
+    return lint(example.source, target, **settings)
+
+
 def _findings(rule, example, tmp_path):
     path = example.path or ("example.sql" if rule.language == "sql" else "example.yaml")
     data = example.source.encode(example.encoding)
@@ -26,11 +39,13 @@ def _findings(rule, example, tmp_path):
     settings = {k: tuple(v) if isinstance(v, list) else v for k, v in example.options.items()}
     if example.pg_version is not None:
         settings["pg_version"] = example.pg_version
-    if example.setup and rule.language == "sql":
+    if example.setup and rule.language in ("sql", "python"):
         # the schema the example assumes is the schema model's too, as a `--schema` seed
         seed = tmp_path / "setup.sql"
         seed.write_text(example.setup, encoding="utf-8")
         settings["schema"] = seed
+    if rule.language == "python":
+        return _python_findings(example, settings, tmp_path)
     return lint(data, path, **settings)
 
 

@@ -27,7 +27,7 @@ CATEGORIES = ("syntax", "locking", "rewrite", "compatibility", "transactions", "
 # the running version), then what its transaction adds (no lock_timeout, a lock held since
 # an earlier statement), then advice on data changes and column types.
 READING_ORDER = dict.fromkeys(CATEGORIES, 0) | {"transactions": 1, "data": 2}
-LANGUAGES = ("sql", "yaml")
+LANGUAGES = ("sql", "yaml", "python")
 
 
 class CatalogueError(Exception):
@@ -385,7 +385,8 @@ def _claim(path: Path, data: object, prefix: str) -> Claim:
 def _example(path: Path, kind: str, index: int, data: object) -> Example:
     prefix = f"{kind}[{index}]."
     e = _Reader(path, data, prefix=prefix)
-    source = e.string("sql") if "yaml" not in e.data else e.string("yaml")
+    key = next((k for k in ("yaml", "python") if k in e.data), "sql")
+    source = e.string(key)
     example = Example(
         kind=kind,
         source=source or "",

@@ -54,6 +54,8 @@ class Settings:
     exclude: tuple[str, ...] = ()
     k8s_version: tuple[int, int] = DEFAULT_K8S_VERSION  # the release manifests are applied to
     k8s: dict[str, Any] = field(default_factory=dict)  # read by the Kubernetes checker
+    # [tool.zdlint.django] settings: the settings module Django migrations load with
+    django_settings: str | None = None
     fix: dict[str, Any] = field(default_factory=dict)  # fix-* keys, read by `zdlint fix`
     root: Path = field(default_factory=Path.cwd)  # where per-file-ignores globs start
     source: Path | None = None  # the config file, when there is one
@@ -135,6 +137,7 @@ _KEYS = (
     "exclude",
     "k8s-version",
     "k8s",
+    "django",
     "fix-contract-dir",
     "fix-batch-size",
     "fix-lock-timeout",
@@ -208,10 +211,24 @@ def parse_settings(
         from zdlint.k8s.options import validate_k8s_table  # it imports this module
 
         changes["k8s"] = validate_k8s_table(data["k8s"], f"{where}: k8s")
+    if "django" in data:
+        changes["django_settings"] = _django_settings(data["django"], f"{where}: django")
     fix = _fix_settings(data, where)
     if fix:
         changes["fix"] = fix
     return replace(settings, **changes)
+
+
+def _django_settings(table: Any, where: str) -> str | None:
+    """The `settings` key of `[tool.zdlint.django]`: a dotted module name."""
+    if not isinstance(table, dict) or set(table) - {"settings"}:
+        raise ConfigError(f"{where} must be a table with one key, settings = 'project.settings'")
+    value = table.get("settings")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not all(p.isidentifier() for p in value.split(".")):
+        raise ConfigError(f"{where}.settings must be a module name such as 'project.settings'")
+    return value
 
 
 def _fix_settings(data: dict[str, Any], where: str) -> dict[str, Any]:

@@ -13,6 +13,8 @@ SQL = "sql"
 K8S = "k8s"
 # A .json file: a Kubernetes manifest when it holds apiVersion and kind, else not ours.
 K8S_JSON = "k8s-json"
+# A .py file: a Django or Alembic migration when its content says so, else not ours.
+PYTHON = "python"
 STDIN = "-"
 
 SQL_SUFFIXES = {".sql"}
@@ -20,6 +22,8 @@ SQL_SUFFIXES = {".sql"}
 SQL_NAME_ENDINGS = (".sql.postgres",)
 YAML_SUFFIXES = {".yaml", ".yml"}
 JSON_SUFFIXES = {".json"}
+PYTHON_SUFFIXES = {".py"}
+_DJANGO_MIGRATION_NAME = re.compile(r"^\d{4}_\w*\.py$")
 SKIPPED_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox"}
 # Rollback scripts are not part of a deploy: skipped when walking a folder.
 _DOWN_FILE = re.compile(r"(^|[._-])down\.sql$|^U\d+.*__.*\.sql$", re.I)
@@ -61,7 +65,18 @@ def kind_of_name(path: Path) -> str | None:
         return K8S
     if suffix in JSON_SUFFIXES:
         return K8S_JSON
+    if suffix in PYTHON_SUFFIXES:
+        return PYTHON
     return None
+
+
+def is_python_migration_name(path: Path) -> bool:
+    """Where a folder walk looks for Python migrations: Django's `migrations/NNNN_x.py`
+    and the modules of an Alembic `versions` folder."""
+    folder = path.parent.name
+    if folder == "migrations":
+        return _DJANGO_MIGRATION_NAME.match(path.name) is not None
+    return folder == "versions" and path.name != "__init__.py"
 
 
 def kind_of_text(text: str) -> str:
@@ -143,7 +158,10 @@ def _walk(root: Path, excluded, on_skip: OnSkip | None) -> Iterator[Target | Dis
         dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.startswith("."))
         for name in sorted(files):
             path = Path(folder) / name
-            if kind_of_name(path) is None or is_rollback_name(name):
+            kind = kind_of_name(path)
+            if kind is None or is_rollback_name(name):
+                continue
+            if kind == PYTHON and not is_python_migration_name(path):
                 continue
             foreign = not_postgres(name)
             if foreign is not None:

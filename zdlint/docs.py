@@ -40,7 +40,7 @@ def _fence(text: str, language: str) -> list[str]:
 
 
 def rule_markdown(rule: Rule) -> str:
-    lang = "sql" if rule.language == "sql" else "yaml"
+    lang = rule.language
     out = [f"# {rule.code} {rule.name}", "", f"{rule.summary}.", ""]
     out += [
         f"- Severity: {rule.severity.label}",

@@ -16,6 +16,7 @@ from zdlint.config import Settings, enabled_codes, is_excluded
 from zdlint.discover import (
     K8S,
     K8S_JSON,
+    PYTHON,
     STDIN,
     DiscoveryError,
     OnSkip,
@@ -326,6 +327,8 @@ class CacheKeys:
             return None
         target = job.target
         kind = target.kind or kind_of_text(text)
+        if kind == PYTHON:  # rendered with the whole project: not cached
+            return None
         path = target.path
         parts: list[bytes | str] = [job.display, str(path), kind, job.data]
         if kind == K8S:
@@ -425,6 +428,8 @@ def lint_bytes(
         return FileReport(display, (), text)  # a JSON file that is no manifest is not ours
     if kind in (K8S, K8S_JSON):
         findings = _lint_k8s(display, text, target, settings, catalogue, enabled)
+    elif kind == PYTHON:
+        findings = _lint_python(display, text, target, settings, catalogue, enabled, history)
     else:
         findings = _lint_sql(display, text, target, settings, catalogue, enabled, history)
     findings.sort(key=lambda f: f.sort_key)
@@ -462,6 +467,32 @@ def _lint_sql(
         make_unused,
     )
     return [f for f in kept if f.code in enabled]
+
+
+def _lint_python(
+    display: str,
+    text: str,
+    target: Target,
+    settings: Settings,
+    catalogue: Catalogue,
+    enabled: frozenset[str],
+    history: History | None,
+) -> list[Finding]:
+    """A Django or Alembic migration, by the SQL it renders; other Python is not ours."""
+    from zdlint.orm.check import PythonMigrations, lint_python, python_flavour
+
+    flavour = python_flavour(text, target.path)
+    if flavour is None:
+        return []
+    known = None
+    if history is not None:
+        if not isinstance(history.python, PythonMigrations):
+            history.python = PythonMigrations()
+        known = history.python
+    seed = history.seed if history is not None else None
+    return lint_python(
+        display, text, target.path, flavour, settings, catalogue, enabled, seed, known
+    )
 
 
 def _lint_k8s(

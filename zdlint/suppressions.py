@@ -37,11 +37,14 @@ def _comments(text: str) -> list[tuple[int, int]]:
     return [(t.start, t.end + 1) for t in tokens if t.name in ("SQL_COMMENT", "C_COMMENT")]
 
 
-def find_suppressions(text: str) -> list[Suppression]:
+def find_suppressions(
+    text: str, comments: list[tuple[int, int]] | None = None
+) -> list[Suppression]:
+    """The directives in `text`'s comments: SQL comments, or the (start, end) given."""
     if "zdlint:" not in text:
         return []
     found = []
-    for start, end in _comments(text):
+    for start, end in _comments(text) if comments is None else comments:
         match = _DIRECTIVE.search(text, start, end)
         if match is None:
             continue
@@ -56,14 +59,16 @@ def apply_suppressions(
     text: str,
     catalogue: Catalogue,
     make_unused: object,
+    comments: list[tuple[int, int]] | None = None,
 ) -> list[Finding]:
     """Drop suppressed findings; add an unused-suppression finding per stale comment.
 
     `owners[i]` is where the comments of statement (or object) i begin, in file
     order: a comment belongs to the last one that begins at or before it.
-    `make_unused(start, end, fields)` builds the unused-suppression finding.
+    `make_unused(start, end, fields)` builds the unused-suppression finding. `comments`:
+    where the comments are, for a file that is not SQL.
     """
-    suppressions = find_suppressions(text)
+    suppressions = find_suppressions(text, comments)
     if not suppressions:
         return [f for f, _ in findings]
     owner_of = [_owner(owners, s.start) for s in suppressions]

@@ -27,3 +27,17 @@ class RenderedMigration:
     # (line, message) of what could not be rendered without a database; each becomes a
     # finding on that line, never a silent gap.
     problems: list[tuple[int, str]] = field(default_factory=list)
+    # Operations whose work the SQL does not show (data migrations), in order.
+    opaque: list[OpaqueOperation] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OpaqueOperation:
+    """An operation that runs code rather than SQL the linter can read (Django's
+    `RunPython`): it runs after `statements[:position]`."""
+
+    line: int
+    end_line: int
+    position: int
+    transactional: bool  # it runs inside the migration's transaction
+    kind: str  # what it is, as the migration writes it ("RunPython")

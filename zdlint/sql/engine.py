@@ -43,6 +43,9 @@ SYNTAX_ERROR = "ZD001"
 # Called for every hit with the state before its statement; what it returns becomes the
 # finding's `fix` (used by `zdlint fix`, which needs the state the check saw).
 PlanHook = Callable[[Rule, Statement, MigrationState, Hit], object | None]
+# Called with each statement and the state just after it (front ends that render SQL
+# ask the state about what their own operations run beside).
+Observer = Callable[[Statement, MigrationState], None]
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,7 @@ def lint_sql(
     file_path: Path | None,
     schema: SchemaModel | None = None,
     plan_hook: PlanHook | None = None,
+    observe: Observer | None = None,
 ) -> SqlResult:
     """Check one file; `schema` (the model before this file) is updated as it goes."""
     substitution = substitute(text) if options.templates else Substitution(text, {})
@@ -210,5 +214,7 @@ def lint_sql(
             advance(state, sub)
         end_block(state, opened)
         advance(state, stmt, schema=not inner)
+        if observe is not None:
+            observe(stmt, state)
     end_of_file(state)
     return SqlResult(source, statements, layout, findings, substitution)

@@ -148,6 +148,8 @@ class History:
     _prefixes: dict[tuple[Path, str], list[str]] = field(default_factory=dict)
     # The names the schema held before the file being checked, for `_leave`
     _names_before: Names | None = None
+    # What the Python migration front ends keep for the run (zdlint.orm.check)
+    python: object = None
 
     def resolve(self, path: Path) -> Path:
         """`path.resolve()`, once per path and run."""
