@@ -339,3 +339,47 @@ def test_contract_files_keep_the_tools_file_name_conventions(tmp_path):
     pending = sorted(p for p in _tree(tmp_path) if p.startswith("m/pending/"))
     assert pending and all(p.startswith("m/pending/0150_2.14.0_schema_contract") for p in pending)
     assert all(p.endswith(".up.sql") for p in pending)
+
+
+# --- a statement that must run outside a transaction is where the tool runs it so -----
+
+ALONE = {
+    "diesel": "migrations/2024-01-01-120000_o/up.sql",
+    "sqlx": "migrations/20240101120000_o.sql",
+    "dbmate": "20240101120000_o.sql",
+    "golang-migrate": "000042_o.up.sql",
+    "prisma": "migrations/20240101120000_o/migration.sql",
+}
+
+
+def _outside_a_transaction(tool: str, path: str, tree: dict[str, str]) -> bool:
+    text = tree[path]
+    if tool == "diesel":
+        meta = tree.get(path.rsplit("/", 1)[0] + "/metadata.toml", "")
+        return "run_in_transaction = false" in meta
+    if tool == "sqlx":
+        return text.startswith("-- no-transaction")
+    if tool == "dbmate":
+        return "-- migrate:up transaction:false" in text
+    # golang-migrate never wraps a file, Prisma runs a one-statement file as it is
+    return (
+        text.count(";") - text.count("SET lock_timeout") - text.count("SET statement_timeout") == 1
+    )
+
+
+@pytest.mark.parametrize("tool", list(ALONE))
+def test_every_concurrent_statement_lands_in_a_file_the_tool_runs_outside_a_transaction(
+    tmp_path, tool
+):
+    name = ALONE[tool]
+    body = "CREATE INDEX o_idx ON orders (c);\n"
+    source = f"-- migrate:up\n{body}\n-- migrate:down\n" if tool == "dbmate" else body
+    beside = {"migrations/migration_lock.toml": 'provider = "postgresql"\n'}
+    _project(tmp_path, {name: source, **(beside if tool == "prisma" else {})})
+    code, output = _fix(tmp_path, "--write", ".")
+    assert code == 0, output
+    tree = _tree(tmp_path)
+    concurrent = [p for p, text in tree.items() if "CONCURRENTLY" in text]
+    assert len(concurrent) == 2, tree  # drop a leftover of a failed build, then build
+    for path in concurrent:
+        assert _outside_a_transaction(tool, path, tree), (path, tree)

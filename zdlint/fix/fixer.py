@@ -432,9 +432,11 @@ class _Writer:
             extra.extend(marker_outputs)
             segs[1].units[:0] = segs[0].units
             segs = segs[1:]
-        elif len(segs) > 1 and not segs[0].units and segs[1].alone:
-            # nothing else is left in the file: its first lone statement runs there, as
-            # the tool runs a file of one statement outside any transaction
+        elif len(segs) > 1 and not segs[0].units and segs[1].alone and self._can_run_alone():
+            # nothing else is left in the file: its first lone statement runs there, outside
+            # any transaction (by the tool's own rule, or by the marker just written)
+            head, marker_outputs = self._run_alone_here(head)
+            extra.extend(marker_outputs)
             segs = segs[1:]
         main = head + "\n".join(u.text for u in segs[0].units) + "\n" + tail.lstrip("\n")
         if tail.strip():
@@ -454,6 +456,30 @@ class _Writer:
             header = f"{HEADER}: step {k + 1} of {self._migration_name}, run right after it.\n\n"
             extra.extend(self._files(target, segment, header))
         return main, extra
+
+    def _can_run_alone(self) -> bool:
+        """A file of this tool holding one statement can be made to run it outside a
+        transaction: golang-migrate never wraps a file and Prisma runs a one-statement
+        file as it is; Diesel, sqlx and dbmate take a marker."""
+        return self.tool in ("golang-migrate", "prisma", "diesel", "sqlx", "dbmate")
+
+    def _run_alone_here(self, head: str) -> tuple[str, list[Output]]:
+        """The marker that makes this file run its statement outside a transaction."""
+        if self.tool == "sqlx":
+            return "-- no-transaction\n" + head, []
+        if self.tool == "dbmate":
+            return re.sub(
+                r"(--\s*migrate:up)(?![^\n]*transaction:false)",
+                r"\1 transaction:false",
+                head,
+                count=1,
+            ), []
+        if self.tool == "diesel":
+            meta = self.path.with_name("metadata.toml")
+            existing = meta.read_text(encoding="utf-8") if meta.exists() else None
+            kept = re.sub(r"(?m)^\s*run_in_transaction\s*=.*\n?", "", existing or "")
+            return head, [Output(meta, kept + "run_in_transaction = false\n", existing)]
+        return head, []
 
     def _switch_to_no_transaction(self, head: str) -> tuple[str, list[Output]]:
         if self.tool == "goose":
