@@ -331,12 +331,14 @@ def _write_baseline(path: Path, run) -> int:  # type: ignore[no-untyped-def]
 
 def _adopted(reports, settings, baseline_file: str | None, errors: list[str]):  # type: ignore[no-untyped-def]
     """The reports without what `start-after` and the baseline (`--baseline`, else the
-    config's `baseline`) accept."""
+    config's `baseline`) accept; zdlint.adopt (and hashing) is loaded only for them."""
+    path = Path(baseline_file) if baseline_file else settings.baseline
+    if not settings.start_after and path is None:
+        return reports
     from zdlint.adopt import BaselineError, after_start, read_baseline, without_baseline
 
     if settings.start_after:
         reports = after_start(reports, settings.start_after)
-    path = Path(baseline_file) if baseline_file else settings.baseline
     if path is not None:
         try:
             reports = without_baseline(reports, read_baseline(path), path)
