@@ -35,7 +35,7 @@ def test_validate_manifest_would_catch_a_broken_hook(tmp_path):
 def test_hook_runs_zdlint_check_on_sql_and_yaml():
     (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert hook["id"] == "zdlint"
-    assert hook["entry"] == "zdlint check"
+    assert hook["entry"] == "zdlint check --force-exclude"
     assert set(hook["types_or"]) == {"sql", "yaml"}
 
 

@@ -203,7 +203,8 @@ def test_diff_base_reports_only_changed_files_but_replays_the_rest(tmp_path):
         capture_output=True,
         text=True,
     )
-    assert bad.returncode == 2 and "failed" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert "--diff-base no-such-ref: no such revision" in bad.stderr
 
 
 def test_history_resolves_like_path_resolve_through_linked_folders_and_files(tmp_path, monkeypatch):

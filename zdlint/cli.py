@@ -149,6 +149,33 @@ def main() -> None:
     help="Check a folder holding a kustomization or a Helm chart as `kustomize build` or "
     "`helm template` renders it (when the tool is on PATH; else say so and check the files).",
 )
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(dir_okay=False),
+    help="Report only findings not recorded in this file (see --write-baseline).",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(dir_okay=False),
+    help="Record the current findings in this file, to adopt zdlint on existing "
+    "migrations, and exit 0.",
+)
+@click.option("--statistics", is_flag=True, help="Print the number of findings per rule instead.")
+@click.option("--quiet", "-q", is_flag=True, help="Print the findings only, no summary line.")
+@click.option(
+    "--exclude",
+    "extra_exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="Leave out files matching this glob (repeatable), besides the config's exclude.",
+)
+@click.option(
+    "--force-exclude",
+    is_flag=True,
+    default=None,
+    help="Apply exclude to files named on the command line too (as pre-commit names them).",
+)
 def check(
     paths: tuple[str, ...],
     output_format: str,
@@ -172,6 +199,12 @@ def check(
     show_settings: bool,
     verbose: bool,
     render: bool,
+    baseline_file: str | None,
+    write_baseline: str | None,
+    statistics: bool,
+    quiet: bool,
+    extra_exclude: tuple[str, ...],
+    force_exclude: bool | None,
 ) -> None:
     """Check SQL migrations and Kubernetes manifests (files, folders, or - for stdin)."""
     from zdlint import config as cfg
@@ -196,10 +229,13 @@ def check(
             transaction=transaction,
             templates=templates,
             history=history,
+            force_exclude=force_exclude,
         )
     except cfg.ConfigError as exc:
         _fail(str(exc))
         sys.exit(EXIT_ERROR)
+    if extra_exclude:
+        settings = settings.with_overrides(exclude=settings.exclude + extra_exclude)
 
     if show_settings or verbose:
         from zdlint import tool_report
@@ -244,7 +280,15 @@ def check(
     )
     for note in run.notes:
         click.echo(f"zdlint: note: {note}", err=True)
-    output = render_report(output_format, run.reports, catalogue, color=color)
+    if write_baseline:
+        sys.exit(_write_baseline(Path(write_baseline), run))
+    run.reports = _adopted(run.reports, settings, baseline_file, run.errors)
+    if statistics:
+        output = _statistics(run.reports, catalogue)
+    else:
+        output = render_report(output_format, run.reports, catalogue, color=color)
+        if quiet:
+            output = _without_summary(output_format, output, run.reports)
     if output_file:
         from zdlint.atomic import write_atomic
 
@@ -263,6 +307,79 @@ def check(
     if not exit_zero and fails(findings, settings):
         sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_CLEAN)
+
+
+def _write_baseline(path: Path, run) -> int:  # type: ignore[no-untyped-def]
+    """`--write-baseline`: record the run's findings; exit 2 if the run had errors, whose
+    files would be missing from the baseline."""
+    from zdlint.adopt import BaselineError, write_baseline
+
+    for error in run.errors:
+        _fail(error)
+    if run.errors:
+        _fail(f"{path}: not written, since some files could not be checked")
+        return EXIT_ERROR
+    try:
+        count = write_baseline(path, run.reports)
+    except BaselineError as exc:
+        _fail(str(exc))
+        return EXIT_ERROR
+    noun = "finding" if count == 1 else "findings"
+    click.echo(f"zdlint: wrote {count} {noun} to {path.as_posix()}", err=True)
+    return EXIT_CLEAN
+
+
+def _adopted(reports, settings, baseline_file: str | None, errors: list[str]):  # type: ignore[no-untyped-def]
+    """The reports without what `start-after` and the baseline (`--baseline`, else the
+    config's `baseline`) accept; zdlint.adopt (and hashing) is loaded only for them."""
+    path = Path(baseline_file) if baseline_file else settings.baseline
+    if not settings.start_after and path is None:
+        return reports
+    from zdlint.adopt import BaselineError, after_start, read_baseline, without_baseline
+
+    if settings.start_after:
+        reports = after_start(reports, settings.start_after)
+    if path is not None:
+        try:
+            reports = without_baseline(reports, read_baseline(path), path)
+        except BaselineError as exc:
+            errors.append(str(exc))
+    return reports
+
+
+def _statistics(reports, catalogue) -> str:  # type: ignore[no-untyped-def]
+    """`--statistics`: a line per rule (count, code, name, [*] when fixable), most
+    frequent first, then the summary line, as ruff prints them."""
+    from collections import Counter
+
+    from zdlint.report.summary import summary_line
+
+    findings = [f for report in reports for f in report.findings]
+    counts = Counter(f.code for f in findings)
+    fixable = {f.code for f in findings if f.fixable}
+    width = len(str(max(counts.values(), default=0)))
+    lines = []
+    for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        rule = catalogue.get(code)
+        name = rule.name if rule is not None else code
+        mark = "[*] " if code in fixable else ""
+        lines.append(f"{count:>{width}}\t{code}\t{mark}{name}")
+    lines.append(summary_line(reports))
+    return "\n".join(lines) + "\n"
+
+
+def _without_summary(output_format: str, output: str, reports) -> str:  # type: ignore[no-untyped-def]
+    """`--quiet`: the human formats without their closing summary lines (the machine
+    formats have none to drop)."""
+    if output_format not in ("full", "concise"):
+        return output
+    from zdlint.report.summary import summary_line
+
+    cut = output.rfind(summary_line(reports) + "\n")
+    if cut < 0:
+        return output
+    findings = output[:cut].rstrip("\n")
+    return findings + "\n" if findings else ""
 
 
 def _findings_cache(settings, catalogue):  # type: ignore[no-untyped-def]

@@ -52,6 +52,9 @@ class Settings:
     history: bool = True  # replay earlier migrations of a file's folder
     schema: Path | None = None  # a `pg_dump --schema-only` file that seeds the model
     exclude: tuple[str, ...] = ()
+    force_exclude: bool = False  # `exclude` applies to files named on the command line too
+    baseline: Path | None = None  # findings recorded here are not reported (zdlint.adopt)
+    start_after: str | None = None  # migrations at or before this one are not reported
     k8s_version: tuple[int, int] = DEFAULT_K8S_VERSION  # the release manifests are applied to
     k8s: dict[str, Any] = field(default_factory=dict)  # read by the Kubernetes checker
     # [tool.zdlint.django] settings: the settings module Django migrations load with
@@ -91,10 +94,18 @@ def find_config(start: Path) -> Path | None:
 
 
 def _has_tool_table(path: Path) -> bool:
+    """Whether a pyproject.toml configures zdlint. One that cannot be parsed is an error
+    (as ruff makes it): silently ignoring it would drop its [tool.zdlint] settings."""
     try:
-        data = toml.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):  # ValueError: not UTF-8, or not TOML
+        text = path.read_text(encoding="utf-8")
+    except OSError:
         return False
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc}") from None
+    try:
+        data = toml.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     return isinstance(data.get("tool"), dict) and "zdlint" in data["tool"]
 
 
@@ -135,6 +146,9 @@ _KEYS = (
     "schema",
     "timezone",
     "exclude",
+    "force-exclude",
+    "baseline",
+    "start-after",
     "k8s-version",
     "k8s",
     "django",
@@ -205,6 +219,23 @@ def parse_settings(
         changes["schema"] = root / data["schema"]
     if "exclude" in data:
         changes["exclude"] = tuple(_string_list(data["exclude"], f"{where}: exclude"))
+    if "force-exclude" in data:
+        if not isinstance(data["force-exclude"], bool):
+            raise ConfigError(f"{where}: force-exclude must be true or false")
+        changes["force_exclude"] = data["force-exclude"]
+    if "baseline" in data:
+        if not isinstance(data["baseline"], str) or not data["baseline"].strip():
+            raise ConfigError(f"{where}: baseline must be the path of a baseline JSON file")
+        changes["baseline"] = root / data["baseline"]
+    if "start-after" in data:
+        value = data["start-after"]
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(
+                f"{where}: start-after must be a migration name or version, e.g. '20240101000000'"
+            )
+        changes["start_after"] = value.strip()
     if "k8s" in data:
         if not isinstance(data["k8s"], dict):
             raise ConfigError(f"{where}: k8s must be a table")

@@ -120,11 +120,13 @@ def not_postgres(name: str) -> str | None:
 
 
 def discover(  # type: ignore[no-untyped-def]
-    arguments: list[str], excluded, on_skip: OnSkip | None = None
+    arguments: list[str], excluded, on_skip: OnSkip | None = None, force_exclude: bool = False
 ) -> Iterator[Target | DiscoveryError]:
     """Targets for each argument, in order; errors are yielded, not raised, so the
     other arguments are still checked. Migrations written for another database are
-    never checked, even when named; `on_skip` hears of each."""
+    never checked, even when named; `on_skip` hears of each. A file named on the command
+    line is checked even when `excluded` unless `force_exclude` (as ruff does: pre-commit
+    names every changed file). Walking a folder leaves out what git ignores."""
     for argument in arguments:
         if argument == STDIN:
             yield Target(STDIN, None, None)
@@ -139,6 +141,8 @@ def discover(  # type: ignore[no-untyped-def]
                 continue
         if is_dir:
             yield from _walk(path, excluded, on_skip)
+            continue
+        if force_exclude and excluded(path):
             continue
         foreign = not_postgres(path.name)
         if foreign is not None:
@@ -169,11 +173,14 @@ def _walk(root: Path, excluded, on_skip: OnSkip | None) -> Iterator[Target | Dis
                     on_skip(path, foreign, False)
                 continue
             found.append(path)
+    from zdlint.vcs import git_ignored
+
+    ignored = git_ignored([p for p in found if not str(p).startswith("\0")], root)
     for path in found:
         text = str(path)
         if text.startswith("\0"):
             yield DiscoveryError(f"{text[1:]} (the folder is skipped)")
-        elif not excluded(path):
+        elif path not in ignored and not excluded(path):
             yield Target(_display(path), path, kind_of_name(path))
 
 

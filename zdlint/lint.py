@@ -125,7 +125,9 @@ def _lint_paths(
         arguments = _render_folders(arguments, jobs, run)
     # Manifests outside `only` are read all the same: they are context for the others.
     context: set[int] = set()
-    for target in discover(arguments, lambda p: is_excluded(p, settings), on_skip):
+    for target in discover(
+        arguments, lambda p: is_excluded(p, settings), on_skip, settings.force_exclude
+    ):
         if isinstance(target, DiscoveryError):
             run.errors.append(str(target))
             continue

@@ -53,8 +53,11 @@ class Summary:
 
 
 def summary_line(reports: Iterable[FileReport]) -> str:
-    """`Found 3 findings (2 errors, 1 warning, 0 info) in 2 files.` or `All checks passed.`"""
+    """`Found 3 findings (2 errors, 1 warning, 0 info) in 2 files.`, `All checks passed.`,
+    or `No files to check.` when there were none (still exit 0, as ruff does)."""
     s = Summary.of(reports)
+    if not s.files:
+        return "No files to check."
     if not s.findings:
         return "All checks passed."
     return (
