@@ -42,6 +42,17 @@ CREATE TABLE users (id uuid PRIMARY KEY);
     assert "uses users again" in _refusals(result)["ZD305"]
 
 
+def test_a_drop_whose_object_a_later_drop_needs_gone_is_refused():
+    # moved to the contract, the table would still use the type the file drops next
+    setup = "CREATE TYPE mood AS ENUM ('ok');\nCREATE TABLE events (id bigint PRIMARY KEY, m mood);"
+    source = "SET lock_timeout = '2s';\nDROP TABLE events;\nDROP TYPE mood;\n"
+    result = fix_source(source, setup=setup)
+    assert "drops mood, which events uses" in _refusals(result)["ZD305"]
+    column = "SET lock_timeout = '2s';\nALTER TABLE events DROP COLUMN m;\nDROP TYPE mood;\n"
+    result = fix_source(column, setup=setup)
+    assert "drops mood, which events.m uses" in _refusals(result)["ZD304"]
+
+
 def test_drops_of_unrelated_objects_do_not_block_the_move():
     source = """SET lock_timeout = '2s';
 ALTER TABLE users DROP COLUMN legacy;

@@ -300,7 +300,7 @@ class SchemaModel:
         BY, a `nextval('sequence')` DEFAULT): only that table's writers use it."""
         for table in self.tables.values():
             for column in table.columns.values():
-                if column.owned_sequence == sequence or sequence in _nextval_sequences(
+                if column.owned_sequence == sequence or sequence in nextval_sequences(
                     column.default
                 ):
                     return table.name
@@ -478,7 +478,7 @@ def _add_constraint(
 _SERIAL = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
 
 
-def _nextval_sequences(default: object) -> set[str]:
+def nextval_sequences(default: object) -> set[str]:
     """The sequences a DEFAULT takes values from: `nextval('s'::regclass)`."""
     found: set[str] = set()
     for call in walk(default):

@@ -21,6 +21,7 @@ from zdlint.fix.planners.not_null import not_null_steps
 from zdlint.fix.render import render
 from zdlint.sql.names import relation_name, strings, walk
 from zdlint.sql.parse import Statement
+from zdlint.sql.schema import dropped_name, nextval_sequences
 from zdlint.sql.state import MigrationState
 
 
@@ -67,6 +68,37 @@ def _changed_later(stmt: Statement, state: MigrationState, table: str, column: s
     return False
 
 
+def _uses(state: MigrationState, table: str, column: str | None = None) -> set[str]:
+    """What a table (or one of its columns) needs to exist while it does: the types of
+    its columns, their sequences, the tables its foreign keys reference."""
+    found = state.schema.tables.get(table)
+    if found is None:
+        return set()
+    columns = [found.columns[column]] if column in found.columns else []
+    if column is None:
+        columns = list(found.columns.values())
+    needed = {c.type.name for c in columns} | {
+        c.owned_sequence for c in columns if c.owned_sequence
+    }
+    needed |= {seq for c in columns for seq in nextval_sequences(c.default)}
+    if column is None:
+        needed |= {k.references for k in found.constraints.values() if k.references}
+    return needed
+
+
+def _dropped_later(stmt: Statement, state: MigrationState, needed: set[str]) -> list[str]:
+    """The objects of `needed` a later statement of the file drops: moved to the contract,
+    a drop of what depends on them would still stand in their way."""
+    assert stmt.node is not None
+    dropped: list[str] = []
+    for later in state.later_in_file(stmt.node):
+        if isinstance(later, ast.DropStmt):
+            dropped += [
+                n for n in map(dropped_name, later.objects or ()) if n.split(".")[-1] in needed
+            ]
+    return dropped
+
+
 def drop_column(
     stmt: Statement, state: MigrationState, hit: Hit, options: FixOptions
 ) -> Plan | Unfixable:
@@ -81,6 +113,14 @@ def drop_column(
             rule,
             f"a later statement of this migration uses {table}.{column} again; move the drop"
             " and what follows it to a later migration by hand",
+        )
+    needs = _dropped_later(stmt, state, _uses(state, table, column))
+    if needs:
+        return Unfixable(
+            rule,
+            f"a later statement of this migration drops {', '.join(needs)}, which"
+            f" {table}.{column} uses; move the drop and what follows it to a later migration"
+            " by hand",
         )
     if primary_key(state, table) == column:
         return Unfixable(rule, f"{table}.{column} is the primary key; replace the key first")
@@ -107,6 +147,14 @@ def drop_table(
             rule,
             f"a later statement of this migration uses {', '.join(used)} again; move the drop"
             " and what follows it to a later migration by hand",
+        )
+    needs = _dropped_later(stmt, state, set().union(*(_uses(state, t) for t in tables)))
+    if needs:
+        return Unfixable(
+            rule,
+            f"a later statement of this migration drops {', '.join(needs)}, which"
+            f" {', '.join(tables)} uses; move the drop and what follows it to a later migration"
+            " by hand",
         )
     drop = Step(render(rule, "statement", statement=stmt.text.rstrip()), True, CONTRACT, rule)
     note = f"Ship this once no running version uses {', '.join(tables)}."
