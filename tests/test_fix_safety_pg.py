@@ -650,6 +650,16 @@ def test_expand_contract_is_refused_when_later_statements_need_the_change_done()
         Settings(),
     )
     assert [p.rule for p in renamed.plans if p.rule == "ZD302"] == ["ZD302"]
+    # a column added under the old name later in the file needs the rename done first
+    reused = fix_source(
+        'ALTER TABLE "Obs" RENAME COLUMN "type" TO "kind";\n'
+        'ALTER TABLE "Obs" ADD COLUMN "type" varchar(150);\n',
+        "change.sql",
+        setup,
+        Settings(),
+    )
+    reasons = {finding.code: reason for finding, reason in reused.unfixable}
+    assert "a later statement of this migration (line 2) relies on Obs.type" in reasons["ZD302"]
 
 
 def test_a_type_change_on_a_keyless_table_with_a_volatile_using_is_refused():

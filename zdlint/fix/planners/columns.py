@@ -231,6 +231,7 @@ def _later_use(
         names |= {n.name for n in walk(node) if isinstance(n, ast.IndexElem) and n.name}
         names |= {n.subname for n in walk(node) if isinstance(n, ast.RenameStmt) and n.subname}
         names |= {n.name for n in walk(node) if isinstance(n, ast.AlterTableCmd) and n.name}
+        names |= {n.colname for n in walk(node) if isinstance(n, ast.ColumnDef) and n.colname}
         tables = {n.relname for n in walk(node) if isinstance(n, ast.RangeVar)}
         if (table in tables and column in names) or (user_type is not None and user_type in names):
             return f"line {statement.span.line}"
