@@ -12,7 +12,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import cache
-from json.encoder import c_make_encoder, encode_basestring, encode_basestring_ascii
+from json.encoder import (  # type: ignore[attr-defined]
+    c_make_encoder,
+    encode_basestring,
+    encode_basestring_ascii,
+)
 from typing import Any
 
 INDENT = 2
