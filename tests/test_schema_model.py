@@ -282,6 +282,23 @@ def test_serial_columns_own_their_sequence_and_take_its_default():
     assert model.tables["legacy"].columns["id"].owned_sequence == "legacy_seq"
 
 
+def test_a_sequence_belongs_to_the_table_whose_current_default_takes_from_it():
+    # the sequences of a default are read once per default: a new default is read again
+    model = model_of(
+        "CREATE TABLE orders (id bigint DEFAULT nextval('orders_seq'::regclass));"
+        "CREATE TABLE notes (id bigint);"
+    )
+    assert model.sequence_table("orders_seq") == "orders"
+    assert model.sequence_table("notes_seq") is None
+    for raw in parse_fast(
+        "ALTER TABLE orders ALTER COLUMN id SET DEFAULT 0;"
+        "ALTER TABLE notes ALTER COLUMN id SET DEFAULT nextval('public.notes_seq');"
+    ):
+        model.apply(raw.stmt)
+    assert model.sequence_table("orders_seq") is None
+    assert model.sequence_table("notes_seq") == "notes"
+
+
 def test_the_model_keeps_index_and_constraint_definitions_through_a_snapshot():
     import json
 

@@ -84,6 +84,19 @@ class Column:
     default: ast.Node | None = None  # the DEFAULT expression, when one is set
     identity: bool = False  # GENERATED … AS IDENTITY
     owned_sequence: str | None = None  # serial: the sequence it owns (and its default)
+    # (the default it was read from, its sequences): `default` may be set again
+    _sequences_of: tuple[object, frozenset[str]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def sequences(self) -> frozenset[str]:
+        """The sequences the DEFAULT takes values from (`nextval('s'::regclass)`), read
+        once per default: lock checks ask for every column of every table."""
+        cached = self._sequences_of
+        if cached is None or cached[0] is not self.default:
+            cached = (self.default, frozenset(_nextval_sequences(self.default)))
+            self._sequences_of = cached
+        return cached[1]
 
 
 @dataclass
@@ -300,9 +313,7 @@ class SchemaModel:
         BY, a `nextval('sequence')` DEFAULT): only that table's writers use it."""
         for table in self.tables.values():
             for column in table.columns.values():
-                if column.owned_sequence == sequence or sequence in _nextval_sequences(
-                    column.default
-                ):
+                if column.owned_sequence == sequence or sequence in column.sequences():
                     return table.name
         return None
 
