@@ -312,10 +312,15 @@ class SchemaModel:
         """The table whose column takes its values from `sequence` (a serial column, OWNED
         BY, a `nextval('sequence')` DEFAULT): only that table's writers use it."""
         for table in self.tables.values():
-            for column in table.columns.values():
-                if column.owned_sequence == sequence or sequence in column.sequences():
-                    return table.name
+            if _takes_from(table, sequence):
+                return table.name
         return None
+
+    def takes_from(self, table: str, sequence: str) -> bool:
+        """Whether a column of `table` takes its values from `sequence` (see
+        `sequence_table`); False for a table the model does not know."""
+        known = self.tables.get(table)
+        return known is not None and _takes_from(known, sequence)
 
     def names(self) -> Names:
         """The names this schema holds (see `Names`)."""
@@ -487,6 +492,13 @@ def _add_constraint(
 
 
 _SERIAL = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
+
+
+def _takes_from(table: Table, sequence: str) -> bool:
+    return any(
+        column.owned_sequence == sequence or sequence in column.sequences()
+        for column in table.columns.values()
+    )
 
 
 def _nextval_sequences(default: object) -> set[str]:

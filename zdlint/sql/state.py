@@ -289,10 +289,14 @@ class MigrationState:
         if self.is_new_table(lock.table) or lock.table in self.created_views:
             return True
         if lock.table not in self.schema.tables and lock.table not in self.schema.views:
-            # a sequence, perhaps: its only users, its table's writers, wait for the table
-            owner = self.schema.sequence_table(lock.table) if self.access_exclusive else None
-            if owner is not None and self.holds_access_exclusive(owner):
-                return True
+            # a sequence, perhaps: its only users, its table's writers, wait for the table.
+            # Only a table held here can answer yes: ask those before scanning them all.
+            if self.in_transaction and any(
+                self.schema.takes_from(table, lock.table) for table in self.access_exclusive
+            ):
+                owner = self.schema.sequence_table(lock.table)
+                if owner is not None and self.holds_access_exclusive(owner):
+                    return True
         held = self.ddl_locks.get(lock.table) if self.in_transaction else None
         return self.holds_access_exclusive(lock.table) or (
             held is not None and covers(held, lock.mode)
