@@ -7,8 +7,11 @@ from typing import Any
 import zdlint
 from zdlint.catalogue import Catalogue
 from zdlint.findings import FileReport, Finding
+from zdlint.report import drop_text
 from zdlint.report.json_text import dumps
 from zdlint.report.summary import Summary, sorted_findings
+
+prepare = drop_text  # the text of the files is never shown
 
 
 def render(reports: list[FileReport], catalogue: Catalogue, *, color: bool = False) -> str:
