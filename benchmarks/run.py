@@ -234,6 +234,15 @@ def table(rows: list[dict[str, str]]) -> str:
     return "\n".join(lines)
 
 
+def baseline_section(earlier: str) -> str:
+    """The run line, the table and the scaling line of an earlier report, as a section."""
+    lines = earlier.splitlines()
+    facts = [line for line in lines if line.startswith(("- zdlint:", "- run:"))]
+    rows = [line for line in lines if line.startswith("|")]
+    scaling = [line for line in lines if line.startswith("Scaling")]
+    return "\n".join(["## Before (baseline run)", "", *facts, "", *rows, "", *scaling, ""])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
@@ -245,6 +254,12 @@ def main() -> int:
     )
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="an earlier report of this script (before a change): its run line and table"
+        " are kept in this report, under the new ones",
+    )
     parser.add_argument(
         "--zdlint", help="command that runs zdlint (default: the installed `zdlint`)"
     )
@@ -414,6 +429,8 @@ def main() -> int:
             "",
         ]
     )
+    if args.baseline is not None:
+        report += "\n" + baseline_section(args.baseline.read_text(encoding="utf-8"))
     print(report)
     if not args.no_write:
         args.output.write_text(report, encoding="utf-8")
