@@ -1,13 +1,20 @@
 """Time `zdlint check` against `squawk` on the same files, paired run by run.
 
     python benchmarks/run.py [--pairs 7] [--latency-reps 31] [--output benchmarks/RESULTS.md]
+                             [--formats default,json,concise] [--sizes 10000,100000]
 
 Workloads: the real-migration corpus (`/work/shared/corpus/sql`, read in place, never
 copied), two generated corpora of 10k and 100k statements, and one small migration (the
-pre-commit case). Each workload runs zdlint and squawk alternately (A B A B …) so that
-both see the same machine load; the table reports medians and the median of the paired
-ratios. Peak RSS is the child's own `ru_maxrss` from `wait4`. Both tools get the same
-explicit file list; zdlint runs with `--no-cache` unless the row says "cached".
+pre-commit case). Each workload runs in three output formats: each tool's default
+(zdlint's code frames, squawk's tty), JSON (`-f json` / `--reporter json`) and one line
+per finding (`-f concise` / `--reporter gcc`): the default output is mostly rendering,
+the machine outputs show the engines. Each row runs zdlint and squawk alternately
+(A B A B …) so that both see the same machine load; the table reports medians and the
+median of the paired ratios. Peak RSS is the child's peak RSS (GNU time's %M). Both tools
+get the same explicit file list; zdlint runs with `--no-cache` unless the row says
+"cached". The one-file rows also run the latency floor, `python -c "import click,
+pglast"` (the imports no Python linter on pglast can avoid), in the same pairs, and
+report zdlint's time over it.
 
 Not a test: it prints and writes a report; it exits non-zero only when it cannot run.
 """
@@ -40,6 +47,13 @@ ALTER TABLE accounts ADD COLUMN archived boolean;
 CREATE INDEX CONCURRENTLY accounts_archived_idx ON accounts (archived);
 """
 MAX_ARGUMENT_BYTES = 1_500_000  # stay under ARG_MAX; larger file lists are rejected
+FLOOR_COMMAND = [sys.executable, "-c", "import click, pglast"]
+# Output format name -> (zdlint's options, squawk's options); "default" is each tool's own.
+FORMATS = {
+    "default": ([], []),
+    "json": (["-f", "json"], ["--reporter", "json"]),
+    "concise": (["-f", "concise"], ["--reporter", "gcc"]),
+}
 
 
 @dataclass
@@ -57,6 +71,7 @@ class Row:
     zdlint: list[Sample]
     squawk: list[Sample]
     target: str = ""
+    floor: list[Sample] | None = None  # `python -c "import click, pglast"`, same pairs
 
     def ratios(self) -> list[float]:
         return [z.wall / s.wall for z, s in zip(self.zdlint, self.squawk, strict=True)]
@@ -96,15 +111,16 @@ def run_once(command: list[str], cwd: Path, env: dict[str, str]) -> Sample:
 
 
 def paired(
-    zdlint: list[str], squawk: list[str], cwd: Path, env: dict[str, str], pairs: int
-) -> tuple[list[Sample], list[Sample]]:
-    run_once(zdlint, cwd, env)  # warm the OS page cache and Python's bytecode cache
-    run_once(squawk, cwd, env)
-    z_samples, s_samples = [], []
+    commands: list[list[str]], cwd: Path, env: dict[str, str], pairs: int
+) -> list[list[Sample]]:
+    """Run the commands in turn (A B C A B C …), `pairs` times each; their samples."""
+    for command in commands:  # warm the OS page cache and Python's bytecode cache
+        run_once(command, cwd, env)
+    samples: list[list[Sample]] = [[] for _ in commands]
     for _ in range(pairs):
-        z_samples.append(run_once(zdlint, cwd, env))
-        s_samples.append(run_once(squawk, cwd, env))
-    return z_samples, s_samples
+        for command, taken in zip(commands, samples, strict=True):
+            taken.append(run_once(command, cwd, env))
+    return samples
 
 
 def count_statements(files: list[Path]) -> int:
@@ -188,6 +204,12 @@ def summarise(row: Row) -> dict[str, str]:
     s_wall = statistics.median(s.wall for s in row.squawk)
     z_cpu = statistics.median(s.cpu for s in row.zdlint)
     s_cpu = statistics.median(s.cpu for s in row.squawk)
+    over_floor = "–"
+    if row.floor:
+        floor = statistics.median(s.wall for s in row.floor)
+        pairs = zip(row.zdlint, row.floor, strict=True)
+        over = statistics.median(z.wall - f.wall for z, f in pairs)
+        over_floor = f"{ms(floor)} + {ms(over)}"
     return {
         "workload": row.name,
         "files": f"{row.files:,}",
@@ -200,6 +222,7 @@ def summarise(row: Row) -> dict[str, str]:
         "squawk stmt/s": f"{row.statements / s_wall:,.0f}",
         "zdlint RSS": mib(max(s.rss_kib for s in row.zdlint)),
         "squawk RSS": mib(max(s.rss_kib for s in row.squawk)),
+        "floor + zdlint over it": over_floor,
         "target": row.target,
     }
 
@@ -211,14 +234,32 @@ def table(rows: list[dict[str, str]]) -> str:
     return "\n".join(lines)
 
 
+def baseline_section(earlier: str) -> str:
+    """The run line, the table and the scaling line of an earlier report, as a section."""
+    lines = earlier.splitlines()
+    facts = [line for line in lines if line.startswith(("- zdlint:", "- run:"))]
+    rows = [line for line in lines if line.startswith("|")]
+    scaling = [line for line in lines if line.startswith("Scaling")]
+    return "\n".join(["## Before (baseline run)", "", *facts, "", *rows, "", *scaling, ""])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--pairs", type=int, default=7, help="paired runs per workload (≥5)")
     parser.add_argument("--latency-reps", type=int, default=31)
     parser.add_argument("--sizes", default="10000,100000", help="generated corpus sizes")
+    parser.add_argument(
+        "--formats", default=",".join(FORMATS), help=f"output formats: {', '.join(FORMATS)}"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="an earlier report of this script (before a change): its run line and table"
+        " are kept in this report, under the new ones",
+    )
     parser.add_argument(
         "--zdlint", help="command that runs zdlint (default: the installed `zdlint`)"
     )
@@ -242,6 +283,9 @@ def main() -> int:
     help_text = subprocess.run([*zdlint_bin, "check", "--help"], capture_output=True, text=True)
     has_cache = "--no-cache" in help_text.stdout  # older builds have no findings cache
     sizes = [int(s) for s in args.sizes.split(",") if s]
+    formats = [f for f in args.formats.split(",") if f]
+    if unknown := set(formats) - set(FORMATS):
+        parser.error(f"unknown --formats {', '.join(sorted(unknown))}")
     rows: list[Row] = []
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="zdlint-bench-") as tmp_name:
@@ -251,41 +295,71 @@ def main() -> int:
         env = child_environment(tmp / "pycache")
 
         def compare(
-            name: str, files: list[Path], target: str, cached: bool = False, fresh: bool = False
+            name: str,
+            files: list[Path],
+            target: str,
+            fmt: str,
+            cached: bool = False,
+            fresh: bool = False,
+            floor: bool = False,
         ) -> Row:
             """`fresh`: each run first appends a comment line to the (single) file, as a
-            commit would change it, so no cached findings can answer for it."""
+            commit would change it, so no cached findings can answer for it. `floor`: run
+            the latency floor in the same pairs."""
             check_argument_size(files)
             paths = [str(p) for p in files]
             no_cache = ["--no-cache"] if has_cache and not cached else []
-            z_command = [*zdlint_bin, "check", *no_cache, *paths]
-            s_command = [squawk_bin, "--pg-version=15.0", *paths]
+            z_format, s_format = FORMATS[fmt]
+            z_command = [*zdlint_bin, "check", *no_cache, *z_format, *paths]
+            s_command = [squawk_bin, "--pg-version=15.0", *s_format, *paths]
             if fresh:
                 touch = f'echo "-- $$" >> {shlex.quote(paths[0])} && exec "$@"'
                 z_command = ["/bin/sh", "-c", touch, "sh", *z_command]
                 s_command = ["/bin/sh", "-c", touch, "sh", *s_command]
+            if fmt != "default":
+                name = f"{name}, {fmt}"
             print(f"… {name}: {len(files)} files", file=sys.stderr, flush=True)
-            z, s = paired(z_command, s_command, cwd, env, args.pairs)
-            row = Row(name, len(files), count_statements(files), z, s, target)
+            commands = [z_command, s_command] + ([FLOOR_COMMAND] if floor else [])
+            samples = paired(commands, cwd, env, args.pairs)
+            row = Row(name, len(files), statements(files), samples[0], samples[1], target)
+            row.floor = samples[2] if floor else None
             rows.append(row)
             print("  " + ", ".join(f"{k}={v}" for k, v in summarise(row).items()), file=sys.stderr)
             return row
 
-        compare("real corpus", corpus_files, "ratio ≤ 1.0×, RSS ≤ 64 MiB")
+        counted: dict[tuple[Path, ...], int] = {}
+
+        def statements(files: list[Path]) -> int:
+            key = tuple(files)
+            if key not in counted:
+                counted[key] = count_statements(files)
+            return counted[key]
+
+        machine_target = {"json": "cpu ratio ≤ 1.3×", "concise": "cpu ratio ≤ 1.3×"}
+        for fmt in formats:
+            target = machine_target.get(fmt, "") + ("" if fmt == "default" else ", RSS ≤ 64 MiB")
+            compare("real corpus", corpus_files, target.strip(", "), fmt)
+            if has_cache and fmt != "default":
+                compare("real corpus, cached", corpus_files, "cpu ratio ≤ 0.7×", fmt, cached=True)
         generated: dict[int, Row] = {}
         for size in sizes:
             folder = tmp / f"generated-{size}"
             generate(folder, size)
-            generated[size] = compare(f"generated {size // 1000}k", sql_files(folder), "")
+            for fmt in formats:
+                target = "RSS ≤ 64 MiB" if size >= 100_000 and fmt != "default" else ""
+                row = compare(f"generated {size // 1000}k", sql_files(folder), target, fmt)
+                if fmt == "json" or size not in generated:
+                    generated[size] = row  # scaling is measured on JSON output
 
         small = tmp / "small" / "V42__add_archived_flag.sql"
         small.parent.mkdir()
         small.write_text(SMALL_MIGRATION)
         latency_pairs = max(args.latency_reps, args.pairs)
         saved_pairs, args.pairs = args.pairs, latency_pairs
-        compare("one file", [small], "zdlint ≤ 80 ms")
+        for fmt in formats:
+            compare("one file", [small], "over floor ≤ 15 ms", fmt, floor=True)
         if has_cache:
-            compare("one file, cached", [small], "", cached=True)
+            compare("one file, cached", [small], "", formats[0], cached=True, floor=True)
             # pre-commit in a long-lived project: one new migration after hundreds
             biggest = max(
                 {p.parent for p in corpus_files},
@@ -296,10 +370,16 @@ def main() -> int:
             earlier = len(sql_files(history))
             new = history / "99999999999999_new_migration.sql"
             new.write_text(SMALL_MIGRATION)
-            compare(f"new file after {earlier} migrations", [new], "", cached=True, fresh=True)
+            compare(
+                f"new file after {earlier} migrations",
+                [new],
+                "",
+                formats[0],
+                cached=True,
+                fresh=True,
+            )
         args.pairs = saved_pairs
     load_after = os.getloadavg()
-
     summaries = [summarise(r) for r in rows]
     linear = ""
     if len(sizes) >= 2:
@@ -309,7 +389,8 @@ def main() -> int:
         s_small = statistics.median(s.wall for s in generated[small_size].squawk)
         s_big = statistics.median(s.wall for s in generated[big_size].squawk)
         linear = (
-            f"Scaling {big_size // 1000}k / {small_size // 1000}k statements: zdlint"
+            f"Scaling {big_size // 1000}k / {small_size // 1000}k statements"
+            f" ({'json' if 'json' in formats else formats[0]} output): zdlint"
             f" {z_big / z_small:.2f}× (target ≤ {big_size / small_size * 1.1:.0f}×),"
             f" squawk {s_big / s_small:.2f}×."
         )
@@ -340,9 +421,16 @@ def main() -> int:
             "the earlier migrations' schema comes from a snapshot instead of a replay.",
             "Python bytecode is cached as on a user's machine. Machine load skews wall times",
             "(see the load average): the paired ratios and the CPU ratio are what to compare.",
+            "Rows named *, json* and *, concise* are machine output on both sides",
+            "(`-f json` vs `--reporter json`, `-f concise` vs `--reporter gcc`); the others",
+            "are each tool's default output. *floor + zdlint over it*: the median time of",
+            '`python -c "import click, pglast"` run in the same pairs, and the median of',
+            "zdlint's time minus the floor's, pair by pair.",
             "",
         ]
     )
+    if args.baseline is not None:
+        report += "\n" + baseline_section(args.baseline.read_text(encoding="utf-8"))
     print(report)
     if not args.no_write:
         args.output.write_text(report, encoding="utf-8")

@@ -286,6 +286,44 @@ def test_serial_columns_own_their_sequence_and_take_its_default():
     assert model.tables["legacy"].columns["id"].owned_sequence == "legacy_seq"
 
 
+def test_a_sequence_belongs_to_the_table_whose_current_default_takes_from_it():
+    # the sequences of a default are read once per default: a new default is read again
+    model = model_of(
+        "CREATE TABLE orders (id bigint DEFAULT nextval('orders_seq'::regclass));"
+        "CREATE TABLE notes (id bigint);"
+    )
+    assert model.sequence_table("orders_seq") == "orders"
+    assert model.sequence_table("notes_seq") is None
+    for raw in parse_fast(
+        "ALTER TABLE orders ALTER COLUMN id SET DEFAULT 0;"
+        "ALTER TABLE notes ALTER COLUMN id SET DEFAULT nextval('public.notes_seq');"
+    ):
+        model.apply(raw.stmt)
+    assert model.sequence_table("orders_seq") is None
+    assert model.sequence_table("notes_seq") == "notes"
+
+
+def test_a_folder_checked_to_its_end_frees_its_model_and_a_second_look_replays_it(tmp_path):
+    from zdlint.lint import new_history
+
+    write(tmp_path, "a/001.sql", "CREATE TABLE t (c int);\n")
+    write(tmp_path, "a/002.sql", "CREATE INDEX i ON t (c);\n")
+    write(tmp_path, "b/001.sql", "CREATE TABLE u (c int);\n")
+    settings, catalogue = Settings(root=tmp_path), load_catalogue()
+    history = new_history(settings)
+    for name in ("a/001.sql", "a/002.sql"):
+        model = history.model_before(tmp_path / name)
+        for raw in parse_fast((tmp_path / name).read_text()):
+            model.apply(raw.stmt)
+        history.checked(tmp_path / name)
+    assert not history._cursors  # a run over many folders keeps no finished folder's model
+    # checked again (a file named twice): the earlier files are replayed once more
+    assert set(history.model_before(tmp_path / "a/002.sql").tables) == {"t"}
+    twice = [str(tmp_path / "a"), str(tmp_path / "a/002.sql")]
+    found = [f.code for r in lint_paths(twice, settings, catalogue).reports for f in r.findings]
+    assert found.count("ZD102") == 2  # the index on a table of an earlier migration
+
+
 def test_the_model_keeps_index_and_constraint_definitions_through_a_snapshot():
     import json
 

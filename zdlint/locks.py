@@ -11,6 +11,7 @@ makes every later conflicting request wait behind it).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ def covers(held: str, wanted: str) -> bool:
     return CONFLICTS[lock_mode(wanted).name] <= CONFLICTS[lock_mode(held).name]
 
 
+@cache  # asked for every lock of every statement; the table of modes never changes
 def traffic_blocked(name: str) -> tuple[Traffic, ...]:
     """The ordinary queries a lock in this mode blocks, held or queued."""
     return tuple(t for t in TRAFFIC if conflicts(name, t.mode))
@@ -134,6 +136,7 @@ def blocks_traffic(name: str) -> bool:
     return conflicts(name, "RowExclusiveLock")
 
 
+@cache
 def queues_traffic(name: str) -> bool:
     """True when a request in this mode, while it waits, holds up some ordinary query:
     such a request needs a lock_timeout."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from dataclasses import replace
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -46,6 +47,12 @@ def preparer(fmt: str, *, color: bool = False) -> Callable[[FileReport], FileRep
     if prepare is None:
         return None
     return lambda report: prepare(report, color=color)  # type: ignore[no-any-return]
+
+
+def drop_text(report: FileReport, *, color: bool = False) -> FileReport:
+    """`prepare` of the formats that never show a file's text: the run need not keep
+    every checked file's text until the end."""
+    return report if report.text is None else replace(report, text=None)
 
 
 def _module(fmt: str) -> ModuleType:

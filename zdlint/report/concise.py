@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from zdlint.catalogue import Catalogue
 from zdlint.findings import FileReport
+from zdlint.report import drop_text
 from zdlint.report.ansi import BOLD, paint, severity_color
 from zdlint.report.code_frame import visible_text
 from zdlint.report.summary import sorted_findings, summary_line
+
+prepare = drop_text  # the text of the files is never shown
 
 
 def render(reports: list[FileReport], catalogue: Catalogue, *, color: bool = False) -> str:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from zdlint.catalogue import Catalogue
 from zdlint.findings import FileReport, Finding, Severity
+from zdlint.report import drop_text
 from zdlint.report.summary import sorted_findings
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+prepare = drop_text  # the text of the files is never shown
 
 
 def render(reports: list[FileReport], catalogue: Catalogue, *, color: bool = False) -> str:

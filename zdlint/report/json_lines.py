@@ -6,8 +6,11 @@ import json
 
 from zdlint.catalogue import Catalogue
 from zdlint.findings import FileReport
+from zdlint.report import drop_text
 from zdlint.report.json_report import finding_object
 from zdlint.report.summary import sorted_findings
+
+prepare = drop_text  # the text of the files is never shown
 
 
 def render(reports: list[FileReport], catalogue: Catalogue, *, color: bool = False) -> str:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import zdlint
 from zdlint.catalogue import Catalogue
 from zdlint.findings import FileReport, Finding
+from zdlint.report import drop_text
+from zdlint.report.json_text import dumps
 from zdlint.report.summary import Summary, sorted_findings
+
+prepare = drop_text  # the text of the files is never shown
 
 
 def render(reports: list[FileReport], catalogue: Catalogue, *, color: bool = False) -> str:
@@ -17,7 +20,7 @@ def render(reports: list[FileReport], catalogue: Catalogue, *, color: bool = Fal
         "findings": [finding_object(f) for f in sorted_findings(reports)],
         "summary": Summary.of(reports).as_dict(),
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return dumps(document, ensure_ascii=False) + "\n"
 
 
 def finding_object(finding: Finding) -> dict[str, Any]:

@@ -7,11 +7,15 @@ import xml.etree.ElementTree as ET
 
 from zdlint.catalogue import Catalogue
 from zdlint.findings import FileReport, Finding
+from zdlint.report import drop_text
 from zdlint.report.lock_text import lock_description
 from zdlint.report.summary import sorted_findings
 
 # Characters XML 1.0 cannot carry at all, not even escaped; ElementTree would write them.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+prepare = drop_text  # the text of the files is never shown
 
 
 def render(reports: list[FileReport], catalogue: Catalogue, *, color: bool = False) -> str:

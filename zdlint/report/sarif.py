@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -11,6 +10,7 @@ import zdlint
 from zdlint.catalogue import Catalogue, Rule
 from zdlint.findings import FileReport, Finding, Severity
 from zdlint.report.fingerprint import fingerprints
+from zdlint.report.json_text import dumps
 from zdlint.report.summary import sorted_findings
 
 SCHEMA = (
@@ -25,7 +25,7 @@ LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "
 
 
 def render(reports: list[FileReport], catalogue: Catalogue, *, color: bool = False) -> str:
-    return json.dumps(sarif_log(reports, catalogue), indent=2, ensure_ascii=False) + "\n"
+    return dumps(sarif_log(reports, catalogue), ensure_ascii=False) + "\n"
 
 
 def sarif_log(reports: list[FileReport], catalogue: Catalogue) -> dict[str, Any]:

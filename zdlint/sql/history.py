@@ -275,6 +275,10 @@ class History:
         if cursor is not None and index is not None:
             cursor.position = index + 1
             self._leave(cursor.model, self._names_before)
+            if cursor.position == len(sequence.files):
+                # the sequence's last file: free its model, the run keeps one per folder
+                # otherwise (a file checked again later replays from the start or a snapshot)
+                del self._cursors[key]
         self._names_before = None
 
     def _replay(self, model: SchemaModel, path: Path) -> None:

@@ -84,6 +84,19 @@ class Column:
     default: ast.Node | None = None  # the DEFAULT expression, when one is set
     identity: bool = False  # GENERATED … AS IDENTITY
     owned_sequence: str | None = None  # serial: the sequence it owns (and its default)
+    # (the default it was read from, its sequences): `default` may be set again
+    _sequences_of: tuple[object, frozenset[str]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def sequences(self) -> frozenset[str]:
+        """The sequences the DEFAULT takes values from (`nextval('s'::regclass)`), read
+        once per default: lock checks ask for every column of every table."""
+        cached = self._sequences_of
+        if cached is None or cached[0] is not self.default:
+            cached = (self.default, frozenset(nextval_sequences(self.default)))
+            self._sequences_of = cached
+        return cached[1]
 
 
 @dataclass
@@ -299,12 +312,15 @@ class SchemaModel:
         """The table whose column takes its values from `sequence` (a serial column, OWNED
         BY, a `nextval('sequence')` DEFAULT): only that table's writers use it."""
         for table in self.tables.values():
-            for column in table.columns.values():
-                if column.owned_sequence == sequence or sequence in nextval_sequences(
-                    column.default
-                ):
-                    return table.name
+            if _takes_from(table, sequence):
+                return table.name
         return None
+
+    def takes_from(self, table: str, sequence: str) -> bool:
+        """Whether a column of `table` takes its values from `sequence` (see
+        `sequence_table`); False for a table the model does not know."""
+        known = self.tables.get(table)
+        return known is not None and _takes_from(known, sequence)
 
     def names(self) -> Names:
         """The names this schema holds (see `Names`)."""
@@ -476,6 +492,13 @@ def _add_constraint(
 
 
 _SERIAL = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
+
+
+def _takes_from(table: Table, sequence: str) -> bool:
+    return any(
+        column.owned_sequence == sequence or sequence in column.sequences()
+        for column in table.columns.values()
+    )
 
 
 def nextval_sequences(default: object) -> set[str]:

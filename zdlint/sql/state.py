@@ -35,7 +35,6 @@ from zdlint.sql.column_defs import not_null_without_value
 from zdlint.sql.locking import (
     TableLock,
     access_exclusive_of,
-    access_exclusive_tables,
     statement_locks,
 )
 from zdlint.sql.long_operations import long_operations, work_under_lock
@@ -95,6 +94,10 @@ class MigrationState:
     access_exclusive_traffic: set[str] = field(default_factory=set)
     # The strongest lock DDL took on each existing table in the open transaction.
     ddl_locks: dict[str, str] = field(default_factory=dict)
+    # (statement, schema, its locks): the last `locks_of`, until the schema changes
+    _locks_memo: tuple[object, object, list[TableLock]] | None = field(
+        default=None, repr=False, compare=False
+    )
     # A statement did real work while the open transaction held ACCESS EXCLUSIVE.
     worked_under_access_exclusive: bool = False
     # Enum labels added (ALTER TYPE … ADD VALUE) in the open transaction: label -> type.
@@ -177,13 +180,23 @@ class MigrationState:
         a NOT NULL column without a value to it, which succeeds only on an empty table."""
         return self.is_new_table(table) or (self.in_transaction and table in self.truncated)
 
+    def locks_of(self, node: ast.Node | None) -> list[TableLock]:
+        """`statement_locks(node, self.schema)`, worked out once per statement: the
+        checks of a statement and its `advance` all ask, before the schema changes."""
+        memo = self._locks_memo
+        if memo is not None and memo[0] is node and memo[1] is self.schema:
+            return memo[2]
+        locks = statement_locks(node, self.schema)
+        self._locks_memo = (node, self.schema, locks)
+        return locks
+
     def lock_waits(self, node: ast.Node | None) -> list[str]:
         """The tables `node` has to wait for a lock on (this transaction does not hold one
         strong enough, the table is not new); a lock on an index counts as one on its table
         when the schema model knows the table, else under the index's name."""
         names = (
             lock.table or lock.index
-            for lock in statement_locks(node, self.schema)
+            for lock in self.locks_of(node)
             if not self._granted_at_once(lock)
         )
         return list(dict.fromkeys(name for name in names if name))
@@ -277,7 +290,7 @@ class MigrationState:
         `locks` are the statement's locks when the caller has them already."""
         return [
             lock
-            for lock in (statement_locks(node, self.schema) if locks is None else locks)
+            for lock in (self.locks_of(node) if locks is None else locks)
             if queues_traffic(lock.mode) and not self._granted_at_once(lock)
         ]
 
@@ -289,10 +302,14 @@ class MigrationState:
         if self.is_new_table(lock.table) or lock.table in self.created_views:
             return True
         if lock.table not in self.schema.tables and lock.table not in self.schema.views:
-            # a sequence, perhaps: its only users, its table's writers, wait for the table
-            owner = self.schema.sequence_table(lock.table) if self.access_exclusive else None
-            if owner is not None and self.holds_access_exclusive(owner):
-                return True
+            # a sequence, perhaps: its only users, its table's writers, wait for the table.
+            # Only a table held here can answer yes: ask those before scanning them all.
+            if self.in_transaction and any(
+                self.schema.takes_from(table, lock.table) for table in self.access_exclusive
+            ):
+                owner = self.schema.sequence_table(lock.table)
+                if owner is not None and self.holds_access_exclusive(owner):
+                    return True
         held = self.ddl_locks.get(lock.table) if self.in_transaction else None
         return self.holds_access_exclusive(lock.table) or (
             held is not None and covers(held, lock.mode)
@@ -366,11 +383,7 @@ class MigrationState:
         """Relations that carry traffic (`carries_traffic`) which this statement newly
         locks ACCESS EXCLUSIVE in the open transaction, leaving out relations created
         earlier in the file. `locks` as for `queued_locks`."""
-        held = (
-            access_exclusive_tables(node, self.schema)
-            if locks is None
-            else access_exclusive_of(node, locks)
-        )
+        held = access_exclusive_of(node, self.locks_of(node) if locks is None else locks)
         found = [
             table
             for table in held
@@ -487,7 +500,7 @@ def advance(state: MigrationState, stmt: Statement, schema: bool = True) -> None
         _unparsed(state, stmt)
         return
     # the statement's locks, worked out once against the schema as it was before it ran
-    locks = statement_locks(node, state.schema)
+    locks = state.locks_of(node)
     if state.lock_timeout_ms is None:
         state.queued_without_lock_timeout.update(
             lock.relation for lock in state.queued_locks(node, locks)
@@ -506,6 +519,7 @@ def advance(state: MigrationState, stmt: Statement, schema: bool = True) -> None
         handler(state, node)
     if schema:
         state.schema.apply(node)
+    state._locks_memo = None  # the statement ran: its locks are no later statement's
 
 
 def end_of_file(state: MigrationState) -> None:
