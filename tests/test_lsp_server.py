@@ -204,3 +204,43 @@ def test_a_keystroke_reuses_the_schema_before_the_file(project: Path):
     workspace.forget()
     third = workspace.check(path, text)
     assert "from bigint" not in " ".join(f.message for f in third.findings)
+
+
+SCHEMA = """
+CREATE TABLE accounts (id bigint PRIMARY KEY, name text NOT NULL DEFAULT 'x');
+CREATE TABLE users (
+    id bigint PRIMARY KEY,
+    account_id bigint REFERENCES accounts (id),
+    email text,
+    CONSTRAINT email_set CHECK (email IS NOT NULL) NOT VALID
+);
+CREATE INDEX users_email ON users (email);
+CREATE TYPE mood AS ENUM ('sad', 'ok');
+"""
+CHANGES = """
+ALTER TABLE users RENAME TO people;
+ALTER TABLE people DROP COLUMN email;
+ALTER TABLE people VALIDATE CONSTRAINT email_set;
+ALTER TABLE accounts ALTER COLUMN name DROP NOT NULL;
+ALTER TABLE accounts ADD COLUMN plan text;
+ALTER TYPE mood ADD VALUE 'glad';
+DROP TABLE accounts CASCADE;
+"""
+
+
+def test_a_copy_of_the_schema_changes_without_changing_the_original():
+    from zdlint.editor import copy_model
+    from zdlint.sql.history import replay_text
+    from zdlint.sql.schema import SchemaModel
+    from zdlint.sql.snapshots import model_to_json
+
+    original = SchemaModel()
+    replay_text(original, SCHEMA, Path("0001.sql"), False, None)
+    before = model_to_json(original)
+    changed = copy_model(original)
+    replay_text(changed, CHANGES, Path("0002.sql"), False, None)
+    assert model_to_json(original) == before
+    assert model_to_json(changed) != before
+    plain = SchemaModel()
+    replay_text(plain, SCHEMA + CHANGES, Path("0001.sql"), False, None)
+    assert model_to_json(changed) == model_to_json(plain)

@@ -10,10 +10,14 @@ that: the migrations before a file are read from disk, as `zdlint check` reads t
 from __future__ import annotations
 
 import copy
+import dataclasses
+import enum
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from pglast import ast
 
 from zdlint.catalogue import Catalogue, Rule
 from zdlint.config import Settings
@@ -25,6 +29,8 @@ if TYPE_CHECKING:
     from zdlint.sql.schema import SchemaModel
 
 SUPPRESSION_REASON = "say why this is safe here"
+# Shared, not copied: values nothing changes in place (the model replaces them)
+_IMMUTABLE = (str, int, float, bool, type(None), bytes, frozenset, enum.Enum)
 _ANNOTATIONS = re.compile(r"^(\s*)annotations:\s*(#.*)?$")
 _DOCUMENT_START = re.compile(r"^---")
 
@@ -45,15 +51,99 @@ class ResidentHistory:
         self.history = history
         self._before: dict[Path, SchemaModel] = {}
 
-    def model_before(self, path: Path) -> SchemaModel:
-        """A model of the schema before `path` that the caller may change."""
+    def model_before(self, path: Path, lazy: bool = True) -> SchemaModel:
+        """A model of the schema before `path` that the caller may change: a lazy copy
+        (`copy_model`), or with `lazy=False` a plain one, for code that copies it again."""
         target = self.history.resolve(path)
         kept = self._before.get(target)
         if kept is None:
             # Not `checked`: the History's model stays just before `path`, so a later
             # file of the folder replays `path` from disk, as the CLI would.
+            # The History goes on changing its model for the files after `path`.
             kept = self._before[target] = copy.deepcopy(self.history.model_before(path))
-        return copy.deepcopy(kept)
+        return copy_model(kept) if lazy else copy.deepcopy(kept)
+
+
+def copy_model(model: SchemaModel) -> SchemaModel:
+    """A copy of `model` that checking a file may change, leaving `model` as it was.
+
+    Each dict of the model (tables, their columns and constraints, indexes, …) is
+    copied shallowly, and an entry of it only when the check first reads that entry:
+    a migration about three tables pays for three, not for the whole schema. The parse
+    trees the model keeps (defaults, index and constraint definitions) are shared, since
+    the model replaces them and never edits one, and so are frozen dataclasses and other
+    immutable values.
+    """
+    copied: SchemaModel = _copy(model)
+    return copied
+
+
+class _CopyOnRead(dict):  # type: ignore[type-arg]
+    """A dict whose values are copied (`_copy`) the first time they are read."""
+
+    def __init__(self, original: dict[Any, Any]) -> None:
+        dict.update(self, dict.items(original))  # as they are: nothing copied yet
+        self._fresh: set[Any] = set()
+
+    def _own(self, key: Any) -> Any:
+        value = super().__getitem__(key)
+        if key not in self._fresh:
+            value = _copy(value)
+            super().__setitem__(key, value)
+            self._fresh.add(key)
+        return value
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._own(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self._own(key) if key in self else default
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        self._fresh.add(key)
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self._own(key)
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        if key in self:
+            value = self._own(key)
+            super().pop(key)
+            return value
+        return super().pop(key, *default)
+
+    def values(self) -> Any:
+        return [self._own(key) for key in list(self)]
+
+    def items(self) -> Any:
+        return [(key, self._own(key)) for key in list(self)]
+
+    def copy(self) -> dict[Any, Any]:
+        return dict(self.items())
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, (_IMMUTABLE, ast.Node)):
+        return value
+    kind = type(value)
+    if kind is dict or kind is _CopyOnRead:
+        return _CopyOnRead(value)
+    if kind is list:
+        return [_copy(item) for item in value]
+    if kind is set:
+        return set(value)  # members are hashable, so immutable here
+    if kind is tuple:
+        return tuple(_copy(item) for item in value)
+    if dataclasses.is_dataclass(value):
+        if kind.__dataclass_params__.frozen:  # type: ignore[attr-defined]
+            return value
+        clone = object.__new__(kind)
+        clone.__dict__.update((name, _copy(item)) for name, item in value.__dict__.items())
+        return clone
+    raise TypeError(f"the schema model holds a {kind.__name__}, which copy_model does not know")
 
 
 class _OneFileHistory:
@@ -123,7 +213,7 @@ class Workspace:
 
         try:
             options = fix_options(self.settings.fix, {})
-            schema = self.resident.model_before(path) if self.settings.history else None
+            schema = self.resident.model_before(path, lazy=False) if self.settings.history else None
             result = fix_text(
                 path.as_posix(), path, text, self.settings, self.catalogue, options, schema
             )
