@@ -152,8 +152,16 @@ class _OneFileHistory:
     def __init__(self, resident: ResidentHistory) -> None:
         self.resident = resident
         self.seed = resident.history.seed
-        self.python = resident.history.python
         self.enabled = resident.history.enabled
+
+    @property
+    def python(self) -> object:
+        """What the Python migration front ends keep: the History's, for every check."""
+        return self.resident.history.python
+
+    @python.setter
+    def python(self, value: object) -> None:
+        self.resident.history.python = value
 
     def model_before(self, path: Path | None) -> SchemaModel:
         if path is None:

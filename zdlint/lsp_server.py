@@ -124,9 +124,7 @@ def build(workspace: Workspace) -> ZdlintServer:
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(
-            code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.SourceFixAll]
-        ),
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
     )
     def code_action(
         ls: ZdlintServer, params: types.CodeActionParams
