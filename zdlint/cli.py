@@ -517,6 +517,28 @@ def rule_command(key: str) -> None:
     click.echo(rule_markdown(rule), nl=False)
 
 
+@main.command("server")
+def server_command() -> None:
+    """Run the language server (LSP over stdin and stdout) for editors; the config
+    file is the one nearest to the folder it starts in."""
+    from zdlint import config as cfg
+    from zdlint.catalogue import load_catalogue
+    from zdlint.editor import Workspace
+
+    try:
+        from zdlint.lsp_server import serve
+    except ImportError:
+        _fail("the language server needs pygls: pip install 'zdlint[lsp]'")
+        sys.exit(EXIT_ERROR)
+    catalogue = load_catalogue()
+    try:
+        settings = cfg.command_settings(catalogue, config_path=None, isolated=False)
+    except cfg.ConfigError as exc:
+        _fail(str(exc))
+        sys.exit(EXIT_ERROR)
+    serve(Workspace(settings, catalogue))
+
+
 def _terminated(signum: int, _frame: object) -> None:
     # SIGTERM (CI cancelling a job) unwinds like Ctrl-C, so every `finally` runs:
     # temporary files are removed and throwaway PostgreSQL servers are stopped.

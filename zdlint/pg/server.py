@@ -217,13 +217,33 @@ def sweep_stale_run_dirs(temp_root: Path) -> list[Path]:
                     continue  # still being set up by someone
             elif _alive(owner):
                 continue
-            if _alive(_read_pid(run_dir / "data" / "postmaster.pid")):
+            if _alive(_read_pid(run_dir / "data" / "postmaster.pid")) or _in_use(run_dir):
                 continue
         except OSError:
             continue
         shutil.rmtree(run_dir, ignore_errors=True)
-        removed.append(run_dir)
+        if not run_dir.exists():
+            removed.append(run_dir)
     return removed
+
+
+def _in_use(run_dir: Path) -> bool:
+    """Whether a process still works in `run_dir`: after the postmaster is killed, its
+    children go on exiting (and writing) for a moment. Linux only; elsewhere False."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return False
+    inside = str(run_dir.resolve()) + os.sep
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cwd = os.readlink(entry / "cwd")
+        except OSError:
+            continue  # gone, or not ours to look at
+        if (cwd + os.sep).startswith(inside):
+            return True
+    return False
 
 
 def _read_pid(path: Path) -> int | None:
@@ -370,6 +390,10 @@ def _launch(binaries: Binaries, run_dir: Path, account: RunAs | None) -> subproc
             stdout=log,
             stderr=subprocess.STDOUT,
             env=_child_env(),
+            # Its own process group, so Ctrl-C in the terminal reaches zdlint only, which
+            # then stops it in order; otherwise the server shuts down under the running
+            # statement and zdlint reports the lost connection instead of the interrupt.
+            start_new_session=True,
             preexec_fn=_die_with_parent,
             user=account.uid if account else None,
             group=account.gid if account else None,

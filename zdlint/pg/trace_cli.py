@@ -19,6 +19,7 @@ from zdlint.source import UndecodableFile, decode
 from zdlint.sql.tools import file_runs_in_transaction
 
 EXIT_CLEAN, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
 _DOWN = re.compile(r"(^|[._-])down\.sql$", re.IGNORECASE)
 
 
@@ -142,6 +143,9 @@ def trace(
         traced = _trace_all(
             paths, setup, seed_rows, dsn, allow_side_effects, in_transaction, statement_limit
         )
+    except KeyboardInterrupt:  # a server zdlint started was stopped as the stack unwound
+        click.echo("zdlint: interrupted.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     except (UsageError, NoPostgresError, DatabaseError, TraceError) as exc:
         message = str(exc).replace("\n", " ")
         click.echo(f"zdlint: error: {message}", err=True)

@@ -17,13 +17,18 @@ from zdlint.pg.load import LoadSettings
 from zdlint.pg.progress import ProgressLine
 from zdlint.pg.scratch import DSN_ENV, DatabaseError, mask_dsn
 from zdlint.pg.trace import TraceError
-from zdlint.pg.trace_cli import UsageError, plan, postgres_target, read_sql
+from zdlint.pg.trace_cli import (
+    EXIT_INTERRUPTED,
+    UsageError,
+    plan,
+    postgres_target,
+    read_sql,
+)
 from zdlint.pg.verify import Script, VerifyError, VerifySettings, fixed_sql, run_verify
 from zdlint.pg.verify_report import FORMATS, render, verdict
 from zdlint.sql.tools import file_runs_in_transaction
 
 EXIT_PASSED, EXIT_STALLED, EXIT_ERROR = 0, 1, 2
-EXIT_INTERRUPTED = 130
 MAX_CONNECTIONS = 40  # the servers we start allow 50; keep room for the rest of us
 
 
