@@ -265,6 +265,8 @@ def check(
             _fail(str(exc))
             sys.exit(EXIT_ERROR)
     color = _use_color(output_file)
+    # A baseline's fingerprints read each finding's text: no reporter may drop it early.
+    fingerprinted = bool(write_baseline or baseline_file or settings.baseline)
     run = lint_paths(
         list(paths),
         settings,
@@ -274,7 +276,7 @@ def check(
         release=release,
         cache=None if no_cache else _findings_cache(settings, catalogue),
         parallel=True,
-        prepare=preparer(output_format, color=color),
+        prepare=None if fingerprinted else preparer(output_format, color=color),
         on_skip=skipped,
         render=render,
     )
