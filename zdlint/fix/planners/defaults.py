@@ -49,21 +49,42 @@ def add_column_volatile_default(
     ctx = dict(
         table=table, column=quote_ident(colname), type=deparse(column.typeName), default=expression
     )
+    return add_then_fill(rule, state, options, ctx, name, colname, expression, not_null)
+
+
+def add_then_fill(
+    rule: str,
+    state: MigrationState,
+    options: FixOptions,
+    ctx: dict[str, str],
+    name: str,
+    column: str,
+    expression: str,
+    not_null: bool,
+    before: tuple[str, ...] = (),
+    after_add: tuple[str, ...] = (),
+) -> Plan | Unfixable:
+    """The column added without its default (instant), the default set for new rows, the
+    existing rows filled with `expression` in batches, then NOT NULL through a validated
+    CHECK when `not_null`. `before` and `after_add` name more of the rule's templates,
+    rendered with `ctx`, to run first and right after the ADD."""
     steps = [
+        *(Step(render(rule, t, **ctx), True, rule=rule) for t in before),
         Step(render(rule, "add_without_default", **ctx), True, rule=rule),
+        *(Step(render(rule, t, **ctx), True, rule=rule) for t in after_add),
         Step(render(rule, "set_default", **ctx), True, rule=rule),
         *fill_null_column_steps(
             rule=rule,
             state=state,
-            table=table,
+            table=ctx["table"],
             name=name,
-            column=colname,
+            column=column,
             expression=expression,
             batch_size=options.batch_size,
         ),
     ]
     if not_null:
-        proof = not_null_steps(rule, table, name, colname, state)
+        proof = not_null_steps(rule, ctx["table"], name, column, state)
         if isinstance(proof, Unfixable):
             return proof
         steps.extend([*proof.before, *proof.after])

@@ -14,12 +14,9 @@ from __future__ import annotations
 from pglast.enums import ConstrType
 
 from zdlint.findings import Hit
-from zdlint.fix.plan import FixOptions, Plan, Step, Unfixable
+from zdlint.fix.plan import FixOptions, Plan, Unfixable
 from zdlint.fix.planners._common import relation_sql, single_new_column
-from zdlint.fix.planners.backfill import fill_null_column_steps
-from zdlint.fix.planners.defaults import add_column_volatile_default
-from zdlint.fix.planners.not_null import not_null_steps
-from zdlint.fix.render import render
+from zdlint.fix.planners.defaults import add_column_volatile_default, add_then_fill
 from zdlint.fix.sql_text import quote_ident
 from zdlint.sql.default_names import object_name
 from zdlint.sql.names import quote_literal, relation_name, type_name
@@ -72,25 +69,19 @@ def add_serial_column(
         default=default,
         sequence=sequence,
     )
-    steps = [
-        Step(render(rule, "create_sequence", **ctx), True, rule=rule),
-        Step(render(rule, "add_without_default", **ctx), True, rule=rule),
-        Step(render(rule, "own_sequence", **ctx), True, rule=rule),
-        Step(render(rule, "set_default", **ctx), True, rule=rule),
-        *fill_null_column_steps(
-            rule=rule,
-            state=state,
-            table=table,
-            name=name,
-            column=colname,
-            expression=default,
-            batch_size=options.batch_size,
-        ),
-    ]
-    proof = not_null_steps(rule, table, name, colname, state)  # serial means NOT NULL
-    if isinstance(proof, Unfixable):
-        return proof
-    return Plan(rule, (*steps, *proof.before, *proof.after))
+    # serial means NOT NULL
+    return add_then_fill(
+        rule,
+        state,
+        options,
+        ctx,
+        name,
+        colname,
+        default,
+        True,
+        before=("create_sequence",),
+        after_add=("own_sequence",),
+    )
 
 
 PLANNERS = {"ZD201": add_serial_column}
