@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from zdlint.pg.apply import ApplyError, apply_as_tool
 from zdlint.pg.server import PgServer
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "fix_roundtrip" / "run.py"
@@ -69,12 +70,12 @@ def test_sampled_corpus_fixes_apply_reach_the_same_schema_and_keep_every_row(
 def test_a_batch_tool_file_runs_as_one_query_in_the_implicit_block(pg_conn):
     """Prisma sends the file as one query: CONCURRENTLY beside another statement fails."""
     path = Path("migrations/20240101000000_x/migration.sql")
-    with pytest.raises(roundtrip.ApplyError, match="cannot run inside a transaction block"):
-        roundtrip.apply_file(
+    with pytest.raises(ApplyError, match="cannot run inside a transaction block"):
+        apply_as_tool(
             pg_conn, path, "CREATE TABLE t (a int);\nCREATE INDEX CONCURRENTLY i ON t (a);\n"
         )
-    roundtrip.apply_file(pg_conn, path, "CREATE TABLE t (a int);\n")
-    roundtrip.apply_file(pg_conn, path, "CREATE INDEX CONCURRENTLY i ON t (a);\n")
+    apply_as_tool(pg_conn, path, "CREATE TABLE t (a int);\n")
+    apply_as_tool(pg_conn, path, "CREATE INDEX CONCURRENTLY i ON t (a);\n")
     assert pg_conn.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'i'").fetchone() == (
         1,
     )

@@ -20,11 +20,11 @@ from zdlint.config import Settings
 from zdlint.fix.apply import write
 from zdlint.fix.fixer import FileFix
 from zdlint.fix.plan import FixOptions
+from zdlint.pg.apply import ApplyError, apply_as_tool
 from zdlint.pg.scratch import drop_database, with_dbname
 from zdlint.pg.server import PgServer
 from zdlint.source import SourceText
 from zdlint.sql.parse import parse_statements
-from zdlint.sql.tools import layout_for_statements
 
 ROWS = 2_500  # several batches of BATCH
 BATCH = 700
@@ -44,33 +44,12 @@ TOOLS = {
 
 
 def run_as_tool(conn: psycopg.Connection, path: Path) -> None:
-    """Run a migration file as its tool does: a batch tool sends each region as one
-    query (in its own BEGIN … COMMIT, or PostgreSQL's implicit block when it has none);
-    the others send statement by statement, inside BEGIN … COMMIT when they wrap."""
-    text = path.read_text()
-    parsed = parse_statements(SourceText(text))
-    layout = layout_for_statements(path, parsed, text)
-    for region in layout.regions:
-        statements = [
-            s for s in parsed if region.start <= s.start < region.end and s.node is not None
-        ]
-        if not region.deploy or not statements:
-            continue
-        if region.batch:
-            body = text[region.start : region.end]
-            if region.implicit:
-                conn.execute(body)  # type: ignore[call-overload]
-            else:
-                conn.execute("BEGIN")
-                conn.execute(body)  # type: ignore[call-overload]
-                conn.execute("COMMIT")
-            continue
-        if region.wrapped:
-            conn.execute("BEGIN")
-        for stmt in statements:
-            conn.execute(stmt.text)  # type: ignore[call-overload]
-        if region.wrapped:
-            conn.execute("COMMIT")
+    """`apply_as_tool` on the file, raising the server's own error."""
+    try:
+        apply_as_tool(conn, path, path.read_text())
+    except ApplyError as exc:
+        assert isinstance(exc.__cause__, psycopg.Error)
+        raise exc.__cause__ from None
 
 
 def fix_on_disk(

@@ -75,6 +75,7 @@ from zdlint.config import Settings, command_settings  # noqa: E402
 from zdlint.fix.fixer import FileFix, FixRefused, fix_text  # noqa: E402
 from zdlint.fix.plan import FixOptions  # noqa: E402
 from zdlint.lint import new_history  # noqa: E402
+from zdlint.pg.apply import ApplyError, apply_as_tool  # noqa: E402
 from zdlint.pg.scratch import drop_database, with_dbname  # noqa: E402
 from zdlint.pg.seed import seed_tables  # noqa: E402
 from zdlint.pg.server import PgServer, start_server  # noqa: E402
@@ -113,40 +114,6 @@ class FileCase:
 
 
 # --- running files the way their tool does --------------------------------------------
-
-
-class ApplyError(Exception):
-    pass
-
-
-def apply_file(conn: psycopg.Connection, path: Path, text: str) -> None:
-    """Run one migration as its tool would: a batch tool sends each deployed region as one
-    query (inside BEGIN … COMMIT when the tool wraps it, else in PostgreSQL's implicit
-    block); the others send statement by statement, wrapped or not."""
-    parsed = parse_statements(SourceText(text))
-    layout = layout_for_statements(path, parsed, text)
-    for region in layout.regions:
-        statements = [
-            s for s in parsed if region.start <= s.start < region.end and s.node is not None
-        ]
-        if not region.deploy or not statements:
-            continue
-        own_transaction = region.wrapped and not region.implicit
-        try:
-            if own_transaction:
-                conn.execute("BEGIN")
-            if region.batch:
-                conn.execute(text[region.start : region.end].encode("utf-8"))
-            else:
-                for stmt in statements:
-                    conn.execute(stmt.text.encode("utf-8"))
-            if own_transaction:
-                conn.execute("COMMIT")
-        except psycopg.Error as exc:
-            if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                conn.execute("ROLLBACK")
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise ApplyError(f"{path.name}: {first}") from None
 
 
 # --- databases ---------------------------------------------------------------------------
@@ -471,7 +438,7 @@ def _apply_both(
             with psycopg.connect(dbs.dsn(original), autocommit=True) as conn:
                 before = table_digests(conn, tables)
                 try:
-                    apply_file(conn, path, text)
+                    apply_as_tool(conn, path, text)
                 except ApplyError as exc:
                     if attempt_rows:
                         notes = [f"the original fails on seeded rows ({exc}): compared empty"]
@@ -482,7 +449,7 @@ def _apply_both(
             with psycopg.connect(dbs.dsn(fixed), autocommit=True) as conn:
                 try:
                     for out_path, out_text in fixed_outputs(fix):
-                        apply_file(conn, out_path, out_text)
+                        apply_as_tool(conn, out_path, out_text)
                 except ApplyError as exc:
                     return FAILED, f"the fixed files fail: {exc}", notes
                 after_fixed = table_digests(conn, list(before))
@@ -497,7 +464,7 @@ def _apply_both(
                 again = _seeded_copy(dbs, progress_db, statements, attempt_rows)[0]
                 made.append(again)
                 with psycopg.connect(dbs.dsn(again), autocommit=True) as conn:
-                    apply_file(conn, path, text)
+                    apply_as_tool(conn, path, text)
                     volatile |= changing_columns(after_original, table_digests(conn, list(before)))
                 lost = data_difference(after_original, after_fixed, volatile)
             if lost:
@@ -565,7 +532,7 @@ def run_project(
                 if broken is None:
                     with psycopg.connect(dbs.dsn(progress_db), autocommit=True) as conn:
                         try:
-                            apply_file(conn, path, text)
+                            apply_as_tool(conn, path, text)
                         except ApplyError as exc:
                             broken = f"an earlier migration does not apply: {display}: {exc}"
                             report(f"history broken at {display}: {exc}")
