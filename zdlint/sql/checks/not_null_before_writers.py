@@ -20,6 +20,7 @@ from zdlint.findings import Hit
 from zdlint.sql.checks._alter import column_constraints, existing_table_commands
 from zdlint.sql.names import last_name, relation_name
 from zdlint.sql.parse import Statement
+from zdlint.sql.plpgsql import embedded_queries
 from zdlint.sql.schema import not_null_column
 from zdlint.sql.state import MigrationState
 
@@ -82,28 +83,21 @@ def _inserted_by_trigger(table: str, column: str, state: MigrationState) -> bool
     `table` naming `column`: the rows of a table kept by triggers (aggregates, audit
     logs) come from that function, which the writes of the running version fire, and
     this file's version of it sets the column."""
-    pattern = re.compile(
-        r"\bINSERT\s+INTO\s+(?:[\w\"]+\.)?(?:\""
-        + re.escape(table)
-        + r"\"|"
-        + re.escape(table)
-        + r"\b)\s*\(([^)]*)\)",
-        re.IGNORECASE,
-    )
     running = state.schema.trigger_functions()
     for name, text in state.routines.items():
         if name not in running or name not in state.schema.trigger_only_functions:
             continue
-        for match in pattern.finditer(text):
-            named = {_column_name(part) for part in match.group(1).split(",")}
-            if column in named:
+        for query in embedded_queries(text):
+            insert = query.node
+            if (
+                isinstance(insert, ast.InsertStmt)
+                and relation_name(insert.relation) == table
+                and any(
+                    isinstance(c, ast.ResTarget) and c.name == column for c in insert.cols or ()
+                )
+            ):
                 return True
     return False
-
-
-def _column_name(written: str) -> str:
-    written = written.strip()
-    return written[1:-1] if written.startswith('"') else written.lower()
 
 
 def _not_null_in(node: ast.AlterTableStmt) -> set[str]:
