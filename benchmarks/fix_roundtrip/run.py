@@ -528,7 +528,9 @@ def run_project(
                     if case.file is not None:
                         cases.append(case.file)
                         report(f"{case.file.status:>14}  {display}  {case.file.detail[:200]}")
-                history.checked(path)
+                    # the fix applied it to the model; a file not fixed is replayed
+                    # by the next model_before (checked() would skip it)
+                    history.checked(path)
                 if broken is None:
                     with psycopg.connect(dbs.dsn(progress_db), autocommit=True) as conn:
                         try:
